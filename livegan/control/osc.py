@@ -1,0 +1,402 @@
+"""OSC over UDP: a one-thread server that parses, filters and delivers messages, and a sender."""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import logging
+import socket
+import threading
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from livegan.control.oscwire import (
+    MALFORMED,
+    NONFINITE,
+    TOO_DEEP,
+    Message,
+    encode_message,
+    parse_datagram,
+)
+from livegan.control.ratelog import RateLimitedLog
+from livegan.errors import LiveganError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 12000  # where Wekinator sends /wek/outputs
+MAX_DATAGRAM = 65535
+POLL_SECONDS = 0.1  # receive timeout: how soon stop() is noticed
+RECEIVE_BUFFER = 4 * 1024 * 1024  # asked of the OS so bursts wait in the kernel, not dropped
+
+NOT_ALLOWED = "not_allowed"
+HANDLER_ERROR = "handler_error"
+#: Every reason a received message is not delivered; each has a counter in ``stats()``.
+DROP_REASONS = (MALFORMED, NONFINITE, TOO_DEEP, NOT_ALLOWED, HANDLER_ERROR)
+
+Handler = Callable[[str, tuple, tuple[str, int]], None]
+Sender = tuple[str, int]
+
+_EADDRINUSE_WINDOWS = 10048
+
+
+class OscServer:
+    """Receive OSC on one daemon thread and hand each message to ``handler``.
+
+    Bundles (nested up to 8 deep) are flattened and delivered at once whatever their
+    timetag. Addresses starting with ``/_`` (TouchDesigner's ``/_samplerate``) are
+    ignored. Malformed datagrams, NaN/infinite arguments, senders outside ``allow`` and
+    handler exceptions are dropped, counted in ``stats()`` and logged at a limited rate;
+    nothing a sender does stops the thread.
+
+    Args:
+        handler: called as ``handler(address, args, sender)`` on the server thread for
+            each message; it should only store values and return quickly.
+        host: address to listen on; loopback by default, anything else reachable from
+            the network.
+        port: UDP port; 0 picks a free one (see ``port`` once started).
+        allow: sender IP addresses or networks ("192.168.1.0/24") accepted; ``None``
+            accepts every sender that can reach ``host``.
+
+    Raises:
+        LiveganError: an ``allow`` entry is not an IP address or network.
+    """
+
+    def __init__(
+        self,
+        handler: Handler,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_PORT,
+        allow: list[str] | None = None,
+    ) -> None:
+        self.handler = handler
+        self.host = host
+        self._requested_port = port
+        self._bound_port = 0
+        self._allow = None if allow is None else [n for e in allow for n in _parse_allow(e)]
+        self._allowed_cache: dict[str, bool] = {}
+        self._counts = {key: 0 for key in _COUNTER_KEYS}
+        self._ratelog = RateLimitedLog(log)
+        self._sock: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self.last_message: Message | None = None
+        """The latest message delivered (for the HUD), or None."""
+
+    @property
+    def port(self) -> int:
+        """The UDP port bound once started (the actual one when asked for port 0)."""
+        return self._bound_port or self._requested_port
+
+    @property
+    def running(self) -> bool:
+        """Whether the receive thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> Self:
+        """Bind the socket and start the receive thread.
+
+        Returns:
+            self, so ``server = OscServer(h).start()`` reads naturally.
+
+        Raises:
+            LiveganError: the port is in use or the host cannot be bound.
+        """
+        if self._thread is not None:
+            raise RuntimeError("OscServer already started")
+        if not _is_loopback(self.host) and self._allow is None:
+            log.warning(
+                "OSC listens on %s:%s: anyone on the network can steer the show "
+                "(list trusted senders in the patch's osc.allow)",
+                self.host or "every interface",
+                self._requested_port,
+            )
+        self._sock = _bind(self.host, self._requested_port)
+        self._bound_port = self._sock.getsockname()[1]
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._serve, name="livegan-osc", daemon=True)
+        self._thread.start()
+        log.info("OSC listening on %s:%d", self.host, self.port)
+        return self
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop the receive thread (within about 0.1 s), join it and close the socket."""
+        thread, self._thread = self._thread, None
+        self._stopping.set()
+        if thread is not None:
+            thread.join(timeout)
+            if thread.is_alive():
+                log.warning("OSC thread did not stop within %.1f s", timeout)
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def stats(self) -> dict[str, int]:
+        """A copy of the counters.
+
+        ``datagrams`` counts UDP packets; ``received`` counts messages found in them
+        (a datagram that cannot be split into messages counts as one), and
+        ``received == delivered + ignored + sum(drops)`` where the drops are the keys
+        in ``DROP_REASONS``. ``socket_errors`` counts failed receives.
+        """
+        return dict(self._counts)
+
+    def feed(self, datagram: bytes, sender: Sender = ("127.0.0.1", 0)) -> None:
+        """Parse and deliver one datagram as if it arrived from ``sender``.
+
+        The server thread calls this for every packet; tests call it with raw bytes.
+        Never raises. Not meant to be called concurrently with a running server.
+        """
+        counts = self._counts
+        counts["datagrams"] += 1
+        if self._allow is not None and not self._allowed(sender[0]):
+            counts["received"] += 1
+            self._drop(NOT_ALLOWED, sender, "sender not in osc.allow")
+            return
+        try:
+            messages, drops = parse_datagram(datagram)
+        except Exception:  # noqa: BLE001 - a parser bug must not stop the show
+            self._ratelog.error("parser", "OSC parser failed", exc_info=True)
+            messages, drops = [], [MALFORMED]
+        counts["received"] += len(messages) + len(drops)
+        for reason in drops:
+            self._drop(reason, sender, _DROP_DETAIL[reason])
+        for address, args in messages:
+            self._deliver(address, args, sender)
+
+    def _deliver(self, address: str, args: tuple, sender: Sender) -> None:
+        """Hand one parsed message to the handler, counting the outcome."""
+        counts = self._counts
+        if address.startswith("/_"):
+            counts["ignored"] += 1
+            return
+        self.last_message = (address, args)
+        try:
+            self.handler(address, args, sender)
+        except Exception as exc:  # noqa: BLE001 - a handler bug must not stop the receiver
+            counts[HANDLER_ERROR] += 1
+            self._ratelog.warning(
+                HANDLER_ERROR,
+                "OSC handler failed on %s %.200r: %s",
+                address,
+                args,
+                exc,
+                exc_info=True,
+            )
+            return
+        counts["delivered"] += 1
+
+    def _drop(self, reason: str, sender: Sender, detail: str) -> None:
+        self._counts[reason] += 1
+        self._ratelog.warning(reason, "dropped OSC from %s:%s: %s", sender[0], sender[1], detail)
+
+    def _allowed(self, ip: str) -> bool:
+        """Whether ``ip`` is in the allowlist (cached per address)."""
+        verdict = self._allowed_cache.get(ip)
+        if verdict is None:
+            try:
+                address = ipaddress.ip_address(ip.split("%", 1)[0])
+            except ValueError:
+                verdict = False
+            else:
+                if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+                    address = address.ipv4_mapped
+                verdict = any(address in network for network in self._allow or ())
+            if len(self._allowed_cache) > 1024:
+                self._allowed_cache.clear()
+            self._allowed_cache[ip] = verdict
+        return verdict
+
+    def _serve(self) -> None:
+        """The receive loop: one blocking recvfrom at a time, never dies on bad input."""
+        sock = self._sock
+        assert sock is not None
+        while not self._stopping.is_set():
+            try:
+                datagram, sender = sock.recvfrom(MAX_DATAGRAM)
+            except TimeoutError:  # socket.timeout: nothing arrived, check for stop()
+                continue
+            except OSError as exc:
+                if self._stopping.is_set():
+                    break
+                self._counts["socket_errors"] += 1
+                self._ratelog.warning("socket_error", "OSC receive failed: %s", exc)
+                self._stopping.wait(POLL_SECONDS)  # don't spin on a persistent error
+                continue
+            self.feed(datagram, (sender[0], sender[1]))
+
+
+_COUNTER_KEYS = ("datagrams", "received", "delivered", "ignored", *DROP_REASONS, "socket_errors")
+_DROP_DETAIL = {
+    MALFORMED: "malformed datagram",
+    NONFINITE: "NaN or infinite argument",
+    TOO_DEEP: "bundles nested deeper than 8",
+}
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """A bound UDP socket with a short timeout; a clear LiveganError when it can't bind.
+
+    SO_REUSEADDR is deliberately not set: UDP has no TIME_WAIT, so a quick restart
+    binds without it, while on Linux it would let a second livegan bind the same port
+    and silently take the messages away from the first.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        if hasattr(socket, "SO_EXCLUSIVEADDRUSE"):  # Windows: no port stealing either
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+        except OSError:
+            pass  # the OS keeps its default size
+        sock.bind((host, port))
+        sock.settimeout(POLL_SECONDS)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE or getattr(exc, "winerror", 0) == _EADDRINUSE_WINDOWS:
+            raise LiveganError(
+                f"OSC port {port} is already in use (another livegan or Wekinator "
+                "receiver?): pick another with --osc-port"
+            ) from None
+        reason = exc.strerror or str(exc)
+        raise LiveganError(f"cannot listen for OSC on {host}:{port}: {reason}") from None
+    return sock
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _parse_allow(entry: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """One allowlist entry: an IP address, a network, or "localhost"."""
+    entry = entry.strip()
+    if entry == "localhost":
+        return [ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1")]
+    try:
+        return [ipaddress.ip_network(entry, strict=False)]
+    except ValueError:
+        raise LiveganError(
+            f"OSC allow entry {entry!r} is not an IP address or network "
+            "(such as 127.0.0.1 or 192.168.1.0/24)"
+        ) from None
+
+
+class OscSender:
+    """Send OSC messages (telemetry, feedback, query replies) to one UDP target.
+
+    ``send`` never raises on a network problem: a failed send is counted in
+    ``stats()`` and logged at a limited rate, so a closed or unreachable receiver
+    cannot disturb the show.
+
+    Args:
+        host: target host name or IP address (resolved once, here).
+        port: target UDP port.
+
+    Raises:
+        LiveganError: the host cannot be resolved or the port is out of range.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        if not 0 < port < 65536:
+            raise LiveganError(f"OSC target port must be 1..65535, got {port}")
+        try:
+            family, _, _, _, sockaddr = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+        except (OSError, UnicodeError) as exc:
+            raise LiveganError(f"cannot resolve OSC target host {host!r}: {exc}") from None
+        self.host = host
+        self.port = port
+        self._target = sockaddr
+        self._sock = socket.socket(family, socket.SOCK_DGRAM)
+        self._sock.setblocking(False)  # a full send buffer drops a message, never stalls
+        self._counts = {"sent": 0, "failed": 0}
+        self._ratelog = RateLimitedLog(log)
+
+    def send(self, address: str, *args: Any) -> bool:
+        """Send one message; ints go as i (h beyond 32 bits), floats as f, str as s.
+
+        bool goes as T/F, bytes as b and None as N. Numpy scalars are accepted.
+
+        Returns:
+            True if the message was handed to the OS, False if it failed (counted).
+
+        Raises:
+            TypeError: an argument of a type OSC cannot carry.
+        """
+        datagram = encode_message(address, *args)
+        try:
+            self._sock.sendto(datagram, self._target)
+        except OSError as exc:
+            self._counts["failed"] += 1
+            self._ratelog.warning("send", "OSC send to %s:%d failed: %s", self.host, self.port, exc)
+            return False
+        self._counts["sent"] += 1
+        return True
+
+    def stats(self) -> dict[str, int]:
+        """A copy of the counters: ``sent`` and ``failed``."""
+        return dict(self._counts)
+
+    def close(self) -> None:
+        """Close the socket; later sends fail and are counted."""
+        self._sock.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def parse_hostport(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
+    """Read an OSC target such as "127.0.0.1:9000", "[::1]:9000" or "9000".
+
+    Args:
+        text: ``HOST:PORT``; a bare ``PORT`` means ``default_host``.
+        default_host: host used when ``text`` gives only a port.
+
+    Returns:
+        ``(host, port)``.
+
+    Raises:
+        LiveganError: ``text`` is not of that form or the port is not 1..65535.
+    """
+    text = text.strip()
+    host, sep, port_text = text.rpartition(":")
+    if not sep:
+        host, port_text = default_host, text
+    elif host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        host = ""  # a bare IPv6 address without brackets is ambiguous
+    try:
+        port = int(port_text)
+    except ValueError:
+        port = -1
+    if not host or not 0 < port < 65536:
+        raise LiveganError(f"bad OSC target {text!r}: expected HOST:PORT such as 127.0.0.1:9000")
+    return host, port
