@@ -1,1 +1,69 @@
-"""nets"""
+"""Generator architectures by name, so a model file's `arch` string finds its class."""
+
+from __future__ import annotations
+
+import inspect
+
+from torch import nn
+
+from livegan.nets.dcgan import DCGANGenerator
+from livegan.nets.discriminator import Discriminator
+from livegan.nets.lite import LiteGenerator
+
+ARCHS: dict[str, type[nn.Module]] = {
+    "dcgan": DCGANGenerator,
+    "lite": LiteGenerator,
+}
+
+DEFAULT_ARCH = "lite"
+
+
+def generator_config(arch: str, **overrides: object) -> dict:
+    """The full constructor arguments of `arch` with defaults filled in (stored in model files)."""
+    if arch not in ARCHS:
+        raise KeyError(arch)
+    params = inspect.signature(ARCHS[arch].__init__).parameters
+    config = {k: p.default for k, p in params.items() if k != "self"}
+    unknown = set(overrides) - set(config)
+    if unknown:
+        raise TypeError(f"unknown {arch} options: {sorted(unknown)}")
+    config.update(overrides)
+    return config
+
+
+def build_generator(arch: str, config: dict) -> nn.Module:
+    """Instantiate a generator from its registered name and constructor arguments."""
+    return ARCHS[arch](**config)
+
+
+def build_discriminator(resolution: int, n_labels: int = 0, ndf: int = 16) -> nn.Module:
+    """The discriminator paired with every generator."""
+    return Discriminator(resolution=resolution, ndf=ndf, n_labels=n_labels)
+
+
+def count_gflop(generator: nn.Module) -> float:
+    """GFLOP (2 per multiply-add) of one forward pass of a single frame, from conv shapes."""
+    import torch
+
+    total = 0
+
+    def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        nonlocal total
+        if isinstance(module, nn.ConvTranspose2d):
+            x = inputs[0]
+            total += x[0].numel() * module.out_channels * module.kernel_size[0] ** 2 * 2
+        elif isinstance(module, nn.Conv2d):
+            k = module.kernel_size[0] * module.kernel_size[1] * module.in_channels // module.groups
+            total += output[0].numel() * k * 2
+        elif isinstance(module, nn.Linear):
+            total += module.in_features * module.out_features * 2
+
+    handles = [m.register_forward_hook(hook) for m in generator.modules()]
+    try:
+        with torch.no_grad():
+            p = next(generator.parameters())
+            generator(torch.zeros(1, generator.z_dim, device=p.device, dtype=p.dtype))
+    finally:
+        for h in handles:
+            h.remove()
+    return total / 1e9

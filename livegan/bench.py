@@ -1,0 +1,173 @@
+"""`livegan bench`: generator, end-to-end and naive-loop frame rates, from one run."""
+
+from __future__ import annotations
+
+import os
+import platform
+import threading
+import time
+
+import numpy as np
+import torch
+
+from livegan.engine import Engine
+from livegan.modelfile import find_model, load_model
+from livegan.nets import count_gflop
+
+WINDOW = (768, 768)
+
+
+def matmul_peak_gflops(device: torch.device, seconds: float = 0.5, n: int = 1024) -> float:
+    """Best fp32 matmul rate of this device over a short burst, the yardstick for efficiency."""
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
+    best, deadline = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        for _ in range(4):
+            torch.mm(a, b)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = max(best, 4 * 2 * n**3 / (time.perf_counter() - start) / 1e9)
+    return best
+
+
+def _rate(fn, frames: int) -> float:
+    for _ in range(min(10, frames)):
+        fn()
+    start = time.perf_counter()
+    for _ in range(frames):
+        fn()
+    return frames / (time.perf_counter() - start)
+
+
+def generator_fps(engine: Engine, frames: int) -> float:
+    """The engine alone: latent in, uint8 frame out, no window."""
+    z = np.random.default_rng(0).standard_normal(engine.z_dim).astype(np.float32)
+    return _rate(lambda: engine.render(z), frames)
+
+
+def baseline_fps(engine: Engine, frames: int) -> float:
+    """The loop a user would write: eager fp32, synchronous generate -> numpy -> surfarray
+    -> scale -> flip, all on one thread."""
+    import pygame
+
+    g = engine.model.generator
+    screen = pygame.display.set_mode(WINDOW)
+    z = torch.randn(1, engine.z_dim)
+
+    def step() -> None:
+        with torch.no_grad():
+            img = g(z)
+        arr = ((img[0].permute(1, 2, 0).numpy() + 1) * 127.5).clip(0, 255).astype(np.uint8)
+        surf = pygame.surfarray.make_surface(arr.swapaxes(0, 1))
+        screen.blit(pygame.transform.scale(surf, WINDOW), (0, 0))
+        pygame.display.flip()
+        pygame.event.pump()
+
+    return _rate(step, frames)
+
+
+def end_to_end(model: str, backend: str, frames: int) -> dict[str, float]:
+    """A real headless show (render thread, frame queue, window) with OSC messages arriving;
+    returns its frame rate and OSC-to-frame latency percentiles."""
+    from livegan.control.osc import OscSender
+    from livegan.perform import PerformConfig, Show
+    from livegan.show.window import WindowConfig
+
+    cfg = PerformConfig(model=model, backend=backend, osc_port=0,
+                        window=WindowConfig(size=WINDOW), frames=frames)
+    show = Show(cfg)
+    pending: list[tuple[float, int]] = []  # (send time, control version it produced)
+    latencies: list[float] = []
+    stamps: list[float] = []
+
+    def on_frame(frame) -> None:
+        now = time.perf_counter()
+        stamps.append(now)
+        while pending and frame.version >= pending[0][1]:
+            latencies.append((now - pending.pop(0)[0]) * 1000)
+
+    def sender() -> None:
+        while not show.osc.running:
+            time.sleep(0.01)
+        out = OscSender("127.0.0.1", show.osc.port)
+        rng = np.random.default_rng(1)
+        while show.shown < frames - 5:
+            before = show.controls.version
+            sent = time.perf_counter()
+            out.send("/livegan/z/0", float(rng.standard_normal()))
+            while show.controls.version == before and show.shown < frames - 5:
+                time.sleep(0.0002)
+            pending.append((sent, show.controls.version))
+            time.sleep(0.03 + rng.random() * 0.02)
+        out.close()
+
+    show.on_frame = on_frame
+    thread = threading.Thread(target=sender, daemon=True)
+    thread.start()
+    show.run()
+    thread.join(timeout=2)
+    warm = stamps[min(10, len(stamps) - 1):]
+    fps = (len(warm) - 1) / (warm[-1] - warm[0]) if len(warm) > 1 else 0.0
+    return {"fps": fps, "p50": _pct(latencies, 50), "p99": _pct(latencies, 99)}
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return float(np.percentile(values, q)) if len(values) > 1 else values[0]
+
+
+def run_bench(model: str = "default", backend: str = "auto", frames: int = 300) -> dict:
+    """All figures of the DESIGN.md benchmark contract, from one run."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    import pygame
+
+    loaded = load_model(find_model(model))
+    engine = Engine(loaded, backend)
+    device = getattr(engine.backend, "device", torch.device("cpu"))
+    peak = matmul_peak_gflops(device)
+    gflop = count_gflop(loaded.generator)
+    gen = generator_fps(engine, frames)
+    pygame.display.init()
+    try:
+        base = baseline_fps(engine, max(30, frames // 3))
+    finally:
+        pygame.display.quit()
+    engine.close()
+    e2e = end_to_end(model, backend, frames)
+    return {
+        "model": loaded.info.name, "backend": engine.backend.name,
+        "device": engine.backend.describe(), "cpu": platform.processor() or platform.machine(),
+        "resolution": loaded.info.resolution, "generator_fps": round(gen, 1),
+        "end_to_end_fps": round(e2e["fps"], 1), "baseline_fps": round(base, 1),
+        "speedup": round(e2e["fps"] / base, 2) if base else None,
+        "gflop_per_frame": round(gflop, 3), "matmul_peak_gflops": round(peak, 1),
+        "efficiency": round(gflop * gen / peak, 3) if peak else None,
+        "osc_latency_ms": {"p50": round(e2e["p50"], 2), "p99": round(e2e["p99"], 2)},
+        "frame_interval_ms": round(1000 / e2e["fps"], 2) if e2e["fps"] else None,
+        "torch": torch.__version__, "frames": frames,
+    }
+
+
+def format_table(result: dict) -> str:
+    """The human-readable report."""
+    lat = result["osc_latency_ms"]
+    rows = [
+        ("model", f"{result['model']} ({result['resolution']}px)"),
+        ("backend", f"{result['backend']} on {result['device']}"),
+        ("generator", f"{result['generator_fps']:.1f} fps"),
+        ("end to end", f"{result['end_to_end_fps']:.1f} fps (window, headless)"),
+        ("naive loop", f"{result['baseline_fps']:.1f} fps"),
+        ("speedup", f"{result['speedup']}x"),
+        ("work", f"{result['gflop_per_frame']} GFLOP/frame, matmul peak "
+                 f"{result['matmul_peak_gflops']} GFLOP/s, efficiency "
+                 f"{100 * (result['efficiency'] or 0):.0f}%"),
+        ("OSC -> frame", f"p50 {lat['p50']} ms, p99 {lat['p99']} ms "
+                         f"(frame interval {result['frame_interval_ms']} ms)"),
+    ]
+    return "\n".join(f"{k:>13}  {v}" for k, v in rows)
+
+
+

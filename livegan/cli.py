@@ -1,0 +1,148 @@
+"""The `livegan` command: parse flags, build a config, call the library. Nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+from livegan.errors import LiveganError
+
+log = logging.getLogger("livegan")
+
+EPILOG = """examples:
+  livegan perform                         window with the bundled model, OSC on 127.0.0.1:12000
+  SDL_VIDEODRIVER=dummy livegan perform --frames 300    headless, quits after 300 frames
+  livegan data synth data/synth --count 2000 --res 128
+  livegan train data/synth --out runs/mine --steps 8000
+  livegan export runs/mine --out models/mine.safetensors
+  livegan bench --json
+"""
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not WIDTHxHEIGHT, e.g. 1280x720") from None
+    if w < 16 or h < 16:
+        raise argparse.ArgumentTypeError(f"window size {text} is too small")
+    return w, h
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
+    return value
+
+
+def _add_perform(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("perform", help="open a window and play a model live, steered by OSC",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("patch", nargs="?", help="patch file (TOML) with model, mappings, scenes")
+    p.add_argument("--model", default=None, help="model name from the model folders, or a path "
+                   "(default: the patch's model, else the bundled 'default')")
+    p.add_argument("--backend", default="auto", choices=["auto", "tensorrt", "cuda", "cpu"])
+    p.add_argument("--osc-port", type=int, default=12000, help="UDP port for OSC input")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address OSC listens on; 0.0.0.0 lets other machines steer the show")
+    p.add_argument("--size", type=_size, default=(768, 768), help="window size WxH")
+    p.add_argument("--fullscreen", action="store_true", help="borderless fullscreen")
+    p.add_argument("--display", type=int, default=0, help="monitor index")
+    p.add_argument("--hud", action="store_true", help="show the on-screen display at start (H)")
+    p.add_argument("--frames", type=_positive, default=None, help="quit after N frames")
+    p.add_argument("--seed", type=int, default=0, help="seed of the latent walk")
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    from livegan.train.loop import TrainConfig
+
+    d = TrainConfig
+    p = sub.add_parser("train", help="train a model on a folder of images",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("data", help="folder of images (see `livegan data prepare`)")
+    p.add_argument("--out", required=True, help="run folder: checkpoints, samples, metrics")
+    p.add_argument("--arch", default=d.arch, help="generator architecture: lite or dcgan")
+    p.add_argument("--res", type=int, default=d.res, help="resolution (power of two)")
+    p.add_argument("--steps", type=_positive, default=None,
+                   help=f"total steps (default {d.steps}; with --resume, the run's own)")
+    p.add_argument("--batch", type=_positive, default=d.batch, help="images per step")
+    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
+    p.add_argument("--seed", type=int, default=d.seed, help="random seed")
+    p.add_argument("--ngf", type=_positive, default=d.ngf, help="generator width")
+    p.add_argument("--ndf", type=_positive, default=d.ndf, help="discriminator width")
+    p.add_argument("--augment", default=d.augment, help="DiffAugment policy or 'none'")
+    p.add_argument("--r1", type=float, default=d.r1, help="R1 penalty weight (0 = off)")
+    p.add_argument("--labels", action="store_true", help="conditional: subfolders are classes")
+    p.add_argument("--sample-every", type=_positive, default=d.sample_every)
+    p.add_argument("--checkpoint-every", type=_positive, default=d.checkpoint_every)
+    p.add_argument("--keep", type=_positive, default=d.keep, help="checkpoints kept")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _add_misc(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="write a training run's generator as a model file")
+    p.add_argument("run", help="run folder from `livegan train`")
+    p.add_argument("--out", required=True, help="model file, e.g. models/mine.safetensors")
+    p.add_argument("--name", default=None, help="model name (default: the file name)")
+    p.add_argument("--directions", type=int, default=16, help="directions to find (0 = none)")
+
+    p = sub.add_parser("data", help="prepare an image folder, or synthesize one")
+    dsub = p.add_subparsers(dest="data_cmd", required=True)
+    q = dsub.add_parser("prepare", help="clean, crop and resize a folder of images")
+    q.add_argument("src")
+    q.add_argument("out")
+    q.add_argument("--res", type=int, required=True)
+    q.add_argument("--mirror", action="store_true", help="also write mirrored copies")
+    q.add_argument("--crop", default="center", choices=["center", "random", "pad"])
+    q = dsub.add_parser("synth", help="make a procedural abstract-art data set")
+    q.add_argument("out")
+    q.add_argument("--count", type=_positive, default=2000)
+    q.add_argument("--res", type=int, default=128)
+    q.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("bench", help="measure frames per second against the naive loop")
+    p.add_argument("--model", default="default")
+    p.add_argument("--backend", default="auto", choices=["auto", "tensorrt", "cuda", "cpu"])
+    p.add_argument("--frames", type=_positive, default=300)
+    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    sub.add_parser("models", help="list installed models")
+    p = sub.add_parser("osc", help="print the OSC namespace")
+    p.add_argument("patch", nargs="?")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="livegan", description="A GAN as a live instrument: play it, steer it, train it.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--log-level", default="INFO",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_perform(sub)
+    _add_train(sub)
+    _add_misc(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level, format="livegan: %(message)s", stream=sys.stderr)
+    from livegan import commands
+
+    try:
+        return getattr(commands, args.command)(args) or 0
+    except LiveganError as exc:
+        print(f"livegan: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

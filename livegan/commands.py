@@ -1,0 +1,102 @@
+"""One function per subcommand: turn parsed flags into a config and call the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from livegan.errors import LiveganError
+
+log = logging.getLogger("livegan")
+
+
+def perform(args: argparse.Namespace) -> int:
+    from livegan.perform import PerformConfig
+    from livegan.perform import perform as run_show
+    from livegan.show.window import WindowConfig
+
+    if args.patch:
+        raise LiveganError("patches are not supported yet; run without a patch")
+    window = WindowConfig(size=args.size, fullscreen=args.fullscreen, display=args.display,
+                          hud=args.hud)
+    cfg = PerformConfig(model=args.model or "default", backend=args.backend,
+                        osc_host=args.host, osc_port=args.osc_port, window=window,
+                        frames=args.frames, seed=args.seed)
+    shown = run_show(cfg)
+    log.info("showed %d frames", shown)
+    return 0
+
+
+def train(args: argparse.Namespace) -> int:
+    from livegan.train.loop import TrainConfig
+    from livegan.train.loop import train as run_training
+
+    cfg = TrainConfig(
+        data=args.data, arch=args.arch, res=args.res, steps=args.steps or TrainConfig.steps,
+        batch=args.batch, lr=args.lr, seed=args.seed, ngf=args.ngf, ndf=args.ndf,
+        augment=args.augment, r1=args.r1, labels=args.labels, sample_every=args.sample_every,
+        checkpoint_every=args.checkpoint_every, keep=args.keep,
+    )
+    last = run_training(cfg, Path(args.out), resume=args.resume,
+                        progress=not args.no_progress, steps=args.steps)
+    if last is not None:
+        log.info("last checkpoint %s; export it with `livegan export %s --out "
+                 "models/NAME.safetensors`", last, args.out)
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    from livegan.train.export import export_run
+
+    path = export_run(Path(args.run), Path(args.out), args.name, args.directions)
+    print(path)
+    return 0
+
+
+def data(args: argparse.Namespace) -> int:
+    if args.data_cmd == "synth":
+        from livegan.train.synth import synthesize
+
+        synthesize(Path(args.out), args.count, args.res, seed=args.seed)
+        return 0
+    from livegan.train.data import prepare
+
+    report = prepare(Path(args.src), Path(args.out), args.res, mirror=args.mirror,
+                     crop=args.crop)
+    print(report.summary())
+    return 0
+
+
+def bench(args: argparse.Namespace) -> int:
+    from livegan.bench import format_table, run_bench
+
+    result = run_bench(args.model, args.backend, args.frames)
+    print(json.dumps(result) if args.json else format_table(result))
+    return 0
+
+
+def models(args: argparse.Namespace) -> int:
+    from livegan.modelfile import list_models
+
+    found = list_models()
+    if not found:
+        print("no models found; train one with `livegan train` and `livegan export`")
+    for item in found:
+        if isinstance(item, LiveganError):
+            print(f"  (unusable) {item}")
+            continue
+        dirs = f"{item.n_directions} directions" if item.n_directions else "no directions"
+        labels = f", labels: {', '.join(item.labels)}" if item.labels else ""
+        print(f"  {item.name:<16} {item.resolution}px  {item.arch:<6} {dirs}{labels}  "
+              f"{item.path}")
+    return 0
+
+
+def osc(args: argparse.Namespace) -> int:
+    from livegan.control.namespace import NAMESPACE
+
+    for address, (types, what) in NAMESPACE.items():
+        print(f"  {address:<24} {types:<7} {what}")
+    return 0

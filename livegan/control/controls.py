@@ -1,0 +1,151 @@
+"""Control state: input threads write it under one lock, the render thread snapshots it."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MODES = ("walk", "keys", "hold")
+
+# name -> (default, low, high): values outside are clamped, never rejected mid-show.
+PARAMS: dict[str, tuple[float, float, float]] = {
+    "speed": (0.1, -10.0, 10.0),  # walk speed in radians per second; keyframes per second in keys
+    "truncation": (1.0, 0.0, 2.0),  # 1 = as trained, lower = closer to the average image
+    "smooth": (0.15, 0.0, 30.0),  # seconds for a control change to settle
+    "morph": (0.0, 0.0, 1.0),  # position along the keyframe loop
+    "tempo": (120.0, 20.0, 300.0),  # beats per minute (MIDI clock)
+}
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the render thread reads once per frame."""
+
+    version: int  # increments with every accepted write: frames carry it for latency figures
+    mode: str
+    params: dict[str, float]
+    dirs: np.ndarray  # target amounts along each direction [K]
+    z_updates: dict[int, float]  # latent components set since the last snapshot
+    events: list[tuple] = field(default_factory=list)  # motion events: ("seed", i, s), ("key", i)…
+    label: int = 0
+
+
+class Controls:
+    """Plain data with one writer lock; the newest value wins and nothing blocks for long."""
+
+    def __init__(self, z_dim: int, n_dirs: int, max_events: int = 256) -> None:
+        self.z_dim = z_dim
+        self._lock = threading.Lock()
+        self._params = {name: spec[0] for name, spec in PARAMS.items()}
+        self._mode = "walk"
+        self._dirs = np.zeros(n_dirs, np.float32)
+        self._z_updates: dict[int, float] = {}
+        self._events: deque[tuple] = deque(maxlen=max_events)
+        self._app_events: deque[tuple] = deque(maxlen=max_events)
+        self._label = 0
+        self._version = 0
+
+    @property
+    def n_dirs(self) -> int:
+        return self._dirs.shape[0]
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def resize(self, z_dim: int, n_dirs: int) -> None:
+        """Adapt to a new model's latent size and direction count (hot-swap)."""
+        with self._lock:
+            self.z_dim = z_dim
+            dirs = np.zeros(n_dirs, np.float32)
+            keep = min(n_dirs, self._dirs.shape[0])
+            dirs[:keep] = self._dirs[:keep]
+            self._dirs = dirs
+            self._z_updates.clear()
+            self._version += 1
+
+    def param(self, name: str) -> float:
+        return self._params[name]
+
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    def set_param(self, name: str, value: float) -> bool:
+        """Set a named parameter (clamped to its range); False for unknown names or NaN."""
+        if name not in PARAMS or not math.isfinite(value):
+            return False
+        _, low, high = PARAMS[name]
+        with self._lock:
+            self._params[name] = min(high, max(low, float(value)))
+            self._version += 1
+        return True
+
+    def set_mode(self, mode: str) -> bool:
+        if mode not in MODES:
+            return False
+        with self._lock:
+            self._mode = mode
+            self._version += 1
+        return True
+
+    def set_z(self, values: list[float], start: int = 0) -> int:
+        """Set latent components start.. (those past the latent size are ignored); count set."""
+        n = 0
+        with self._lock:
+            for i, v in enumerate(values, start):
+                if 0 <= i < self.z_dim and math.isfinite(v):
+                    self._z_updates[i] = float(v)
+                    n += 1
+            self._version += 1
+        return n
+
+    def set_dirs(self, values: list[float], start: int = 0) -> int:
+        """Set direction amounts start.. (past the direction count ignored); count set."""
+        n = 0
+        with self._lock:
+            for i, v in enumerate(values, start):
+                if 0 <= i < self._dirs.shape[0] and math.isfinite(v):
+                    self._dirs[i] = v
+                    n += 1
+            self._version += 1
+        return n
+
+    def set_label(self, label: int) -> None:
+        with self._lock:
+            self._label = int(label)
+            self._version += 1
+
+    def push(self, *event: object) -> None:
+        """Queue a motion event (seed glide, keyframe…) for the render thread."""
+        with self._lock:
+            self._events.append(tuple(event))
+            self._version += 1
+
+    def push_app(self, *event: object) -> None:
+        """Queue an event for the show itself (hud, snapshot, record, model, scene)."""
+        with self._lock:
+            self._app_events.append(tuple(event))
+
+    def app_events(self) -> list[tuple]:
+        """Drain the show's events (main thread)."""
+        with self._lock:
+            events = list(self._app_events)
+            self._app_events.clear()
+        return events
+
+    def snapshot(self) -> Snapshot:
+        """One consistent copy for the render thread; drains latent updates and motion events."""
+        with self._lock:
+            snap = Snapshot(
+                version=self._version, mode=self._mode, params=dict(self._params),
+                dirs=self._dirs.copy(), z_updates=self._z_updates, events=list(self._events),
+                label=self._label,
+            )
+            self._z_updates = {}
+            self._events.clear()
+        return snap

@@ -1,0 +1,174 @@
+"""The /livegan OSC namespace: turns messages into control writes, with a dict lookup."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+
+from livegan.control.controls import Controls
+from livegan.control.ratelog import RateLimitedLog
+
+log = logging.getLogger(__name__)
+
+Route = Callable[[tuple, tuple[str, int]], bool]
+
+# address -> (argument types, what it does); `livegan osc` and /livegan/query print this.
+NAMESPACE: dict[str, tuple[str, str]] = {
+    "/livegan/z": ("f…", "set latent components 0..n-1"),
+    "/livegan/z/{i}": ("f", "set one latent component"),
+    "/livegan/dir/{i|name}": ("f", "amount along a direction stored in the model"),
+    "/livegan/dirs": ("f…", "amounts for directions 0..n-1"),
+    "/livegan/seed": ("i [f]", "glide to the latent of seed i (optional seconds)"),
+    "/livegan/key": ("i", "glide to stored keyframe i"),
+    "/livegan/key/store": ("i", "store the current latent as keyframe i"),
+    "/livegan/morph": ("f", "0..1 position along the keyframe loop"),
+    "/livegan/mode": ("s", "walk, keys or hold"),
+    "/livegan/speed": ("f", "walk/loop speed"),
+    "/livegan/truncation": ("f", "truncation amount (0..2, 1 = as trained)"),
+    "/livegan/smooth": ("f", "smoothing time in seconds"),
+    "/livegan/scene": ("s", "recall a scene of the patch"),
+    "/livegan/label": ("s|i", "class label of a conditional model (name or index)"),
+    "/livegan/model": ("s", "hot-swap to a model by name (model folders only)"),
+    "/livegan/record": ("i", "1 starts, 0 stops recording"),
+    "/livegan/snapshot": ("", "save a PNG into the output folder"),
+    "/livegan/hud": ("i", "show/hide the on-screen display"),
+    "/livegan/query": ("[i]", "reply with the namespace to the sender (optional reply port)"),
+    "/wek/outputs": ("f…", "Wekinator's outputs; by default each drives one direction"),
+}
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def _numbers(args: tuple) -> list[float] | None:
+    values = [_number(a) for a in args]
+    return None if not values or any(v is None for v in values) else values  # type: ignore
+
+
+def _index(value: object) -> int | None:
+    """An int, or a float that means one (Pd sends only floats)."""
+    number = _number(value)
+    return None if number is None else int(round(number))
+
+
+class OscNamespace:
+    """The OscServer handler for the /livegan namespace.
+
+    It only writes `Controls`; unknown addresses and wrong arguments are counted and
+    logged at a limited rate. `routes` added by a patch are tried before the defaults.
+    """
+
+    def __init__(self, controls: Controls, direction_names: list[str] | None = None) -> None:
+        self.controls = controls
+        self.direction_names = list(direction_names or [])
+        self.routes: dict[str, Route] = {}
+        self.counts = {"unknown": 0, "bad_args": 0}
+        self._ratelog = RateLimitedLog(log)
+        self._fixed: dict[str, Route] = {
+            "/livegan/z": lambda a, s: self._many(a, self.controls.set_z),
+            "/livegan/dirs": lambda a, s: self._many(a, self.controls.set_dirs),
+            "/wek/outputs": lambda a, s: self._many(a, self.controls.set_dirs),
+            "/livegan/seed": self._seed,
+            "/livegan/key": lambda a, s: self._event(a, "key"),
+            "/livegan/key/store": lambda a, s: self._event(a, "key_store"),
+            "/livegan/mode": lambda a, s: bool(a) and isinstance(a[0], str)
+            and self.controls.set_mode(a[0].strip().lower()),
+            "/livegan/scene": lambda a, s: self._app(a, "scene", str),
+            "/livegan/model": lambda a, s: self._app(a, "model", str),
+            "/livegan/label": lambda a, s: self._app(a, "label", (str, int, float)),
+            "/livegan/record": lambda a, s: self._app_flag(a, "record"),
+            "/livegan/hud": lambda a, s: self._app_flag(a, "hud"),
+            "/livegan/snapshot": lambda a, s: self.controls.push_app("snapshot") or True,
+            "/livegan/query": self._query,
+        }
+        for name in ("speed", "truncation", "smooth", "morph"):
+            self._fixed[f"/livegan/{name}"] = self._param_route(name)
+
+    def _param_route(self, name: str) -> Route:
+        def route(args: tuple, sender: tuple[str, int]) -> bool:
+            return len(args) >= 1 and (v := _number(args[0])) is not None \
+                and self.controls.set_param(name, v)
+        return route
+
+    def _many(self, args: tuple, setter: Callable[[list[float], int], int]) -> bool:
+        values = _numbers(args)
+        return values is not None and setter(values, 0) > 0
+
+    def _seed(self, args: tuple, sender: tuple[str, int]) -> bool:
+        seed = _index(args[0]) if args else None
+        if seed is None:
+            return False
+        seconds = _number(args[1]) if len(args) > 1 else None
+        if seconds is not None:
+            self.controls.push("seed", seed, max(0.0, seconds))
+        else:
+            self.controls.push("seed", seed)
+        return True
+
+    def _event(self, args: tuple, kind: str) -> bool:
+        index = _index(args[0]) if args else None
+        if index is None:
+            return False
+        self.controls.push(kind, index)
+        return True
+
+    def _app(self, args: tuple, kind: str, types: type | tuple) -> bool:
+        if not args or not isinstance(args[0], types) or isinstance(args[0], bool):
+            return False
+        self.controls.push_app(kind, args[0])
+        return True
+
+    def _app_flag(self, args: tuple, kind: str) -> bool:
+        value = _number(args[0]) if args else None
+        if value is None:
+            return False
+        self.controls.push_app(kind, value >= 0.5)
+        return True
+
+    def _query(self, args: tuple, sender: tuple[str, int]) -> bool:
+        port = _index(args[0]) if args else sender[1]
+        if port is None or not 0 < port < 65536:
+            return False
+        self.controls.push_app("query", sender[0], port)
+        return True
+
+    def _indexed(self, address: str, args: tuple) -> bool | None:
+        """/livegan/z/{i} and /livegan/dir/{i|name}; None when the address is neither."""
+        head, _, tail = address.rpartition("/")
+        if head not in ("/livegan/z", "/livegan/dir"):
+            return None
+        value = _number(args[0]) if len(args) == 1 else None
+        if value is None:
+            return False
+        if head == "/livegan/dir" and tail in self.direction_names:
+            index = self.direction_names.index(tail)
+        elif tail.isdigit():
+            index = int(tail)
+        else:
+            return False
+        setter = self.controls.set_z if head == "/livegan/z" else self.controls.set_dirs
+        return setter([value], index) > 0
+
+    def __call__(self, address: str, args: tuple, sender: tuple[str, int]) -> None:
+        route = self.routes.get(address) or self._fixed.get(address)
+        ok = route(args, sender) if route is not None else self._indexed(address, args)
+        if ok is None:
+            self.counts["unknown"] += 1
+            self._ratelog.warning("unknown", "ignored OSC to unknown address %s", address[:80])
+        elif not ok:
+            self.counts["bad_args"] += 1
+            self._ratelog.warning("bad_args", "ignored OSC %s with arguments %.80r (expected %s)",
+                                  address[:80], args, self._expected(address))
+
+    def _expected(self, address: str) -> str:
+        for pattern, (types, _) in NAMESPACE.items():
+            if pattern == address or (pattern.endswith("}") and
+                                      address.startswith(pattern[: pattern.index("{")])):
+                return types or "no arguments"
+        return "see `livegan osc`"

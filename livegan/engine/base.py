@@ -1,0 +1,52 @@
+"""The backend interface: a generator behind `render(z) -> uint8 frame`, on some device."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+
+def to_frame(images: torch.Tensor) -> torch.Tensor:
+    """[1, 3, H, W] in [-1, 1] -> uint8 [H, W, 3] on the same device (one fused pass)."""
+    x = images[0].float().mul(127.5).add_(127.5).clamp_(0, 255).to(torch.uint8)
+    return x.permute(1, 2, 0).contiguous()  # [H, W, 3]
+
+
+class Backend:
+    """Runs one generator. Subclasses set `name`, `device` and implement `_generate`.
+
+    `render` takes a latent [Z] float32 (numpy) and returns a uint8 [H, W, 3] numpy frame,
+    converted on the device; the host side only receives the finished bytes.
+    """
+
+    name = "base"
+
+    def __init__(self, generator: nn.Module, z_dim: int, n_labels: int = 0) -> None:
+        self.generator = generator
+        self.z_dim = z_dim
+        self.n_labels = n_labels
+        self.device = torch.device("cpu")
+
+    def describe(self) -> str:
+        """The device in words (for the HUD, logs and bench)."""
+        return str(self.device)
+
+    def _inputs(self, z: np.ndarray, label: int | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        zt = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32)).reshape(1, -1)
+        labels = None
+        if self.n_labels:
+            labels = torch.tensor([min(max(int(label or 0), 0), self.n_labels - 1)])
+        return zt, labels
+
+    def _generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """uint8 [H, W, 3] on the host for one latent [1, Z]."""
+        raise NotImplementedError
+
+    def render(self, z: np.ndarray, label: int | None = None) -> np.ndarray:
+        """One frame: uint8 [H, W, 3] numpy."""
+        zt, labels = self._inputs(z, label)
+        return self._generate(zt, labels).numpy()
+
+    def close(self) -> None:
+        """Release device memory and caches."""

@@ -1,0 +1,43 @@
+"""The classic DCGAN shape (art-DCGAN): strided transposed convolutions, fully convolutional."""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from livegan.nets.layers import (
+    LabelInput,
+    PixelNorm,
+    channel_plan,
+    check_resolution,
+)
+
+
+class DCGANGenerator(nn.Module):
+    """z [N, Z] (or a spatial z [N, Z, h, w]) -> image [N, 3, R, R] in [-1, 1]."""
+
+    def __init__(
+        self, resolution: int = 128, z_dim: int = 128, ngf: int = 32, cap: int = 512,
+        n_labels: int = 0,
+    ) -> None:
+        super().__init__()
+        check_resolution(resolution)
+        self.resolution, self.z_dim, self.n_labels = resolution, z_dim, n_labels
+        self.label_input = LabelInput(z_dim, n_labels)
+        plan = channel_plan(resolution, ngf, cap)
+        zin = z_dim + (z_dim if n_labels else 0)
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(zin, plan[4], 4, 1, 0), PixelNorm(), nn.LeakyReLU(0.2),
+        ]
+        size = 4
+        while size < resolution:
+            layers += [
+                nn.ConvTranspose2d(plan[size], plan[size * 2], 4, 2, 1),
+                PixelNorm(),
+                nn.LeakyReLU(0.2),
+            ]
+            size *= 2
+        layers += [nn.Conv2d(plan[resolution], 3, 3, 1, 1), nn.Tanh()]
+        self.main = nn.Sequential(*layers)
+
+    def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        return self.main(self.label_input(z, labels))  # [N, 3, R, R]

@@ -1,0 +1,205 @@
+"""A live show: inputs -> controls -> motion -> engine -> frames -> window, wired together."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from livegan.control.controls import Controls
+from livegan.control.motion import Motion
+from livegan.control.namespace import OscNamespace
+from livegan.control.osc import OscServer
+from livegan.control.ratelog import RateLimitedLog
+from livegan.engine import Engine
+from livegan.errors import LiveganError
+from livegan.modelfile import DEFAULT_MODEL, find_model, load_model
+from livegan.show.frames import Frame, FrameQueue
+from livegan.show.window import Action, Window, WindowConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PerformConfig:
+    """Everything a show needs; built from the CLI flags and the patch."""
+
+    model: str = DEFAULT_MODEL  # model name in the model folders, or a path
+    backend: str = "auto"  # auto | tensorrt | cuda | cpu
+    osc_host: str = "127.0.0.1"  # loopback unless the performer opens it up
+    osc_port: int = 12000  # Wekinator's default output port
+    osc_allow: list[str] | None = None  # sender addresses accepted (None: any that can reach)
+    window: WindowConfig = field(default_factory=WindowConfig)
+    frames: int | None = None  # quit after this many frames shown (scripts, tests)
+    seed: int = 0  # seeds the walk
+
+
+class RenderThread(threading.Thread):
+    """Reads one control snapshot per frame, renders it, hands the frame on.
+
+    A generator error keeps the last good frame on screen (nothing is put) and is logged
+    at a limited rate; the thread itself never dies of one.
+    """
+
+    def __init__(self, engine: Engine, controls: Controls, frames: FrameQueue) -> None:
+        super().__init__(name="livegan-render", daemon=True)
+        self.engine, self.controls, self.frames = engine, controls, frames
+        self.motion = Motion(engine.z_dim, engine.directions)
+        self.stopping = threading.Event()
+        self.errors = 0
+        self.rendered = 0
+        self._next_engine: Engine | None = None
+        self._ratelog = RateLimitedLog(log)
+
+    def swap(self, engine: Engine) -> None:
+        """Use `engine` from the next frame on (hot-swap; the latent path carries over)."""
+        self._next_engine = engine
+
+    def _take_swap(self) -> None:
+        engine, self._next_engine = self._next_engine, None
+        if engine is None:
+            return
+        old = self.engine
+        self.engine = engine
+        if engine.z_dim != self.motion.z_dim:
+            self.motion = Motion(engine.z_dim, engine.directions)
+        else:
+            self.motion.directions = engine.directions
+        old.close()
+
+    def run(self) -> None:
+        last = time.perf_counter()
+        while not self.stopping.is_set():
+            self._take_swap()
+            now = time.perf_counter()
+            dt, last = min(now - last, 0.25), now
+            snap = self.controls.snapshot()
+            try:
+                z = self.motion.step(snap, dt)
+                pixels = self.engine.render(z, snap.label)
+            except Exception as exc:  # noqa: BLE001 - keep the last frame, keep playing
+                self.errors += 1
+                self._ratelog.error("render", "render failed, keeping the last frame: %s", exc)
+                self.stopping.wait(0.05)
+                continue
+            self.rendered += 1
+            self.frames.put(Frame(pixels, self.rendered, snap.version, time.perf_counter()))
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join(timeout=5)
+
+
+class Show:
+    """One performance: owns the engine, controls, OSC server, window and render thread."""
+
+    def __init__(self, cfg: PerformConfig) -> None:
+        self.cfg = cfg
+        self.engine = Engine(load_model(find_model(cfg.model)), cfg.backend)
+        self.controls = Controls(self.engine.z_dim, self.engine.directions.shape[0])
+        self.namespace = OscNamespace(self.controls, self.engine.direction_names)
+        self.osc = OscServer(self.namespace, cfg.osc_host, cfg.osc_port, cfg.osc_allow)
+        self.frames = FrameQueue()
+        self.render = RenderThread(self.engine, self.controls, self.frames)
+        self.shown = 0
+        self.fps = 0.0
+        self.window: Window | None = None
+        self.on_frame = None  # called with each Frame shown (bench, tests)
+
+    def run(self) -> int:
+        """Play until quit (or `frames` shown). Returns the number of frames shown."""
+        self.osc.start()
+        try:
+            self.window = Window(self.cfg.window)
+            self.render.start()
+            self._loop()
+        finally:
+            self.render.stop()
+            self.osc.stop()
+            if self.window is not None:
+                self.window.close()
+            self.engine.close()
+        return self.shown
+
+    def _loop(self) -> None:
+        assert self.window is not None
+        fps_clock = time.perf_counter()
+        fps_count = 0
+        while self.cfg.frames is None or self.shown < self.cfg.frames:
+            if not self._handle_input():
+                break
+            self._handle_app_events()
+            frame = self.frames.latest(timeout=0.1)
+            if frame is None:
+                continue
+            self.window.show(frame.pixels)
+            self.shown += 1
+            if self.on_frame is not None:
+                self.on_frame(frame)
+            fps_count += 1
+            now = time.perf_counter()
+            if now - fps_clock >= 0.5:
+                self.fps, fps_clock, fps_count = fps_count / (now - fps_clock), now, 0
+                self._update_hud()
+
+    def _handle_input(self) -> bool:
+        """Window keys; False when the performer quits."""
+        assert self.window is not None
+        for event in self.window.poll():
+            if event.action is Action.QUIT:
+                return False
+            if event.action is Action.TOGGLE_FULLSCREEN:
+                self.window.toggle_fullscreen()
+            elif event.action is Action.TOGGLE_HUD:
+                self.window.hud_visible = not self.window.hud_visible
+        return True
+
+    def _handle_app_events(self) -> None:
+        assert self.window is not None
+        for event in self.controls.app_events():
+            kind = event[0]
+            if kind == "hud":
+                self.window.hud_visible = bool(event[1])
+            elif kind == "model":
+                threading.Thread(target=self._swap_model, args=(str(event[1]),),
+                                 daemon=True, name="livegan-load").start()
+            else:
+                log.info("%s is not available in this show yet", kind)
+
+    def _swap_model(self, name: str) -> None:
+        """Load a model by name (model folders only) off the main thread, then hand it over."""
+        try:
+            engine = Engine(load_model(find_model(name, allow_paths=False)), self.cfg.backend)
+        except LiveganError as exc:
+            log.error("model swap refused, the current model keeps playing: %s", exc)
+            return
+        self.controls.resize(engine.z_dim, engine.directions.shape[0])
+        self.namespace.direction_names = engine.direction_names
+        self.render.swap(engine)
+        self.engine = engine
+        log.info("now playing %s", engine.info.name)
+
+    def hud_lines(self) -> list[str]:
+        stats = self.osc.stats()
+        last = self.osc.last_message
+        dropped = sum(stats[k] for k in ("malformed", "nonfinite", "too_deep", "not_allowed"))
+        return [
+            f"{self.fps:4.0f} fps   {self.engine.info.name} ({self.engine.resolution}px)",
+            f"{self.engine.backend.describe()}",
+            f"OSC {self.cfg.osc_host}:{self.osc.port}  in {stats['received']}  "
+            f"dropped {dropped + self.namespace.counts['unknown'] + self.namespace.counts['bad_args']}",
+            f"last {last[0]} {' '.join(f'{a:.3g}' if isinstance(a, float) else str(a) for a in last[1][:6])}"
+            if last else "last -",
+            f"mode {self.controls.mode}  render errors {self.render.errors}",
+        ]
+
+    def _update_hud(self) -> None:
+        assert self.window is not None
+        if self.window.hud_visible:
+            self.window.set_hud(self.hud_lines())
+
+
+def perform(cfg: PerformConfig) -> int:
+    """Run a show; returns the number of frames shown."""
+    return Show(cfg).run()

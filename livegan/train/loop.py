@@ -1,0 +1,284 @@
+"""The training loop: hinge loss, DiffAugment, spectral-norm D, EMA G, checkpoints, DDP."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from livegan.errors import DatasetError, LiveganError
+from livegan.nets import ARCHS, build_discriminator, build_generator, generator_config
+from livegan.train import checkpoint as ckpt
+from livegan.train.augment import diff_augment, parse_policy
+from livegan.train.data import ImageDataset
+from livegan.train.distributed import Dist
+from livegan.train.samples import save_grid
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a run; written to RUN/config.json and reused by --resume."""
+
+    data: str  # folder of training images (subfolders are labels with labels=True)
+    arch: str = "lite"  # generator architecture (livegan.nets.ARCHS)
+    res: int = 128  # output resolution, a power of two
+    steps: int = 10_000  # total generator steps
+    batch: int = 16  # images per step (per process under DDP)
+    lr: float = 2e-4  # Adam learning rate of G and D
+    seed: int = 0  # seeds weights, sampling and augmentation
+    z_dim: int = 128  # latent size
+    ngf: int = 16  # generator width at full resolution (doubles per halving)
+    ndf: int = 16  # discriminator width at full resolution
+    augment: str = "color,translation,cutout"  # DiffAugment policy, or "none"
+    mirror: bool = True  # random horizontal flips of the reals
+    ema: float = 0.999  # EMA decay of the generator weights that get exported
+    r1: float = 0.0  # R1 gradient penalty weight (0 = off; spectral norm is always on)
+    labels: bool = False  # conditional model: class labels from subfolder names
+    sample_every: int = 250  # steps between sample grids
+    checkpoint_every: int = 250  # steps between checkpoints
+    keep: int = 3  # checkpoints kept
+    log_every: int = 25  # steps between metric lines in metrics.jsonl
+
+    @classmethod
+    def from_json(cls, path: Path) -> TrainConfig:
+        raw = json.loads(path.read_text())
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in known})
+
+    def validate(self) -> None:
+        if self.arch not in ARCHS:
+            raise LiveganError(f"unknown --arch '{self.arch}'; choose from {', '.join(ARCHS)}")
+        if self.res < 16 or self.res > 1024 or self.res & (self.res - 1):
+            raise LiveganError(f"--res {self.res}: use a power of two from 16 to 1024 (e.g. 128)")
+        if self.steps < 1 or self.batch < 1 or self.lr <= 0:
+            raise LiveganError("--steps, --batch and --lr must be positive")
+        parse_policy(self.augment)
+
+
+def hinge_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
+
+
+class Trainer:
+    """One training run in a run folder. Call `run()`; resumable at any step."""
+
+    def __init__(self, cfg: TrainConfig, out: Path, resume: bool = False,
+                 progress: bool = True) -> None:
+        cfg.validate()
+        self.cfg, self.out, self.progress = cfg, Path(out), progress
+        self.dist = Dist.from_env()
+        self.device = self.dist.device
+        self.policy = parse_policy(cfg.augment)
+        self.data = ImageDataset(Path(cfg.data), cfg.res, labels=cfg.labels,
+                                 progress=progress and self.dist.is_main)
+        self.n_labels = len(self.data.label_names) if cfg.labels else 0
+        self._build()
+        self.step = 0
+        self.elapsed = 0.0
+        self._prepare_folder(resume)
+
+    def _build(self) -> None:
+        cfg = self.cfg
+        torch.manual_seed(cfg.seed)
+        self.g_config = generator_config(cfg.arch, resolution=cfg.res, z_dim=cfg.z_dim,
+                                         ngf=cfg.ngf, n_labels=self.n_labels)
+        self.g = build_generator(cfg.arch, self.g_config).to(self.device)
+        self.d = build_discriminator(cfg.res, self.n_labels, cfg.ndf).to(self.device)
+        self.g_ema = copy.deepcopy(self.g).eval().requires_grad_(False)
+        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr, betas=(0.0, 0.99))
+        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr, betas=(0.0, 0.99))
+        self.g_train, self.d_train = self.dist.wrap(self.g), self.dist.wrap(self.d)
+        self.rng = torch.Generator().manual_seed(cfg.seed * 1000 + self.dist.rank)
+        fixed = torch.Generator().manual_seed(1234)
+        self.fixed_z = torch.randn(36, cfg.z_dim, generator=fixed)  # the seeds of every grid
+        self.fixed_labels = torch.arange(36) % max(self.n_labels, 1)
+        self.amp = self.device.type == "cuda"
+
+    def _prepare_folder(self, resume: bool) -> None:
+        existing = ckpt.list_checkpoints(self.ckpt_dir)
+        if existing and not resume:
+            raise LiveganError(f"{self.out} already holds a run (checkpoint step "
+                               f"{existing[-1][0]}): pass --resume to continue it, or "
+                               "choose another --out")
+        if resume and existing:
+            self._restore()
+        if self.dist.is_main:
+            (self.out / "samples").mkdir(parents=True, exist_ok=True)
+            meta = {**asdict(self.cfg), "label_names": self.data.label_names,
+                    "images": len(self.data), "world_size": self.dist.world_size}
+            ckpt.atomic_write(self.out / "config.json",
+                              lambda f: f.write(json.dumps(meta, indent=2).encode()))
+        self.dist.barrier()
+
+    @property
+    def ckpt_dir(self) -> Path:
+        return self.out / "checkpoints"
+
+    # -- state ---------------------------------------------------------------------------
+    def state(self) -> dict:
+        return {
+            "step": self.step, "elapsed": self.elapsed, "g_config": self.g_config,
+            "arch": self.cfg.arch, "label_names": self.data.label_names,
+            "g": self.g.state_dict(), "d": self.d.state_dict(), "g_ema": self.g_ema.state_dict(),
+            "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
+            "rng": self.rng.get_state(), "torch_rng": torch.get_rng_state(),
+        }
+
+    def _restore(self) -> None:
+        loaded = ckpt.load_latest(self.ckpt_dir)
+        if loaded is None:
+            raise LiveganError(f"{self.ckpt_dir}: no readable checkpoint to resume from")
+        state, path = loaded
+        self.g.load_state_dict(state["g"])
+        self.d.load_state_dict(state["d"])
+        self.g_ema.load_state_dict(state["g_ema"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.rng.set_state(state["rng"])
+        torch.set_rng_state(state["torch_rng"])
+        self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
+        if self.dist.is_main:
+            log.info("resumed %s at step %d", path, self.step)
+
+    # -- one step ------------------------------------------------------------------------
+    def _reals(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        x, y = self.data.batch(self.cfg.batch, self.rng)
+        if self.cfg.mirror:
+            flip = torch.rand(x.shape[0], generator=self.rng) < 0.5
+            x = torch.where(flip[:, None, None, None], x.flip(3), x)
+        y = y.to(self.device) if self.n_labels else None
+        return x.to(self.device), y
+
+    def _fake_input(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        z = torch.randn(n, self.cfg.z_dim, generator=self.rng).to(self.device)
+        y = torch.randint(0, self.n_labels, (n,), generator=self.rng).to(self.device) \
+            if self.n_labels else None
+        return z, y
+
+    def _autocast(self):
+        return torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.amp)
+
+    def step_once(self) -> dict[str, float]:
+        """One discriminator and one generator update; returns the losses."""
+        aug = self.policy
+        real, y_real = self._reals()
+        z, y_fake = self._fake_input(real.shape[0])
+        r1 = self.cfg.r1 > 0 and self.step % 16 == 0
+        with self._autocast():
+            fake = self.g_train(z, y_fake).detach()
+            real_in = diff_augment(real, aug).requires_grad_(r1)
+            d_real = self.d_train(real_in, y_real)
+            d_fake = self.d_train(diff_augment(fake, aug), y_fake)
+            d_loss = hinge_d_loss(d_real.float(), d_fake.float())
+        if r1:
+            grad, = torch.autograd.grad(d_real.float().sum(), real_in, create_graph=True)
+            d_loss = d_loss + self.cfg.r1 * 8 * grad.pow(2).sum(dim=[1, 2, 3]).mean()
+        self.opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.opt_d.step()
+
+        z, y_fake = self._fake_input(real.shape[0])
+        with self._autocast():
+            g_loss = -self.d_train(diff_augment(self.g_train(z, y_fake), aug), y_fake).float()
+            g_loss = g_loss.mean()
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+        self._update_ema()
+        self.step += 1
+        return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
+                "d_real": d_real.float().mean().item(), "d_fake": d_fake.float().mean().item()}
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        beta = min(self.cfg.ema, (1 + self.step) / (10 + self.step))
+        for p_ema, p in zip(self.g_ema.parameters(), self.g.parameters()):
+            p_ema.lerp_(p, 1 - beta)
+        for b_ema, b in zip(self.g_ema.buffers(), self.g.buffers()):
+            b_ema.copy_(b)
+
+    # -- periodic work -------------------------------------------------------------------
+    def maybe_sample(self, force: bool = False) -> Path | None:
+        if not self.dist.is_main or not (force or self.step % self.cfg.sample_every == 0):
+            return None
+        with torch.no_grad():
+            z = self.fixed_z.to(self.device)
+            y = self.fixed_labels.to(self.device) if self.n_labels else None
+            images = self.g_ema(z, y).float().cpu()
+        path = self.out / "samples" / f"step_{self.step:08d}.png"
+        save_grid(images, path, rows=6)
+        return path
+
+    def maybe_checkpoint(self, force: bool = False) -> Path | None:
+        if not (force or self.step % self.cfg.checkpoint_every == 0):
+            return None
+        path = None
+        if self.dist.is_main:
+            path = ckpt.save_checkpoint(self.ckpt_dir, self.step, self.state(), self.cfg.keep)
+        self.dist.barrier()
+        return path
+
+    def log(self, losses: dict[str, float], images_per_s: float) -> None:
+        if not self.dist.is_main or self.step % self.cfg.log_every != 0:
+            return
+        line = {"step": self.step, "time": round(self.elapsed, 2),
+                "images_per_s": round(images_per_s, 2), **{k: round(v, 4) for k, v in losses.items()}}
+        with open(self.out / "metrics.jsonl", "a") as f:
+            f.write(json.dumps(line) + "\n")
+
+    def run(self) -> Path | None:
+        """Train until cfg.steps; returns the last checkpoint path (rank 0)."""
+        cfg = self.cfg
+        bar = tqdm(total=cfg.steps, initial=self.step, disable=not (self.progress and
+                   self.dist.is_main), unit="step", dynamic_ncols=True, desc="training")
+        last = None
+        rate = 0.0
+        while self.step < cfg.steps:
+            t0 = time.perf_counter()
+            losses = self.step_once()
+            if not all(math.isfinite(v) for v in losses.values()):
+                raise LiveganError(f"training diverged at step {self.step} (loss is NaN); "
+                                   "resume from the last checkpoint with a lower --lr or --r1 10")
+            dt = time.perf_counter() - t0
+            self.elapsed += dt
+            rate = 0.9 * rate + 0.1 * (cfg.batch * self.dist.world_size / dt) if rate else \
+                cfg.batch * self.dist.world_size / dt
+            self.log(losses, rate)
+            self.maybe_sample()
+            last = self.maybe_checkpoint() or last
+            bar.update(1)
+            bar.set_postfix(d=f"{losses['d_loss']:.3f}", g=f"{losses['g_loss']:.3f}",
+                            img_s=f"{rate:.0f}")
+        bar.close()
+        if self.step % cfg.checkpoint_every != 0 or last is None:
+            last = self.maybe_checkpoint(force=True)
+        self.maybe_sample(force=True)
+        self.dist.close()
+        return last
+
+
+def train(cfg: TrainConfig, out: Path, resume: bool = False, progress: bool = True,
+          steps: int | None = None) -> Path | None:
+    """Train (or resume) a run in `out`. On resume the run's saved config wins, except
+    `steps`, which may be raised to train longer."""
+    out = Path(out)
+    if resume and (out / "config.json").is_file():
+        cfg = TrainConfig.from_json(out / "config.json")
+    if steps is not None:
+        cfg = replace(cfg, steps=steps)
+    if not Path(cfg.data).is_dir():
+        raise DatasetError(f"{cfg.data}: no such image folder; make one with "
+                           "`livegan data synth` or `livegan data prepare`")
+    os.makedirs(out, exist_ok=True)
+    return Trainer(cfg, out, resume=resume, progress=progress).run()
