@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from livegan.control.controls import Controls
@@ -106,6 +107,12 @@ class Show:
         self.fps = 0.0
         self.window: Window | None = None
         self.on_frame = None  # called with each Frame shown (bench, tests)
+        self._ratelog = RateLimitedLog(log)
+        # kind -> handler(*args) for events from Controls.push_app (main thread)
+        self.app_handlers: dict[str, Callable[..., None]] = {
+            "hud": self._set_hud,
+            "model": self._request_model,
+        }
 
     def run(self) -> int:
         """Play until quit (or `frames` shown). Returns the number of frames shown."""
@@ -156,16 +163,24 @@ class Show:
         return True
 
     def _handle_app_events(self) -> None:
-        assert self.window is not None
+        """Show-level events queued by inputs (OSC, MIDI, keys), run on the main thread."""
         for event in self.controls.app_events():
-            kind = event[0]
-            if kind == "hud":
-                self.window.hud_visible = bool(event[1])
-            elif kind == "model":
-                threading.Thread(target=self._swap_model, args=(str(event[1]),),
-                                 daemon=True, name="livegan-load").start()
-            else:
-                log.info("%s is not available in this show yet", kind)
+            handler = self.app_handlers.get(event[0])
+            if handler is None:
+                self._ratelog.warning(event[0], "%s is not available in this show", event[0])
+                continue
+            try:
+                handler(*event[1:])
+            except LiveganError as exc:
+                self._ratelog.error(event[0], "%s failed: %s", event[0], exc)
+
+    def _set_hud(self, visible: bool) -> None:
+        assert self.window is not None
+        self.window.hud_visible = bool(visible)
+
+    def _request_model(self, name: str) -> None:
+        threading.Thread(target=self._swap_model, args=(str(name),), daemon=True,
+                         name="livegan-load").start()
 
     def _swap_model(self, name: str) -> None:
         """Load a model by name (model folders only) off the main thread, then hand it over."""
