@@ -70,6 +70,11 @@ def save_model(
     if directions is not None:
         tensors[DIRECTIONS_KEY] = directions.detach().cpu().float().contiguous()
         direction_names = direction_names or [f"dir{i}" for i in range(directions.shape[0])]
+        if len(direction_names) != directions.shape[0]:
+            raise ValueError(f"{len(direction_names)} direction names for "
+                             f"{directions.shape[0]} directions")
+    else:
+        direction_names = []
     metadata = {
         "livegan.format": FORMAT,
         "arch": arch,
@@ -110,37 +115,52 @@ def read_info(path: Path) -> ModelInfo:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
     except (SafetensorError, OSError, ValueError) as exc:
-        raise _fail(path, f"not a readable .safetensors model (truncated or corrupt: {exc})") from None
+        raise _fail(path, f"not a readable .safetensors model (truncated or corrupt: {exc}); "
+                          "copy or export it again") from None
     if meta.get("livegan.format") is None:
         raise _fail(path, "a .safetensors file without livegan metadata, not a livegan model")
-    if meta["livegan.format"] != FORMAT:
-        raise _fail(path, f"model format {meta['livegan.format']} is newer than this livegan "
-                          f"understands ({FORMAT}); upgrade livegan")
+    version = meta["livegan.format"]
+    if version != FORMAT:
+        if version.isdigit() and int(version) > int(FORMAT):
+            raise _fail(path, f"model format {version} is newer than this livegan understands "
+                              f"({FORMAT}); upgrade livegan")
+        raise _fail(path, f"unknown model format '{version[:40]}' (this livegan reads "
+                          f"{FORMAT}); re-export the model")
     arch = meta.get("arch", "")
     if arch not in ARCHS:
         raise _fail(path, f"unknown arch '{arch}' (known: {', '.join(sorted(ARCHS))})")
     config = _json(path, meta, "config", None)
     if not isinstance(config, dict):
         raise _fail(path, "its 'config' metadata is missing; re-export the model")
+    sizes = [config.get("resolution"), config.get("z_dim")]
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in sizes):
+        raise _fail(path, f"its config has no usable resolution and z_dim ({sizes}); "
+                          "re-export the model")
+    names = {key: _json(path, meta, key, []) for key in ("direction_names", "labels")}
+    for key, value in names.items():
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise _fail(path, f"its '{key}' metadata is not a list of names; re-export the model")
+    training = _json(path, meta, "training", {})
     return ModelInfo(
         path=path,
         name=meta.get("name") or path.stem,
         arch=arch,
         config=config,
-        resolution=int(config.get("resolution", 0)),
-        z_dim=int(config.get("z_dim", 0)),
-        training=_json(path, meta, "training", {}),
-        direction_names=_json(path, meta, "direction_names", []),
-        labels=_json(path, meta, "labels", []),
+        resolution=sizes[0],
+        z_dim=sizes[1],
+        training=training if isinstance(training, dict) else {},
+        direction_names=names["direction_names"],
+        labels=names["labels"],
     )
 
 
 def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
     try:
         with safe_open(str(path), framework="pt") as f:
-            return {k: f.get_tensor(k) for k in f.keys()}
+            return {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - not a dict
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise _fail(path, f"its weights cannot be read (truncated or corrupt: {exc})") from None
+        raise _fail(path, f"its weights cannot be read (truncated or corrupt: {exc}); "
+                          "copy or export it again") from None
 
 
 def load_model(path: Path) -> Model:
@@ -167,6 +187,10 @@ def load_model(path: Path) -> Model:
     if directions is not None and (directions.dim() != 2 or directions.shape[1] != info.z_dim):
         raise _fail(info.path, f"directions have shape {tuple(directions.shape)}, "
                                f"need [K, {info.z_dim}]")
+    count = 0 if directions is None else directions.shape[0]
+    if count != info.n_directions:
+        raise _fail(info.path, f"it names {info.n_directions} directions but stores {count}; "
+                               "re-export the model")
     return Model(info=info, generator=generator, directions=directions)
 
 
