@@ -21,6 +21,14 @@ def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     omega = math.acos(max(-1.0, min(1.0, float(np.dot(ua, ub)))))
     if omega < 1e-4:
         u = (1 - t) * ua + t * ub
+    elif omega > math.pi - 1e-4 and ua.shape[0] > 1:
+        # Opposite points: every great circle joins them; take one through a fixed
+        # perpendicular instead of the formula's 0/0, which would pass through zero.
+        axis = np.zeros_like(ua)
+        axis[int(np.argmin(np.abs(ua)))] = 1.0
+        perp = axis - np.dot(axis, ua) * ua
+        perp /= np.linalg.norm(perp)
+        u = math.cos(t * math.pi) * ua + math.sin(t * math.pi) * perp
     else:
         s = math.sin(omega)
         u = math.sin((1 - t) * omega) / s * ua + math.sin(t * omega) / s * ub

@@ -66,7 +66,7 @@ class RenderThread(threading.Thread):
         if engine.z_dim != self.motion.z_dim:
             self.motion = Motion(engine.z_dim, engine.directions)
         else:
-            self.motion.directions = engine.directions
+            self.motion.set_directions(engine.directions)
         old.close()
 
     def run(self) -> None:
@@ -89,7 +89,8 @@ class RenderThread(threading.Thread):
 
     def stop(self) -> None:
         self.stopping.set()
-        self.join(timeout=5)
+        if self.ident is not None:  # started
+            self.join(timeout=5)
 
 
 class Show:

@@ -28,6 +28,14 @@ class Motion:
         self.glide: tuple[np.ndarray, np.ndarray, float, float] | None = None  # from, to, t, T
         self.loop_position = 0.0
 
+    def set_directions(self, directions: np.ndarray) -> None:
+        """Use new directions [K, Z] (model hot-swap); amounts carry over where they exist."""
+        amounts = np.zeros(directions.shape[0], np.float32)
+        keep = min(amounts.shape[0], self.amounts.shape[0])
+        amounts[:keep] = self.amounts[:keep]
+        self.directions = directions.astype(np.float32)
+        self.amounts = amounts
+
     def _apply_events(self, snap: Snapshot) -> None:
         for event in snap.events:
             kind = event[0]
