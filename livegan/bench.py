@@ -17,10 +17,12 @@ from livegan.nets import count_gflop
 WINDOW = (768, 768)
 
 
-def matmul_peak_gflops(device: torch.device, seconds: float = 0.5, n: int = 1024) -> float:
-    """Best fp32 matmul rate of this device over a short burst, the yardstick for efficiency."""
-    a = torch.randn(n, n, device=device)
-    b = torch.randn(n, n, device=device)
+def matmul_peak_gflops(device: torch.device, dtype: torch.dtype = torch.float32,
+                       seconds: float = 0.5, n: int = 1024) -> float:
+    """Best matmul rate of this device in `dtype` over a short burst: the yardstick for
+    efficiency, in the same precision the backend computes in."""
+    a = torch.randn(n, n, device=device).to(dtype)
+    b = torch.randn(n, n, device=device).to(dtype)
     best, deadline = 0.0, time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         start = time.perf_counter()
@@ -127,7 +129,9 @@ def run_bench(model: str = "default", backend: str = "auto", frames: int = 300) 
     loaded = load_model(find_model(model))
     engine = Engine(loaded, backend)
     device = getattr(engine.backend, "device", torch.device("cpu"))
-    peak = matmul_peak_gflops(device)
+    dtype = getattr(engine.backend, "dtype", torch.float16 if device.type == "cuda"
+                    else torch.float32)
+    peak = matmul_peak_gflops(device, dtype)
     gflop = count_gflop(loaded.generator)
     gen = generator_fps(engine, frames)
     pygame.display.init()
@@ -147,8 +151,41 @@ def run_bench(model: str = "default", backend: str = "auto", frames: int = 300) 
         "efficiency": round(gflop * gen / peak, 3) if peak else None,
         "osc_latency_ms": {"p50": round(e2e["p50"], 2), "p99": round(e2e["p99"], 2)},
         "frame_interval_ms": round(1000 / e2e["fps"], 2) if e2e["fps"] else None,
+        "precision": str(dtype).replace("torch.", ""),
+        "peak_memory_mb": round(peak_memory_mb(device), 1),
         "torch": torch.__version__, "frames": frames,
     }
+
+
+def peak_memory_mb(device: torch.device) -> float:
+    """Peak memory of this process: device memory on CUDA, resident set size on the CPU."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def resolution_table(model: str, backend: str, resolutions: list[int], frames: int) -> list[dict]:
+    """How cost grows with resolution: the model's architecture and widths at each size,
+    with random weights (speed does not depend on what was learned)."""
+    from livegan.modelfile import Model, ModelInfo
+    from livegan.nets import build_generator
+
+    info = load_model(find_model(model)).info
+    rows = []
+    for res in resolutions:
+        config = {**info.config, "resolution": res}
+        g = build_generator(info.arch, config).eval()
+        fake = Model(ModelInfo(info.path, info.name, info.arch, config, res, info.z_dim), g, None)
+        engine = Engine(fake, backend)
+        fps = generator_fps(engine, frames)
+        gflop = count_gflop(g)
+        rows.append({"resolution": res, "gflop_per_frame": round(gflop, 3),
+                     "generator_fps": round(fps, 1), "ms_per_frame": round(1000 / fps, 2),
+                     "device": engine.backend.describe()})
+        engine.close()
+    return rows
 
 
 def format_table(result: dict) -> str:
@@ -164,6 +201,7 @@ def format_table(result: dict) -> str:
         ("work", f"{result['gflop_per_frame']} GFLOP/frame, matmul peak "
                  f"{result['matmul_peak_gflops']} GFLOP/s, efficiency "
                  f"{100 * (result['efficiency'] or 0):.0f}%"),
+        ("memory", f"peak {result['peak_memory_mb']} MB, {result['precision']}"),
         ("OSC -> frame", f"p50 {lat['p50']} ms, p99 {lat['p99']} ms "
                          f"(frame interval {result['frame_interval_ms']} ms)"),
     ]
@@ -171,3 +209,12 @@ def format_table(result: dict) -> str:
 
 
 
+
+
+def format_resolutions(rows: list[dict]) -> str:
+    """The resolution table for humans."""
+    lines = [f"{'resolution':>11} {'GFLOP':>8} {'fps':>8} {'ms/frame':>9}"]
+    for r in rows:
+        lines.append(f"{r['resolution']:>11} {r['gflop_per_frame']:>8} {r['generator_fps']:>8} "
+                     f"{r['ms_per_frame']:>9}")
+    return "\n".join(lines)

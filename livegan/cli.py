@@ -111,6 +111,9 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", default="auto", choices=["auto", "tensorrt", "cuda", "cpu"])
     p.add_argument("--frames", type=_positive, default=300)
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument("--res", default=None, metavar="R,R,...",
+                   help="also time the model's architecture at these resolutions, e.g. "
+                        "64,128,256,512 (random weights: speed only)")
 
     sub.add_parser("models", help="list installed models")
     p = sub.add_parser("osc", help="print the OSC namespace")

@@ -70,10 +70,19 @@ def data(args: argparse.Namespace) -> int:
 
 
 def bench(args: argparse.Namespace) -> int:
-    from livegan.bench import format_table, run_bench
+    from livegan.bench import format_resolutions, format_table, resolution_table, run_bench
 
     result = run_bench(args.model, args.backend, args.frames)
+    if args.res:
+        try:
+            sizes = [int(r) for r in args.res.split(",")]
+        except ValueError:
+            raise LiveganError(f"--res {args.res}: expected sizes like 64,128,256") from None
+        result["resolutions"] = resolution_table(args.model, args.backend, sizes,
+                                                 max(20, args.frames // 5))
     print(json.dumps(result) if args.json else format_table(result))
+    if args.res and not args.json:
+        print(format_resolutions(result["resolutions"]))
     return 0
 
 

@@ -19,7 +19,7 @@ FALLBACK_DIRECTIONS = 16
 
 def _make(name: str, model: Model) -> Backend:
     g, info = model.generator, model.info
-    n_labels = len(info.labels)
+    n_labels = int(info.config.get("n_labels", 0))
     if name == "cpu":
         from livegan.engine.cpu import CpuBackend
 

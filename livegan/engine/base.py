@@ -46,7 +46,9 @@ class Backend:
     def render(self, z: np.ndarray, label: int | None = None) -> np.ndarray:
         """One frame: uint8 [H, W, 3] numpy."""
         zt, labels = self._inputs(z, label)
-        return self._generate(zt, labels).numpy()
+        frame = self._generate(zt, labels)
+        # Device backends stage frames in reused pinned buffers: hand out our own copy.
+        return frame.numpy().copy() if frame.is_pinned() else frame.numpy()
 
     def close(self) -> None:
         """Release device memory and caches."""

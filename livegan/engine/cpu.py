@@ -1,7 +1,8 @@
-"""The CPU backend: all cores, inference mode, the faster memory layout picked by measuring."""
+"""The CPU backend: all cores, inference mode, and the layout and precision that measure fastest."""
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import time
@@ -13,6 +14,8 @@ from livegan.engine.base import Backend, to_frame
 
 log = logging.getLogger(__name__)
 
+BF16_TOLERANCE = 4.0  # largest pixel difference (of 255) accepted from bf16 against fp32
+
 
 def cpu_threads() -> int:
     """Cores this process may use (respects taskset/cgroup affinity)."""
@@ -22,40 +25,81 @@ def cpu_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def bf16_supported() -> bool:
+    """Whether oneDNN has native bf16 kernels here (AVX512-BF16 or AMX)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 class CpuBackend(Backend):
-    """Eager PyTorch on the CPU in fp32."""
+    """PyTorch on the CPU. At start it times the variants that may win on this processor
+    (contiguous or channels_last; fp32 or bf16 where the CPU has bf16 units) and keeps the
+    fastest one whose output stays within BF16_TOLERANCE of fp32."""
 
     name = "cpu"
 
     def __init__(self, generator: nn.Module, z_dim: int, n_labels: int = 0,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, precision: str = "auto") -> None:
         super().__init__(generator, z_dim, n_labels)
         torch.set_num_threads(threads or cpu_threads())
         self.generator = generator.float().eval().requires_grad_(False)
-        self.layout = self._pick_layout()
+        self.dtype = torch.float32
+        self.layout = "contiguous"
+        self._pick(precision)
 
     def describe(self) -> str:
-        return f"cpu ({torch.get_num_threads()} threads, {self.layout})"
+        kind = "bf16" if self.dtype == torch.bfloat16 else "fp32"
+        return f"cpu ({torch.get_num_threads()} threads, {kind}, {self.layout})"
 
-    def _time(self, z: torch.Tensor, repeats: int = 3) -> float:
+    def _labels(self) -> torch.Tensor | None:
+        return torch.zeros(1, dtype=torch.long) if self.n_labels else None
+
+    def _seconds(self, g: nn.Module, dtype: torch.dtype, repeats: int = 4) -> float:
+        """Best-of time for one frame of `g`."""
+        z = torch.randn(1, self.z_dim, dtype=dtype)
+        best = float("inf")
         with torch.inference_mode():
-            self.generator(z, None if not self.n_labels else torch.zeros(1, dtype=torch.long))
-            start = time.perf_counter()
+            g(z, self._labels())
             for _ in range(repeats):
-                self.generator(z, None if not self.n_labels else torch.zeros(1, dtype=torch.long))
-        return time.perf_counter() - start
+                start = time.perf_counter()
+                g(z, self._labels())
+                best = min(best, time.perf_counter() - start)
+        return best
 
-    def _pick_layout(self) -> str:
-        """channels_last helps some convolution shapes on some CPUs: measure, keep the faster."""
-        z = torch.zeros(1, self.z_dim)
-        contiguous = self._time(z)
-        self.generator.to(memory_format=torch.channels_last)
-        last = self._time(z)
-        if last < contiguous * 0.95:
-            return "channels_last"
-        self.generator.to(memory_format=torch.contiguous_format)
-        return "contiguous"
+    def _variants(self, precision: str) -> list[tuple[torch.dtype, str]]:
+        dtypes = [torch.float32]
+        if precision == "bf16" or (precision == "auto" and bf16_supported()):
+            dtypes.append(torch.bfloat16)
+        if precision == "bf16":
+            dtypes = [torch.bfloat16]
+        return [(d, layout) for d in dtypes for layout in ("contiguous", "channels_last")]
+
+    def _bf16_close(self, g: nn.Module) -> bool:
+        z = torch.randn(4, self.z_dim, generator=torch.Generator().manual_seed(0))
+        labels = torch.zeros(4, dtype=torch.long) if self.n_labels else None
+        with torch.inference_mode():
+            ref = self.generator(z, labels)
+            low = g(z.bfloat16(), labels).float()
+        return float((ref - low).abs().max()) * 127.5 <= BF16_TOLERANCE
+
+    def _pick(self, precision: str) -> None:
+        best: tuple[float, nn.Module, torch.dtype, str] | None = None
+        for dtype, layout in self._variants(precision):
+            g = copy.deepcopy(self.generator).to(dtype)
+            if layout == "channels_last":
+                g = g.to(memory_format=torch.channels_last)
+            if dtype == torch.bfloat16 and precision == "auto" and not self._bf16_close(g):
+                log.info("bf16 output differs from fp32 by more than %s levels; using fp32",
+                         BF16_TOLERANCE)
+                continue
+            seconds = self._seconds(g, dtype)
+            if best is None or seconds < best[0] * 0.95:  # switch only for a clear win
+                best = (seconds, g, dtype, layout)
+        assert best is not None
+        _, self.generator, self.dtype, self.layout = best
 
     def _generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         with torch.inference_mode():
-            return to_frame(self.generator(z, labels))
+            return to_frame(self.generator(z.to(self.dtype), labels))

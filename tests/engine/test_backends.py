@@ -1,0 +1,153 @@
+"""Backend selection, fallback, output parity against eager fp32, and the engine cache key."""
+
+from __future__ import annotations
+
+import builtins
+import logging
+
+import numpy as np
+import pytest
+import torch
+
+from livegan import engine as engine_module
+from livegan.engine import Engine, create_backend
+from livegan.engine.cpu import BF16_TOLERANCE, CpuBackend, bf16_supported
+from livegan.engine.tensorrt import engine_cache_key, weights_hash
+from livegan.errors import BackendError
+from livegan.modelfile import Model, ModelInfo
+from livegan.nets import build_generator, generator_config
+
+CUDA = torch.cuda.is_available()
+
+
+def _model(res: int = 32, n_labels: int = 0) -> Model:
+    config = generator_config("lite", resolution=res, ngf=8, n_labels=n_labels)
+    torch.manual_seed(0)
+    g = build_generator("lite", config).eval()
+    info = ModelInfo(path=__import__("pathlib").Path("mem.safetensors"), name="mem",
+                     arch="lite", config=config, resolution=res, z_dim=config["z_dim"])
+    return Model(info, g, None)
+
+
+def _reference(model: Model, z: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        x = model.generator(torch.from_numpy(z)[None])[0]
+    return ((x.clamp(-1, 1) + 1) * 127.5).round().permute(1, 2, 0).numpy()
+
+
+def test_auto_on_a_cpu_machine_picks_cpu_and_says_why(caplog):
+    if CUDA:
+        pytest.skip("this machine has a GPU")
+    with caplog.at_level(logging.INFO, logger="livegan.engine"):
+        backend = create_backend(_model(), "auto")
+    assert backend.name == "cpu"
+    text = caplog.text
+    assert "tensorrt backend unavailable" in text and "cuda backend unavailable" in text
+    assert "pip install 'livegan[tensorrt]'" in text or "tensorrt" in text
+
+
+def test_explicit_gpu_backend_without_gpu_falls_back_with_a_warning(caplog):
+    if CUDA:
+        pytest.skip("this machine has a GPU")
+    with caplog.at_level(logging.WARNING, logger="livegan.engine"):
+        backend = create_backend(_model(), "cuda")
+    assert backend.name == "cpu"
+    assert any("cuda backend unavailable" in r.message for r in caplog.records)
+
+
+def test_a_backend_that_fails_to_build_falls_back_to_the_next(monkeypatch, caplog):
+    real = engine_module._make
+    tried = []
+
+    def flaky(name, model):
+        tried.append(name)
+        if name in ("tensorrt", "cuda"):
+            raise RuntimeError(f"simulated {name} build failure\nsecond line")
+        return real(name, model)
+
+    monkeypatch.setattr(engine_module, "_make", flaky)
+    with caplog.at_level(logging.INFO, logger="livegan.engine"):
+        backend = create_backend(_model(), "auto")
+    assert tried == ["tensorrt", "cuda", "cpu"]
+    assert backend.name == "cpu"
+    lines = [r.message for r in caplog.records if "unavailable" in r.message]
+    assert len(lines) == 2 and all("second line" not in m for m in lines)  # one line each
+
+
+def test_missing_torch_tensorrt_is_a_clear_message(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_trt(name, *args, **kwargs):
+        if name.startswith(("tensorrt", "torch_tensorrt")):
+            raise ImportError(f"No module named '{name}'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_trt)
+    from livegan.engine.tensorrt import TensorRTBackend
+
+    with pytest.raises(BackendError, match=r"pip install 'livegan\[tensorrt\]'"):
+        TensorRTBackend(_model().generator, 128)
+
+
+def test_unknown_backend_is_refused():
+    with pytest.raises(BackendError, match="choose from"):
+        create_backend(_model(), "metal")
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_cpu_backend_matches_eager_fp32(precision):
+    if precision == "bf16" and not bf16_supported():
+        pytest.skip("no bf16 units on this CPU")
+    model = _model()
+    backend = CpuBackend(model.generator, 128, precision=precision)
+    tolerance = 1.0 if precision == "fp32" else BF16_TOLERANCE  # levels of 255
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        z = rng.standard_normal(128).astype(np.float32)
+        frame = backend.render(z)
+        assert frame.dtype == np.uint8 and frame.shape == (32, 32, 3)
+        diff = np.abs(frame.astype(np.float32) - _reference(model, z)).max()
+        assert diff <= tolerance, f"{precision} differs by {diff} levels"
+
+
+def test_engine_falls_back_to_fixed_directions_when_the_model_has_none():
+    engine = Engine(_model(), "cpu")
+    assert engine.directions.shape == (16, 128)
+    gram = engine.directions @ engine.directions.T
+    assert np.allclose(gram - np.diag(np.diag(gram)), 0, atol=1e-3)  # orthogonal
+
+
+def test_conditional_label_reaches_the_generator():
+    engine = Engine(_model(n_labels=3), "cpu")
+    z = np.random.default_rng(0).standard_normal(128).astype(np.float32)
+    a, b = engine.render(z, 0), engine.render(z, 2)
+    assert np.abs(a.astype(int) - b.astype(int)).max() > 0
+
+
+def test_engine_cache_key_changes_with_each_input():
+    base = dict(model_hash="abc", resolution=512, batch=1, trt_version="10.3", gpu_name="H100")
+    key = engine_cache_key(**base)
+    assert key == engine_cache_key(**base)
+    for field, other in [("model_hash", "abd"), ("resolution", 1024), ("batch", 2),
+                         ("trt_version", "10.4"), ("gpu_name", "RTX 5000")]:
+        assert engine_cache_key(**{**base, field: other}) != key, field
+
+
+def test_weights_hash_follows_the_weights():
+    model = _model()
+    h = weights_hash(model.generator)
+    assert h == weights_hash(model.generator)
+    with torch.no_grad():
+        next(model.generator.parameters()).add_(1e-3)
+    assert weights_hash(model.generator) != h
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not CUDA, reason="needs a CUDA GPU")
+@pytest.mark.parametrize("name", ["cuda", "tensorrt"])
+def test_gpu_backends_match_eager_fp32(name):
+    model = _model(64)
+    backend = engine_module._make(name, model)
+    z = np.random.default_rng(5).standard_normal(128).astype(np.float32)
+    diff = np.abs(backend.render(z).astype(np.float32) - _reference(model, z)).max()
+    assert diff <= 4.0, f"{name} differs from fp32 by {diff} levels"
