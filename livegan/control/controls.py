@@ -101,7 +101,7 @@ class Controls:
                 if 0 <= i < self.z_dim and math.isfinite(v):
                     self._z_updates[i] = float(v)
                     n += 1
-            self._version += 1
+            self._version += 1 if n else 0
         return n
 
     def set_dirs(self, values: list[float], start: int = 0) -> int:
@@ -112,7 +112,7 @@ class Controls:
                 if 0 <= i < self._dirs.shape[0] and math.isfinite(v):
                     self._dirs[i] = v
                     n += 1
-            self._version += 1
+            self._version += 1 if n else 0
         return n
 
     def set_label(self, label: int) -> None:

@@ -54,7 +54,7 @@ def _numbers(args: tuple) -> list[float] | None:
 def _index(value: object) -> int | None:
     """An int, or a float that means one (Pd sends only floats)."""
     number = _number(value)
-    return None if number is None else int(round(number))
+    return None if number is None else round(number)
 
 
 class OscNamespace:
@@ -148,7 +148,7 @@ class OscNamespace:
             return False
         if head == "/livegan/dir" and tail in self.direction_names:
             index = self.direction_names.index(tail)
-        elif tail.isdigit():
+        elif tail.isascii() and tail.isdigit():
             index = int(tail)
         else:
             return False
