@@ -1,0 +1,198 @@
+"""The control log of a recording: the exact latent of every rendered frame, by time, as JSONL."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from livegan.errors import LiveganError
+from livegan.latent import slerp
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+QUEUE_ENTRIES = 4096  # entries waiting for the writer thread; beyond this they are dropped
+SUFFIX = ".controls.jsonl"
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """Which model rendered a stretch of the log."""
+
+    name: str
+    path: str  # the model file as the show resolved it
+    resolution: int
+    z_dim: int
+
+
+def log_path_for(video: Path) -> Path:
+    """The control log written next to a recording: show.mp4 -> show.controls.jsonl."""
+    return video.with_name(video.stem + SUFFIX)
+
+
+def encode_latent(z: np.ndarray) -> str:
+    """A latent [Z] as base64 of its float32 little-endian bytes (exact, 4 bytes a component)."""
+    return base64.b64encode(np.ascontiguousarray(z, dtype="<f4").tobytes()).decode("ascii")
+
+
+def decode_latent(text: str) -> np.ndarray:
+    """The inverse of encode_latent: [Z] float32."""
+    return np.frombuffer(base64.b64decode(text), dtype="<f4").astype(np.float32)
+
+
+class ControlLog:
+    """Writes one JSONL line per rendered frame: time, frame index, label and the exact latent.
+
+    Lines: a header ({"livegan": "controls", ...}), a {"model": ...} line whenever the
+    model changes, {"t", "i", "label", "z"} per frame (t in seconds since `start`), and a
+    closing {"end": true} line. `record` runs on the render thread and only queues; a
+    writer thread does the encoding and the file I/O. Entries that find the queue full
+    are dropped and counted (replay interpolates over the gap).
+    """
+
+    def __init__(self, path: Path | str, fps: int, video: str = "") -> None:
+        self.path = Path(path)
+        self.fps = fps
+        self.video = video
+        self.dropped = 0
+        self.written = 0
+        self.t0: float | None = None
+        self._queue: queue.Queue[tuple | None] = queue.Queue(QUEUE_ENTRIES)
+        self._thread = threading.Thread(target=self._write_all, name="livegan-controllog",
+                                        daemon=True)
+        try:
+            self._file = open(self.path, "x", encoding="utf-8")  # never overwrite a log
+        except OSError as exc:
+            raise LiveganError(f"cannot write the control log {self.path}: {exc.strerror}") \
+                from None
+
+    def start(self, t0: float) -> ControlLog:
+        """Start the writer; entry times count from `t0` (time.perf_counter())."""
+        self.t0 = t0
+        header = {"livegan": "controls", "format": FORMAT, "fps": self.fps, "video": self.video,
+                  "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        self._file.write(json.dumps(header) + "\n")
+        self._thread.start()
+        return self
+
+    def record(self, model: ModelRef, index: int, t: float, z: np.ndarray, label: int) -> None:
+        """Queue one rendered frame's latent [Z] (render thread; never blocks)."""
+        if self.t0 is None or t < self.t0:
+            return
+        try:
+            self._queue.put_nowait((model, index, t - self.t0, np.array(z, np.float32), label))
+        except queue.Full:
+            self.dropped += 1
+
+    def stop(self, t: float) -> Path:
+        """Write the closing line, finish the file and return its path."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        end = {"t": round(t - (self.t0 or t), 6), "end": True, "frames": self.written,
+               "dropped": self.dropped}
+        self._file.write(json.dumps(end) + "\n")
+        self._file.close()
+        if self.dropped:
+            log.warning("control log %s: %d entries dropped (disk too slow)", self.path,
+                        self.dropped)
+        return self.path
+
+    def _write_all(self) -> None:
+        model: ModelRef | None = None
+        while (item := self._queue.get()) is not None:
+            ref, index, t, z, label = item
+            try:
+                if ref != model:
+                    model = ref
+                    self._file.write(json.dumps({"t": t, "model": ref.name, "path": ref.path,
+                                                 "resolution": ref.resolution,
+                                                 "z_dim": ref.z_dim}) + "\n")
+                line = {"t": t, "i": index, "label": int(label), "z": encode_latent(z)}
+                self._file.write(json.dumps(line) + "\n")
+                self.written += 1
+            except (OSError, ValueError) as exc:
+                self.dropped += 1
+                log.error("control log %s: write failed: %s", self.path, exc)
+
+
+@dataclass
+class Timeline:
+    """A control log read back: the latent, label and model at any time."""
+
+    header: dict
+    models: list[ModelRef]
+    times: np.ndarray  # [N] seconds, ascending
+    latents: list[np.ndarray]  # N latents [Z] (Z may change with the model)
+    labels: list[int]
+    model_index: list[int]  # per entry, into `models`
+
+    @property
+    def duration(self) -> float:
+        return float(self.times[-1]) if len(self.times) else 0.0
+
+    def at(self, t: float) -> tuple[np.ndarray, int, ModelRef]:
+        """The latent [Z], label and model at time t: slerp between the entries around it."""
+        i = int(np.searchsorted(self.times, t, side="right")) - 1
+        i = min(max(i, 0), len(self.times) - 1)
+        z, label, model = self.latents[i], self.labels[i], self.model_index[i]
+        ta = float(self.times[i])
+        if t > ta and i + 1 < len(self.times) and self.model_index[i + 1] == model:
+            tb = float(self.times[i + 1])
+            z = slerp(z, self.latents[i + 1], (t - ta) / (tb - ta)) if tb > ta else z
+        return z, label, self.models[model]
+
+
+def read_log(path: Path | str) -> Timeline:
+    """Read a control log written by a recording.
+
+    Raises:
+        LiveganError: the file is missing, not a control log, or holds no frames.
+    """
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise LiveganError(f"cannot read the control log {path}: {exc.strerror}") from None
+    timeline = Timeline({}, [], np.zeros(0), [], [], [])
+    times: list[float] = []
+    for number, line in enumerate(lines, 1):
+        try:
+            entry = json.loads(line) if line.strip() else {}
+            _add_entry(timeline, entry, times)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise LiveganError(f"{path}, line {number}: not a control log entry ({exc}); "
+                               "give the .controls.jsonl written next to a recording") from None
+    if timeline.header.get("livegan") != "controls":
+        raise LiveganError(f"{path} is not a livegan control log (no header line)")
+    if not times:
+        raise LiveganError(f"{path} holds no frames: record for longer than a frame")
+    timeline.times = np.asarray(times, np.float64)
+    return timeline
+
+
+def _add_entry(timeline: Timeline, entry: dict, times: list[float]) -> None:
+    if entry.get("livegan") == "controls":
+        timeline.header = entry
+    elif "model" in entry:
+        timeline.models.append(ModelRef(str(entry["model"]), str(entry["path"]),
+                                        int(entry["resolution"]), int(entry["z_dim"])))
+    elif "z" in entry:
+        if not timeline.models:
+            raise ValueError("a frame before any model line")
+        z = decode_latent(entry["z"])
+        if z.shape[0] != timeline.models[-1].z_dim or not np.isfinite(z).all():
+            raise ValueError(f"latent of {z.shape[0]} values for a {timeline.models[-1].z_dim}-d "
+                             "model")
+        times.append(float(entry["t"]))
+        timeline.latents.append(z)
+        timeline.labels.append(int(entry.get("label", 0)))
+        timeline.model_index.append(len(timeline.models) - 1)

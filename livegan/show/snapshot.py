@@ -1,0 +1,146 @@
+"""The output folder (generated names only, never outside it) and PNG snapshots of the show."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from livegan.errors import OutputError
+from livegan.show.controllog import SUFFIX as CONTROL_LOG_SUFFIX
+
+log = logging.getLogger(__name__)
+
+DEFAULT_OUT_DIR = "livegan-out"
+MAX_PENDING = 4  # snapshots being written at once; more are refused (and said so)
+
+
+class OutputFolder:
+    """The one folder a show writes into: recordings, control logs, snapshots.
+
+    Names are generated here (kind + timestamp + counter) or checked to stay inside; a
+    name from a message is never used as given. Files are created exclusively, so an
+    existing file or a planted symlink is never written through.
+
+    Args:
+        root: the folder; created on first use.
+    """
+
+    def __init__(self, root: Path | str = DEFAULT_OUT_DIR) -> None:
+        self.root = Path(root).expanduser().resolve()
+
+    def ensure(self) -> Path:
+        """Create the folder if needed and return it."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create the output folder {self.root}: {exc.strerror}; "
+                              "choose another with --out-dir") from None
+        return self.root
+
+    def new_path(self, kind: str, suffix: str) -> Path:
+        """A fresh path `kind-YYYYmmdd-HHMMSS-mmm<suffix>` inside the folder (not yet created)."""
+        now = time.time()
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + f"-{int(now % 1 * 1000):03d}"
+        return self.unique(f"{_clean(kind)}-{stamp}{suffix}")
+
+    def unique(self, name: str | Path) -> Path:
+        """The path of `name` inside the folder, with -1, -2 … added while it exists.
+
+        Raises:
+            OutputError: the name would land outside the folder.
+        """
+        root = self.ensure()
+        path = self.inside(root / Path(name))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        stem, suffix = _split_suffix(path.name)
+        counter = 0
+        while os.path.lexists(path):
+            counter += 1
+            path = path.with_name(f"{stem}-{counter}{suffix}")
+        return path
+
+    def inside(self, path: Path | str) -> Path:
+        """`path` resolved, if it lies inside the folder; OutputError otherwise."""
+        resolved = Path(path).expanduser()
+        resolved = (resolved if resolved.is_absolute() else self.root / resolved).resolve()
+        if resolved == self.root or self.root not in resolved.parents:
+            raise OutputError(f"{path} is outside the output folder {self.root}: livegan only "
+                              "writes there (choose the folder with --out-dir)")
+        return resolved
+
+
+def write_png(frame: np.ndarray, path: Path) -> Path:
+    """Write a uint8 RGB frame [H, W, 3] as a new PNG (fails rather than overwrite)."""
+    from PIL import Image
+
+    with open(path, "xb") as f:  # O_EXCL: never through an existing file or symlink
+        Image.fromarray(np.ascontiguousarray(frame)).save(f, format="PNG")
+    return path
+
+
+class Snapshots:
+    """Writes PNG snapshots into the output folder off the main thread.
+
+    `take` copies the frames and returns at once; a small writer thread per snapshot
+    encodes them. At most MAX_PENDING are in flight; more are refused with a warning.
+    """
+
+    def __init__(self, folder: OutputFolder) -> None:
+        self.folder = folder
+        self.written: list[Path] = []
+        self._pending: list[threading.Thread] = []
+
+    def take(self, frame: np.ndarray | None, window: np.ndarray | None = None) -> list[Path]:
+        """Save the model-resolution frame and, if given, the window as PNGs; returns the paths.
+
+        Raises:
+            OutputError: the output folder cannot be created.
+        """
+        self._pending = [t for t in self._pending if t.is_alive()]
+        if len(self._pending) >= MAX_PENDING:
+            log.warning("snapshot skipped: %d are still being written", len(self._pending))
+            return []
+        if frame is None:
+            log.warning("snapshot skipped: no frame has been shown yet")
+            return []
+        path = self.folder.new_path("snapshot", ".png")
+        jobs = [(np.array(frame, copy=True), path)]
+        if window is not None:
+            jobs.append((np.array(window, copy=True), path.with_name(path.stem + "-window.png")))
+        thread = threading.Thread(target=self._write, args=(jobs,), name="livegan-snapshot",
+                                  daemon=True)
+        self._pending.append(thread)
+        thread.start()
+        return [p for _, p in jobs]
+
+    def _write(self, jobs: list[tuple[np.ndarray, Path]]) -> None:
+        for pixels, path in jobs:
+            try:
+                self.written.append(write_png(pixels, path))
+                log.info("snapshot %s", path)
+            except OSError as exc:
+                log.error("snapshot %s failed: %s", path, exc)
+
+    def wait(self, timeout: float = 5.0) -> None:
+        """Wait for snapshots being written (end of show, tests)."""
+        for thread in self._pending:
+            thread.join(timeout)
+        self._pending = []
+
+
+def _clean(kind: str) -> str:
+    """Keep generated names plain: letters, digits, - and _."""
+    return "".join(c for c in kind if c.isalnum() or c in "-_") or "output"
+
+
+def _split_suffix(name: str) -> tuple[str, str]:
+    """("show", ".controls.jsonl") for "show.controls.jsonl"; ("show", ".mp4") for "show.mp4"."""
+    if name.endswith(CONTROL_LOG_SUFFIX):
+        return name[: -len(CONTROL_LOG_SUFFIX)], CONTROL_LOG_SUFFIX
+    stem, dot, ext = name.rpartition(".")
+    return (stem, dot + ext) if dot and stem else (name, "")

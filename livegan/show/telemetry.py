@@ -1,0 +1,93 @@
+"""Telemetry: the show reports fps, frames, a heartbeat, its model and errors over OSC."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+
+from livegan.control.osc import OscSender, parse_hostport
+
+log = logging.getLogger(__name__)
+
+FPS_EVERY = 0.5  # seconds between /livegan/fps messages
+HEARTBEAT_EVERY = 1.0  # seconds between /livegan/heartbeat messages
+ERROR_EVERY = 1.0  # at most one render-error message a second (errors can come per frame)
+MAX_ERROR_TEXT = 200  # characters of an error message sent
+
+
+class Telemetry:
+    """Sends the show's state to one OSC receiver (`--feedback HOST:PORT`).
+
+    Messages: /livegan/fps f (twice a second), /livegan/frame i (each frame shown: the
+    render index, as in the control log), /livegan/heartbeat i (once a second, counting
+    up from 1 while the main loop runs), /livegan/model s (at start and after each swap),
+    /livegan/error s (render errors at most once a second, refused swaps, failed outputs).
+    Sending never blocks or raises; `error` may be called from any thread.
+
+    Args:
+        target: "HOST:PORT", or a bare "PORT" for 127.0.0.1.
+
+    Raises:
+        LiveganError: the target is malformed or the host cannot be resolved.
+    """
+
+    def __init__(self, target: str) -> None:
+        host, port = parse_hostport(target)
+        self.sender = OscSender(host, port)
+        self.target = f"{host}:{port}"
+        self.heartbeats = 0
+        self._next_fps = 0.0
+        self._next_heartbeat = 0.0
+        self._next_error = 0.0
+        self._model = ""
+        self._render_errors = 0
+        self._errors: deque[str] = deque(maxlen=32)
+        self._lock = threading.Lock()
+        log.info("telemetry to %s", self.target)
+
+    def frame(self, index: int) -> None:
+        """A frame was shown (main thread)."""
+        self.sender.send("/livegan/frame", int(index))
+
+    def error(self, text: str) -> None:
+        """Queue an error message; sent on the next tick (any thread)."""
+        with self._lock:
+            self._errors.append(str(text)[:MAX_ERROR_TEXT])
+
+    def tick(self, now: float, fps: float, model: str, render_errors: int = 0,
+             last_error: str = "") -> None:
+        """Send what is due at time `now` (time.perf_counter()); call often on the main thread.
+
+        Args:
+            now: the current time.
+            fps: frames per second shown.
+            model: name of the model playing; sent when it changes.
+            render_errors: render errors so far; an increase sends `last_error`.
+            last_error: the latest render error's text.
+        """
+        if model != self._model:
+            self._model = model
+            self.sender.send("/livegan/model", model)
+        if now >= self._next_fps:
+            self._next_fps = now + FPS_EVERY
+            self.sender.send("/livegan/fps", float(fps))
+        if now >= self._next_heartbeat:
+            self._next_heartbeat = now + HEARTBEAT_EVERY
+            self.heartbeats += 1
+            self.sender.send("/livegan/heartbeat", self.heartbeats)
+        if render_errors > self._render_errors and now >= self._next_error:
+            count, self._render_errors = render_errors - self._render_errors, render_errors
+            self._next_error = now + ERROR_EVERY
+            self.error(f"render failed ({count}x): {last_error}")
+        with self._lock:
+            errors = list(self._errors)
+            self._errors.clear()
+        for text in errors:
+            self.sender.send("/livegan/error", text)
+
+    def close(self) -> None:
+        """Close the socket."""
+        stats = self.sender.stats()
+        log.debug("telemetry: %d sent, %d failed", stats["sent"], stats["failed"])
+        self.sender.close()
