@@ -1,0 +1,156 @@
+"""A show's inputs beyond the default namespace: the patch router, MIDI, keys, reloads, query."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from livegan.control.controls import PARAMS, Controls
+from livegan.control.midi import MidiFilePlayer, MidiInputs
+from livegan.control.namespace import NAMESPACE
+from livegan.control.osc import OscSender
+from livegan.control.patch import PatchConfig, PatchWatcher
+from livegan.control.router import Router
+from livegan.errors import LiveganError
+
+log = logging.getLogger(__name__)
+
+Entry = tuple[str, str, str]  # address, argument types, what it does
+
+
+def namespace_entries(patch: PatchConfig | None = None) -> list[Entry]:
+    """The OSC namespace with parameter ranges, then the patch's own addresses."""
+    entries: list[Entry] = []
+    for address, (types, what) in NAMESPACE.items():
+        name = address.rsplit("/", 1)[-1]
+        if name in PARAMS and "(" not in what:
+            what = f"{what} ({PARAMS[name][1]:g}..{PARAMS[name][2]:g})"
+        entries.append((address, types, what))
+    for m in patch.maps if patch is not None else ():
+        if m.source.kind == "osc":
+            types = "f…" if m.target.is_vector else "f"
+            entries.append((m.source.address, types, "patch: " + m.describe()))
+    return entries
+
+
+def describe_patch(patch: PatchConfig) -> list[str]:
+    """Lines for `livegan osc PATCH`: every mapping (MIDI and keys too) and the scenes."""
+    lines = [f"  {m.describe()}" + (f"   [line {m.line}]" if m.line else "")
+             for m in patch.maps]
+    for scene in patch.scenes.values():
+        values = dict(scene.params)
+        values.update({k: getattr(scene, k) for k in ("mode", "seed", "key", "label", "glide")
+                       if getattr(scene, k) is not None})
+        if scene.dirs is not None:
+            values["dirs"] = list(scene.dirs)
+        values.update({f"dir[{k}]": v for k, v in scene.dir.items()})
+        shown = ", ".join(f"{k} {v}" for k, v in values.items())
+        lines.append(f"  scene {scene.name}: {shown}")
+    return lines
+
+
+def reply_namespace(host: str, port: int, entries: Sequence[Entry]) -> int:
+    """Send one /livegan/namespace s:address s:types s:description per address to
+    host:port, then /livegan/namespace/end; returns the messages sent."""
+    sent = 0
+    with OscSender(host, port) as sender:
+        for entry in entries:
+            sent += sender.send("/livegan/namespace", *entry)
+        sent += sender.send("/livegan/namespace/end")
+    return sent
+
+
+class ShowInputs:
+    """Ties a patch to a show: router, MIDI inputs, a MIDI file, keys and live reloads.
+
+    Pure control code (no torch, no pygame). The show calls `start()`, then `tick()`
+    once a frame on the main thread, `key(name)` for key presses, `stop()` at the end,
+    and registers `app_handlers()` for events queued by the default namespace.
+
+    Args:
+        controls: the show's control state.
+        namespace: the show's OscNamespace; the patch's routes go in front of it.
+        patch: the patch (PatchConfig() when performing without one).
+        labels: returns the playing model's class labels.
+        midi: port name substrings; when given they replace the patch's [midi] input.
+        midi_file: a MIDI file to play as input (replaces the patch's).
+        midi_loop: loop the MIDI file.
+        watch: reload the patch when its file changes.
+    """
+
+    def __init__(self, controls: Controls, namespace: object, patch: PatchConfig, *,
+                 labels: Callable[[], list[str]] = list, midi: Sequence[str] = (),
+                 midi_file: str | None = None, midi_loop: bool = False,
+                 watch: bool = True) -> None:
+        self.controls = controls
+        self.namespace = namespace
+        self.patch = patch
+        self.router = Router(controls, patch, labels=labels)
+        self.router.install(namespace)
+        self._midi_override = tuple(midi)
+        self.midi = MidiInputs(self._midi_override or patch.midi.input,
+                               virtual=patch.midi.virtual, on_tempo=self._tempo)
+        file = midi_file or patch.midi.file
+        self.player = MidiFilePlayer(file, self.midi.feed, loop=midi_loop or patch.midi.loop,
+                                     on_tempo=self._tempo) if file else None
+        self.watcher = PatchWatcher(patch.path, self._reload) \
+            if watch and patch.path is not None else None
+
+    def osc_handler(self, handler: Callable[[str, tuple, tuple[str, int]], None]) -> Callable:
+        """The handler to give OscServer: `handler` (the namespace), watched by the router."""
+        return self.router.watch(handler)
+
+    def start(self) -> None:
+        """Open MIDI ports and start the MIDI file (MidiError if the file is unreadable)."""
+        self.midi.start()
+        if self.player is not None:
+            self.player.start()
+
+    def tick(self) -> None:
+        """Once a frame, main thread: reload an edited patch, apply MIDI, advance glides."""
+        if self.watcher is not None:
+            self.watcher.poll()
+        for msg in self.midi.drain():
+            self.router.midi(msg)
+        self.router.tick()
+
+    def key(self, name: str) -> bool:
+        """A key press from the window; True when a mapping used it."""
+        return self.router.key(name)
+
+    def app_handlers(self) -> dict[str, Callable[..., None]]:
+        """Handlers for the show's app events that this module owns."""
+        return {
+            "scene": lambda name: self.router.recall_scene(name),
+            "label": lambda value: self.router.set_label(value),
+            "query": self.reply_query,
+        }
+
+    def reply_query(self, host: str, port: int) -> None:
+        """Answer /livegan/query: the namespace and this patch's addresses, to host:port."""
+        try:
+            sent = reply_namespace(host, int(port), namespace_entries(self.patch))
+        except LiveganError as exc:
+            log.warning("cannot answer /livegan/query: %s", exc)
+            return
+        log.info("sent the OSC namespace (%d messages) to %s:%s", sent, host, port)
+
+    def stop(self) -> None:
+        if self.player is not None:
+            self.player.stop()
+        self.midi.stop()
+
+    def _tempo(self, bpm: float) -> None:
+        if self.patch.midi.clock:
+            self.controls.set_param("tempo", bpm)
+
+    def _reload(self, patch: PatchConfig) -> None:
+        old, self.patch = self.patch, patch
+        self.router.set_patch(patch)
+        if not self._midi_override and patch.midi.input != old.midi.input:
+            self.midi.set_wanted(patch.midi.input)
+        later = [name for name in ("model", "backend", "osc", "window")
+                 if getattr(patch, name) != getattr(old, name)]
+        if later:
+            log.warning("patch changes to %s take effect when the show restarts",
+                        ", ".join(later))

@@ -1,0 +1,322 @@
+"""Patches: TOML files read into frozen configs, checked in one place, reloaded when edited."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from livegan.control.controls import MODES, PARAMS
+from livegan.control.mapping import Mapping
+from livegan.control.patchcheck import Checker
+from livegan.errors import PatchError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "tensorrt", "cuda", "cpu")
+SPEED_UNITS = ("seconds", "beats")
+RELOAD_SECONDS = 0.5  # how often the watcher looks at the file's modification time
+
+
+@dataclass(frozen=True)
+class OscConfig:
+    """[osc]: where OSC listens; unset fields fall back to the CLI defaults."""
+
+    port: int | None = None  # UDP port (12000 when unset; 0 picks a free one)
+    host: str | None = None  # address to listen on (127.0.0.1 when unset)
+    allow: tuple[str, ...] | None = None  # sender addresses or networks accepted
+    feedback: str = ""  # HOST:PORT that receives telemetry ("" = none)
+
+
+@dataclass(frozen=True)
+class MidiConfig:
+    """[midi]: which inputs to open and how."""
+
+    input: tuple[str, ...] = ()  # substrings of port names, e.g. "nanoKONTROL2"
+    virtual: bool = True  # also open a virtual input port named "livegan"
+    clock: bool = True  # follow MIDI clock (0xF8) into the tempo
+    file: str = ""  # a MIDI file played as input (resolved next to the patch)
+    loop: bool = False  # play the file again when it ends
+
+
+@dataclass(frozen=True)
+class MotionConfig:
+    """[motion]: how the latent moves at start; unset fields keep their defaults."""
+
+    mode: str | None = None  # walk | keys | hold
+    speed: float | None = None  # walk/loop speed (per second, or per beat)
+    smooth: float | None = None  # smoothing time in seconds
+    truncation: float | None = None  # 1 = as trained, lower = closer to the average image
+    morph: float | None = None  # 0..1 position along the keyframe loop
+    seed: int | None = None  # seed of the walk
+    speed_unit: str = "seconds"  # seconds | beats (follows the MIDI clock tempo)
+
+
+@dataclass(frozen=True)
+class WindowSection:
+    """[window]: how the window opens; CLI flags win over these."""
+
+    size: tuple[int, int] | None = None  # (width, height) in pixels
+    fullscreen: bool | None = None  # borderless fullscreen
+    display: int | None = None  # monitor index
+    hud: bool | None = None  # on-screen display at start
+    vsync: bool | None = None  # sync to the monitor refresh
+    kiosk: bool | None = None  # installation mode: Esc and F are ignored
+    title: str | None = None  # window title
+
+
+@dataclass(frozen=True)
+class Scene:
+    """[scenes.NAME]: a set of values recalled together, gliding over `glide` seconds."""
+
+    name: str
+    params: dict[str, float] = field(default_factory=dict)  # speed, truncation, smooth, morph…
+    mode: str | None = None  # walk | keys | hold
+    seed: int | None = None  # glide to this seed's latent
+    key: int | None = None  # glide to this stored keyframe
+    dirs: tuple[float, ...] | None = None  # direction amounts 0..n-1 (the rest go to 0)
+    dir: dict[str, float] = field(default_factory=dict)  # direction amounts by name or index
+    label: str | int | None = None  # class label (name or index)
+    glide: float | None = None  # seconds (default: the smoothing time)
+    line: int = 0  # line of the [scenes.NAME] header
+
+
+@dataclass(frozen=True)
+class PatchConfig:
+    """A whole patch; `PatchConfig()` is the empty patch (defaults everywhere)."""
+
+    path: Path | None = None  # file it was read from
+    model: str | None = None  # model name or path (paths resolved next to the patch)
+    backend: str | None = None  # auto | tensorrt | cuda | cpu
+    osc: OscConfig = field(default_factory=OscConfig)
+    midi: MidiConfig = field(default_factory=MidiConfig)
+    motion: MotionConfig = field(default_factory=MotionConfig)
+    window: WindowSection = field(default_factory=WindowSection)
+    maps: tuple[Mapping, ...] = ()  # [[map]] in file order
+    scenes: dict[str, Scene] = field(default_factory=dict)  # [scenes.NAME] in file order
+
+
+def load_patch(path: str | Path) -> PatchConfig:
+    """Read and check a patch file.
+
+    Raises:
+        PatchError: the file cannot be read, is not TOML, or does not validate; the
+            message names the file, the line and the dotted key, e.g.
+            ``patches/x.toml:14: map[2].range: expected two numbers, got "a"``.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PatchError(f"patch {path} not found; ready patches are in patches/") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PatchError(f"cannot read patch {path}: {exc}") from None
+    return parse_patch(text, path)
+
+
+def parse_patch(text: str, path: str | Path = "<patch>") -> PatchConfig:
+    """Check TOML `text` as a patch (see load_patch); nothing in it is evaluated."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PatchError(_toml_error(path, exc)) from None
+    check = Checker(path, text)
+    check.keys(data, (), ("model", "backend", "osc", "midi", "motion", "window", "map", "scenes"))
+    scenes = _scenes(check, data.get("scenes"))
+    maps_data = data.get("map", [])
+    if not isinstance(maps_data, list):
+        check.fail(("map",), "write each mapping as a [[map]] table")
+    return PatchConfig(
+        path=path,
+        model=_model(check, data.get("model"), path),
+        backend=check.choice(data, "backend", (), BACKENDS),
+        osc=_osc(check, check.table(data, "osc", ())),
+        midi=_midi(check, check.table(data, "midi", ()), path),
+        motion=_motion(check, check.table(data, "motion", ())),
+        window=_window(check, check.table(data, "window", ())),
+        maps=tuple(check.mapping(m, i, tuple(scenes)) for i, m in enumerate(maps_data)),
+        scenes=scenes,
+    )
+
+
+def _toml_error(path: Path, exc: Exception) -> str:
+    """tomllib's "... (at line 3, column 5)" as "file:3: not valid TOML: ... (column 5)"."""
+    text = str(exc)
+    head, sep, tail = text.rpartition(" (at line ")
+    if sep:
+        line, _, column = tail.rstrip(")").partition(", column ")
+        return f"{path}:{line}: not valid TOML: {head} (column {column})"
+    return f"{path}: not valid TOML: {text}"
+
+
+def _resolve(path: Path, name: str) -> str:
+    """A relative file path in a patch means next to the patch file."""
+    candidate = Path(name).expanduser()
+    if candidate.is_absolute() or path.name.startswith("<"):
+        return str(candidate)
+    return str(path.parent / candidate)
+
+
+def _model(check: Checker, value: object, path: Path) -> str | None:
+    if value is None:
+        return None
+    name = check.string(value, ("model",))
+    looks_like_path = "/" in name or "\\" in name or name.endswith(".safetensors")
+    return _resolve(path, name) if looks_like_path else name
+
+
+def _osc(check: Checker, table: dict) -> OscConfig:
+    where = ("osc",)
+    check.keys(table, where, ("port", "host", "allow", "feedback"))
+    allow = table.get("allow")
+    if allow is not None:
+        allow = tuple(check.strings(allow, where + ("allow",)))
+        for entry in allow:
+            check.network(entry, where + ("allow",))
+    feedback = check.choice(table, "feedback", where, None) or ""
+    if feedback:
+        check.hostport(feedback, where + ("feedback",))
+    return OscConfig(
+        port=check.integer(table, "port", where, 0, 65535),
+        host=check.choice(table, "host", where, None),
+        allow=allow,
+        feedback=feedback,
+    )
+
+
+def _midi(check: Checker, table: dict, path: Path) -> MidiConfig:
+    where = ("midi",)
+    check.keys(table, where, ("input", "virtual", "clock", "file", "loop"))
+    inputs = table.get("input", [])
+    names = (inputs,) if isinstance(inputs, str) else tuple(check.strings(inputs,
+                                                                           where + ("input",)))
+    file = check.choice(table, "file", where, None) or ""
+    return MidiConfig(
+        input=tuple(n for n in names if n),
+        virtual=check.flag(table, "virtual", where, True),
+        clock=check.flag(table, "clock", where, True),
+        file=_resolve(path, file) if file else "",
+        loop=check.flag(table, "loop", where, False),
+    )
+
+
+def _motion(check: Checker, table: dict) -> MotionConfig:
+    where = ("motion",)
+    check.keys(table, where, ("mode", "speed", "smooth", "truncation", "morph", "seed",
+                              "speed_unit"))
+    params = {name: check.param(table, name, where) for name in
+              ("speed", "smooth", "truncation", "morph")}
+    return MotionConfig(
+        mode=check.choice(table, "mode", where, MODES),
+        seed=check.integer(table, "seed", where, 0, 2**32 - 1),
+        speed_unit=check.choice(table, "speed_unit", where, SPEED_UNITS) or "seconds",
+        **params,
+    )
+
+
+def _window(check: Checker, table: dict) -> WindowSection:
+    where = ("window",)
+    check.keys(table, where, ("size", "fullscreen", "display", "hud", "vsync", "kiosk",
+                              "title"))
+    return WindowSection(
+        size=check.size(table.get("size"), where + ("size",)),
+        fullscreen=check.flag(table, "fullscreen", where, None),
+        display=check.integer(table, "display", where, 0, 16),
+        hud=check.flag(table, "hud", where, None),
+        vsync=check.flag(table, "vsync", where, None),
+        kiosk=check.flag(table, "kiosk", where, None),
+        title=check.choice(table, "title", where, None),
+    )
+
+
+def _scenes(check: Checker, data: object) -> dict[str, Scene]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        check.fail(("scenes",), "write each scene as a [scenes.NAME] table")
+    scenes = {}
+    for name, table in data.items():
+        where = ("scenes", name)
+        if not isinstance(table, dict):
+            check.fail(where, "write the scene as a [scenes.NAME] table")
+        check.keys(table, where, (*PARAMS, "mode", "seed", "key", "dirs", "dir", "label",
+                                  "glide"))
+        scenes[name] = Scene(
+            name=name,
+            params={p: v for p in PARAMS if (v := check.param(table, p, where)) is not None},
+            mode=check.choice(table, "mode", where, MODES),
+            seed=check.integer(table, "seed", where, 0, 2**32 - 1),
+            key=check.integer(table, "key", where, 0, 1023),
+            dirs=check.numbers(table.get("dirs"), where + ("dirs",)),
+            dir=check.named_numbers(table.get("dir"), where + ("dir",)),
+            label=check.label(table.get("label"), where + ("label",)),
+            glide=check.number(table, "glide", where, 0.0, 600.0),
+            line=check.line(where) or 0,
+        )
+    return scenes
+
+
+class PatchWatcher:
+    """Reloads a patch when its file changes on disk; a broken edit keeps the old patch.
+
+    Call `poll()` often (every frame is fine): it looks at the file's modification time
+    and size at most every `interval` seconds, so it costs one stat() twice a second.
+
+    Args:
+        path: the patch file.
+        on_reload: called with the new PatchConfig after a successful reload.
+        interval: seconds between two looks at the file.
+        clock: monotonic time in seconds (tests pass their own).
+    """
+
+    def __init__(self, path: str | Path, on_reload: Callable[[PatchConfig], None],
+                 interval: float = RELOAD_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.path = Path(path)
+        self.on_reload = on_reload
+        self.interval = interval
+        self.clock = clock
+        self.error: str | None = None  # why the last edit was refused (None: it loaded)
+        self.reloads = 0
+        self._signature = self._stat()
+        self._last_look = clock()
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    def poll(self, force: bool = False) -> PatchConfig | None:
+        """Reload if the file changed; returns the new patch, or None (unchanged or broken)."""
+        now = self.clock()
+        if not force and now - self._last_look < self.interval:
+            return None
+        self._last_look = now
+        signature = self._stat()
+        if signature is None or signature == self._signature or signature[1] == 0:
+            return None  # gone, unchanged, or an editor halfway through saving
+        self._signature = signature
+        try:
+            patch = load_patch(self.path)
+        except PatchError as exc:
+            self.error = str(exc)
+            log.error("%s; the previous patch keeps playing", exc)
+            return None
+        self.error = None
+        self.reloads += 1
+        self.on_reload(patch)
+        log.info("reloaded patch %s (%d mappings, %d scenes)", self.path, len(patch.maps),
+                 len(patch.scenes))
+        return patch
