@@ -218,3 +218,57 @@ def format_resolutions(rows: list[dict]) -> str:
         lines.append(f"{r['resolution']:>11} {r['gflop_per_frame']:>8} {r['generator_fps']:>8} "
                      f"{r['ms_per_frame']:>9}")
     return "\n".join(lines)
+
+
+TRAIN_BENCH = {"arch": "lite", "res": 64, "batch": 8, "steps": 20, "images": 64}
+
+
+def run_train_bench(steps: int = TRAIN_BENCH["steps"], res: int = TRAIN_BENCH["res"],
+                    batch: int = TRAIN_BENCH["batch"], arch: str = TRAIN_BENCH["arch"]) -> dict:
+    """Training speed of a fixed small config on synthetic images in a temp folder:
+    D + G updates with DiffAugment and EMA, as `livegan train` runs them (no I/O timed)."""
+    import tempfile
+    from pathlib import Path
+
+    from livegan.train.loop import TrainConfig, Trainer
+    from livegan.train.synth import synthesize
+
+    with tempfile.TemporaryDirectory(prefix="livegan-bench-") as tmp:
+        data = Path(tmp) / "data"
+        synthesize(data, TRAIN_BENCH["images"], res, progress=False)
+        cfg = TrainConfig(data=str(data), arch=arch, res=res, batch=batch, steps=steps + 3,
+                          sample_every=10**9, checkpoint_every=10**9, quality=False)
+        trainer = Trainer(cfg, Path(tmp) / "run", progress=False)
+        for _ in range(3):  # warm-up: allocator, kernel selection
+            trainer.step_once()
+        if trainer.device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        for _ in range(steps):
+            trainer.step_once()
+        if trainer.device.type == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - start
+        trainer.dist.close()
+    return {
+        "mode": "train", "arch": arch, "resolution": res, "batch": batch, "steps": steps,
+        "device": str(trainer.device), "threads": torch.get_num_threads(),
+        "mixed_precision": trainer.amp,
+        "steps_per_s": round(steps / seconds, 3),
+        "images_per_s": round(steps * batch / seconds, 1),
+        "ms_per_step": round(1000 * seconds / steps, 1),
+        "cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
+    }
+
+
+def format_train_table(result: dict) -> str:
+    """The training benchmark for humans."""
+    rows = [
+        ("config", (f"{result['arch']} {result['resolution']}px, batch {result['batch']}, "
+                    f"{result['steps']} steps")),
+        ("device", (f"{result['device']} ({result['threads']} threads"
+                    f"{', bf16' if result['mixed_precision'] else ''})")),
+        ("steps/s", f"{result['steps_per_s']}  ({result['ms_per_step']} ms/step)"),
+        ("images/s", f"{result['images_per_s']}"),
+    ]
+    return "\n".join(f"{k:>13}  {v}" for k, v in rows)

@@ -51,9 +51,22 @@ def save_checkpoint(folder: Path, step: int, state: dict, keep: int = 3) -> Path
     atomic_write(path, lambda f: torch.save(state, f))
     for _, old in list_checkpoints(folder)[:-keep]:
         old.unlink(missing_ok=True)
-    for stale in folder.glob(".ckpt_*.tmp"):  # left by a kill mid-write
-        stale.unlink(missing_ok=True)
+    clean_stale(folder)
     return path
+
+
+def clean_stale(folder: Path) -> int:
+    """Delete temp files a kill left mid-write in `folder` (never a finished file); count them.
+
+    Only call this when no other process writes into `folder` (rank 0, between writes).
+    """
+    removed = 0
+    for stale in Path(folder).glob(".*.tmp") if Path(folder).is_dir() else []:
+        stale.unlink(missing_ok=True)
+        removed += 1
+    if removed:
+        log.info("removed %d unfinished temp file(s) from %s", removed, folder)
+    return removed
 
 
 def load_checkpoint(path: Path) -> dict:

@@ -21,6 +21,7 @@ from livegan.train import checkpoint as ckpt
 from livegan.train.augment import diff_augment, parse_policy
 from livegan.train.data import ImageDataset
 from livegan.train.distributed import Dist
+from livegan.train.metrics import MetricsLog
 from livegan.train.samples import save_grid
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class TrainConfig:
     checkpoint_every: int = 250  # steps between checkpoints
     keep: int = 3  # checkpoints kept
     log_every: int = 25  # steps between metric lines in metrics.jsonl
+    quality: bool = True  # quality figures of 64 samples at every sample grid (quality.py)
 
     @classmethod
     def from_json(cls, path: Path) -> TrainConfig:
@@ -103,7 +105,9 @@ class Trainer:
         fixed = torch.Generator().manual_seed(1234)
         self.fixed_z = torch.randn(36, cfg.z_dim, generator=fixed)  # the seeds of every grid
         self.fixed_labels = torch.arange(36) % max(self.n_labels, 1)
-        self.amp = self.device.type == "cuda"
+        self.amp = self.device.type == "cuda"  # bf16 autocast on GPUs; fp32 on the CPU
+        self.probe = None  # QualityProbe, built at the first sample grid
+        self.quality_z = torch.randn(64, cfg.z_dim, generator=fixed)  # the seeds it measures
 
     def _prepare_folder(self, resume: bool) -> None:
         existing = ckpt.list_checkpoints(self.ckpt_dir)
@@ -111,10 +115,16 @@ class Trainer:
             raise LiveganError(f"{self.out} already holds a run (checkpoint step "
                                f"{existing[-1][0]}): pass --resume to continue it, or "
                                "choose another --out")
+        if self.dist.is_main:  # before anyone reads: a kill mid-write left these behind
+            ckpt.clean_stale(self.ckpt_dir)
+            ckpt.clean_stale(self.out)
+        self.dist.barrier()
         if resume and existing:
             self._restore()
+        self.metrics = MetricsLog(self.out)
         if self.dist.is_main:
             (self.out / "samples").mkdir(parents=True, exist_ok=True)
+            self.metrics.rewind(self.step)  # rows past the checkpoint are trained again
             meta = {**asdict(self.cfg), "label_names": self.data.label_names,
                     "images": len(self.data), "world_size": self.dist.world_size}
             ckpt.atomic_write(self.out / "config.json",
@@ -145,9 +155,13 @@ class Trainer:
         self.g_ema.load_state_dict(state["g_ema"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
-        self.rng.set_state(state["rng"])
-        torch.set_rng_state(state["torch_rng"])
         self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
+        if self.dist.rank == 0:  # the saved random state is rank 0's: exact continuation
+            self.rng.set_state(state["rng"])
+            torch.set_rng_state(state["torch_rng"])
+        else:  # other ranks must not replay rank 0's batches: a fresh stream per rank and step
+            self.rng.manual_seed((self.cfg.seed * 1000 + self.dist.rank) * 1_000_003 + self.step)
+            torch.manual_seed(self.cfg.seed * 7919 + self.dist.rank * 104_729 + self.step)
         if self.dist.is_main:
             log.info("resumed %s at step %d", path, self.step)
 
@@ -167,7 +181,7 @@ class Trainer:
         return z, y
 
     def _autocast(self):
-        return torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.amp)
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp)
 
     def step_once(self) -> dict[str, float]:
         """One discriminator and one generator update; returns the losses."""
@@ -175,8 +189,9 @@ class Trainer:
         real, y_real = self._reals()
         z, y_fake = self._fake_input(real.shape[0])
         r1 = self.cfg.r1 > 0 and self.step % 16 == 0
+        with self._autocast(), torch.no_grad():
+            fake = self.g(z, y_fake)  # no graph: D's step does not train G
         with self._autocast():
-            fake = self.g_train(z, y_fake).detach()
             real_in = diff_augment(real, aug).requires_grad_(r1)
             d_real = self.d_train(real_in, y_real)
             d_fake = self.d_train(diff_augment(fake, aug), y_fake)
@@ -209,18 +224,33 @@ class Trainer:
             b_ema.copy_(b)
 
     # -- periodic work -------------------------------------------------------------------
-    def maybe_sample(self, force: bool = False) -> Path | None:
+    def maybe_sample(self, force: bool = False) -> dict[str, float]:
+        """Every sample_every steps (rank 0): the fixed-seed grid, and quality figures."""
         if not self.dist.is_main or not (force or self.step % self.cfg.sample_every == 0):
-            return None
-        with torch.no_grad():
-            z = self.fixed_z.to(self.device)
-            y = self.fixed_labels.to(self.device) if self.n_labels else None
-            images = self.g_ema(z, y).float().cpu()
-        path = self.out / "samples" / f"step_{self.step:08d}.png"
-        save_grid(images, path, rows=6)
-        return path
+            return {}
+        images = self._generate(self.fixed_z, self.fixed_labels)
+        save_grid(images, self.out / "samples" / f"step_{self.step:08d}.png", rows=6)
+        return self._quality() if self.cfg.quality else {}
+
+    @torch.no_grad()
+    def _generate(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        y = labels.to(self.device) if self.n_labels else None
+        return self.g_ema(z.to(self.device), y).float().cpu()  # [N, 3, R, R]
+
+    def _quality(self) -> dict[str, float]:
+        from livegan.train.quality import QualityProbe, warnings_for
+
+        if self.probe is None:
+            self.probe = QualityProbe(self.data.images, seed=self.cfg.seed)
+        labels = torch.arange(self.quality_z.shape[0]) % max(self.n_labels, 1)
+        figures = self.probe.measure(self._generate(self.quality_z, labels))
+        if self.step >= self.cfg.steps // 4:  # early samples are alike by nature
+            for warning in warnings_for(figures):
+                log.warning("step %d: %s", self.step, warning)
+        return figures
 
     def maybe_checkpoint(self, force: bool = False) -> Path | None:
+        """Every checkpoint_every steps: rank 0 saves (atomically), every rank waits."""
         if not (force or self.step % self.cfg.checkpoint_every == 0):
             return None
         path = None
@@ -229,22 +259,48 @@ class Trainer:
         self.dist.barrier()
         return path
 
-    def log(self, losses: dict[str, float], images_per_s: float) -> None:
-        if not self.dist.is_main or self.step % self.cfg.log_every != 0:
+    def log(self, losses: dict[str, float], images_per_s: float,
+            extra: dict[str, float] | None = None) -> None:
+        """Every log_every steps, the last step, and with quality figures: one metrics row."""
+        due = self.step % self.cfg.log_every == 0 or self.step == self.cfg.steps or extra
+        if not self.dist.is_main or not due:
             return
-        line = {"step": self.step, "time": round(self.elapsed, 2),
-                "images_per_s": round(images_per_s, 2), **{k: round(v, 4) for k, v in losses.items()}}
-        with open(self.out / "metrics.jsonl", "a") as f:
-            f.write(json.dumps(line) + "\n")
+        row = {"step": self.step, "time": round(self.elapsed, 2),
+               "images_per_s": round(images_per_s, 2),
+               **{k: round(v, 4) for k, v in losses.items()}, **(extra or {})}
+        self.metrics.write(row)
 
     def run(self) -> Path | None:
-        """Train until cfg.steps; returns the last checkpoint path (rank 0)."""
-        cfg = self.cfg
-        bar = tqdm(total=cfg.steps, initial=self.step, disable=not (self.progress and
+        """Train until cfg.steps; returns the last checkpoint path (rank 0).
+
+        Ctrl-C saves a checkpoint at the current step first (single process), so nothing
+        is lost; a hard kill loses at most the steps since the last checkpoint.
+        """
+        bar = tqdm(total=self.cfg.steps, initial=self.step, disable=not (self.progress and
                    self.dist.is_main), unit="step", dynamic_ncols=True, desc="training")
-        last = None
+        try:
+            self._loop(bar)
+        except KeyboardInterrupt:
+            if self.dist.world_size == 1 and self.step > 0:
+                path = ckpt.save_checkpoint(self.ckpt_dir, self.step, self.state(), self.cfg.keep)
+                log.warning("interrupted: saved %s; continue with --resume", path)
+            raise
+        finally:
+            bar.close()
+        last = ckpt.checkpoint_path(self.ckpt_dir, self.step)
+        if self.step % self.cfg.checkpoint_every != 0 or not last.is_file():
+            last = self.maybe_checkpoint(force=True)
+        if self.step % self.cfg.sample_every != 0:
+            self.maybe_sample(force=True)
+        if self.dist.is_main:
+            self._timelapse()
+        self.dist.close()
+        return last if self.dist.is_main else None
+
+    def _loop(self, bar: tqdm) -> None:
         rate = 0.0
-        while self.step < cfg.steps:
+        images = self.cfg.batch * self.dist.world_size
+        while self.step < self.cfg.steps:
             t0 = time.perf_counter()
             losses = self.step_once()
             if not all(math.isfinite(v) for v in losses.values()):
@@ -252,20 +308,29 @@ class Trainer:
                                    "resume from the last checkpoint with a lower --lr or --r1 10")
             dt = time.perf_counter() - t0
             self.elapsed += dt
-            rate = 0.9 * rate + 0.1 * (cfg.batch * self.dist.world_size / dt) if rate else \
-                cfg.batch * self.dist.world_size / dt
-            self.log(losses, rate)
-            self.maybe_sample()
-            last = self.maybe_checkpoint() or last
+            rate = 0.9 * rate + 0.1 * images / dt if rate else images / dt
+            figures = self.maybe_sample()
+            self.log(losses, rate, figures)
+            self.maybe_checkpoint()
             bar.update(1)
             bar.set_postfix(d=f"{losses['d_loss']:.3f}", g=f"{losses['g_loss']:.3f}",
-                            img_s=f"{rate:.0f}")
-        bar.close()
-        if self.step % cfg.checkpoint_every != 0 or last is None:
-            last = self.maybe_checkpoint(force=True)
-        self.maybe_sample(force=True)
-        self.dist.close()
-        return last
+                            img_s=f"{rate:.0f}", **({"kid": f"{figures['kid']:.3f}"}
+                                                    if "kid" in figures else {}))
+
+    def _timelapse(self) -> None:
+        """RUN/timelapse.mp4 and RUN/timelapse_strip.png from the sample grids; a failure
+        here is reported and never costs the finished run."""
+        try:
+            from livegan.render import timelapse
+        except ImportError:
+            from livegan.train.timelapse import timelapse
+        from livegan.train.timelapse import frames_strip
+
+        try:
+            frames_strip(self.out)
+            timelapse(self.out, self.out / "timelapse.mp4", 8)
+        except Exception as exc:  # noqa: BLE001 - the checkpoint is safe; the video is a bonus
+            log.warning("no timelapse video: %s", exc)
 
 
 def train(cfg: TrainConfig, out: Path, resume: bool = False, progress: bool = True,
