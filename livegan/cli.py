@@ -81,6 +81,10 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sample-every", type=_positive, default=d.sample_every)
     p.add_argument("--checkpoint-every", type=_positive, default=d.checkpoint_every)
     p.add_argument("--keep", type=_positive, default=d.keep, help="checkpoints kept")
+    p.add_argument("--log-every", type=_positive, default=d.log_every,
+                   help="steps between rows of metrics.jsonl / metrics.csv")
+    p.add_argument("--no-quality", action="store_true",
+                   help="skip the quality figures computed at each sample grid")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -111,6 +115,8 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", default="auto", choices=["auto", "tensorrt", "cuda", "cpu"])
     p.add_argument("--frames", type=_positive, default=300)
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument("--train", action="store_true",
+                   help="measure training steps/s and images/s instead (fixed small config)")
     p.add_argument("--res", default=None, metavar="R,R,...",
                    help="also time the model's architecture at these resolutions, e.g. "
                         "64,128,256,512 (random weights: speed only)")

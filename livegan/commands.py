@@ -37,7 +37,8 @@ def train(args: argparse.Namespace) -> int:
         data=args.data, arch=args.arch, res=args.res, steps=args.steps or TrainConfig.steps,
         batch=args.batch, lr=args.lr, seed=args.seed, ngf=args.ngf, ndf=args.ndf,
         augment=args.augment, r1=args.r1, labels=args.labels, sample_every=args.sample_every,
-        checkpoint_every=args.checkpoint_every, keep=args.keep,
+        checkpoint_every=args.checkpoint_every, keep=args.keep, log_every=args.log_every,
+        quality=not args.no_quality,
     )
     last = run_training(cfg, Path(args.out), resume=args.resume,
                         progress=not args.no_progress, steps=args.steps)
@@ -72,6 +73,12 @@ def data(args: argparse.Namespace) -> int:
 def bench(args: argparse.Namespace) -> int:
     from livegan.bench import format_resolutions, format_table, resolution_table, run_bench
 
+    if args.train:
+        from livegan.bench import format_train_table, run_train_bench
+
+        result = run_train_bench()
+        print(json.dumps(result) if args.json else format_train_table(result))
+        return 0
     result = run_bench(args.model, args.backend, args.frames)
     if args.res:
         try:
