@@ -18,11 +18,15 @@ BF16_TOLERANCE = 4.0  # largest pixel difference (of 255) accepted from bf16 aga
 
 
 def cpu_threads() -> int:
-    """Cores this process may use (respects taskset/cgroup affinity)."""
+    """Cores this process may use (respects taskset/cgroup affinity), or fewer when
+    OMP_NUM_THREADS says so (a machine shared with other work: more threads than free
+    cores make every frame wait on the slowest one)."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+        cores = max(1, os.cpu_count() or 1)
+    asked = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return min(cores, int(asked)) if asked.isdigit() and int(asked) > 0 else cores
 
 
 def bf16_supported() -> bool:

@@ -11,17 +11,20 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from livegan.errors import LiveganError
+
 POLICIES = ("color", "translation", "cutout")
 
 
 def parse_policy(text: str) -> tuple[str, ...]:
-    """'color,translation,cutout' -> tuple; '' or 'none' -> (); ValueError on unknown names."""
+    """'color,translation,cutout' -> tuple; '' or 'none' -> (); LiveganError on unknown names."""
     if text.strip().lower() in ("", "none", "off"):
         return ()
     names = tuple(p.strip() for p in text.split(",") if p.strip())
     unknown = [n for n in names if n not in POLICIES]
     if unknown:
-        raise ValueError(f"unknown augmentation {unknown}; choose from {', '.join(POLICIES)}")
+        raise LiveganError(f"--augment: unknown augmentation {', '.join(unknown)}; use a "
+                           f"comma-separated list of {', '.join(POLICIES)}, or none")
     return names
 
 

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.distributed as dist
 from torch import nn
+
+
+def _cpu_cores() -> int:
+    """Cores this process may use: its affinity, capped by OMP_NUM_THREADS when set."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    asked = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return max(1, min(cores, int(asked)) if asked.isdigit() and int(asked) > 0 else cores)
 
 
 @dataclass
@@ -16,7 +26,7 @@ class Dist:
 
     rank: int = 0
     world_size: int = 1
-    device: torch.device = torch.device("cpu")
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 
     @classmethod
     def from_env(cls) -> Dist:
@@ -30,7 +40,7 @@ class Dist:
             dist.init_process_group("nccl" if cuda else "gloo")
         if not cuda:
             # Processes sharing a CPU each get an equal share of its cores.
-            torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
+            torch.set_num_threads(max(1, _cpu_cores() // world))
         return cls(rank=int(os.environ.get("RANK", "0")), world_size=world, device=device)
 
     @property

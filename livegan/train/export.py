@@ -23,6 +23,24 @@ def _early_features(generator: nn.Module, z: torch.Tensor) -> torch.Tensor:
     return first(generator.label_input(z, None)).flatten(1)
 
 
+def principal_axes(x: torch.Tensor, k: int) -> torch.Tensor:
+    """The k leading principal axes [k, F] of centred rows x [N, F], largest first.
+
+    An eigendecomposition in float64 of the smaller Gram matrix (F x F or N x N): exact,
+    and about half the work of an SVD of x, which would also compute the N x k factor.
+    """
+    x64 = x.double()
+    if x.shape[1] <= x.shape[0]:
+        _, vectors = torch.linalg.eigh(x64.T @ x64)  # ascending eigenvalues
+        axes = vectors[:, -k:].flip(1).T  # [k, F]
+    else:
+        values, vectors = torch.linalg.eigh(x64 @ x64.T)
+        u = vectors[:, -k:].flip(1)  # [N, k]
+        axes = (x64.T @ u / values[-k:].flip(0).clamp_min(1e-12).sqrt()).T  # [k, F]
+        axes = axes / axes.norm(dim=1, keepdim=True)
+    return axes.to(x.dtype)
+
+
 @torch.no_grad()
 def find_directions(generator: nn.Module, z_dim: int, k: int = 16, samples: int = 2000,
                     seed: int = 0) -> torch.Tensor:
@@ -37,8 +55,7 @@ def find_directions(generator: nn.Module, z_dim: int, k: int = 16, samples: int 
     feats = torch.cat([_early_features(generator, chunk) for chunk in z.split(250)])
     feats = feats - feats.mean(0, keepdim=True)
     k = min(k, samples - 1, feats.shape[1], z_dim)
-    _, _, v = torch.linalg.svd(feats, full_matrices=False)
-    coords = feats @ v[:k].T  # [N, k]
+    coords = feats @ principal_axes(feats, k).T  # [N, k]
     coords = coords / coords.std(0, keepdim=True)
     directions = torch.linalg.lstsq(coords, z).solution  # [k, Z]: z ~ coords @ directions
     return directions / directions.norm(dim=1, keepdim=True) * (z_dim ** 0.5) / 4
