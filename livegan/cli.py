@@ -20,6 +20,9 @@ EPILOG = """examples:
   livegan train data/synth --out runs/mine --steps 8000
   livegan export runs/mine --out models/mine.safetensors
   livegan bench --json
+  livegan perform --record show.mp4       record into ./livegan-out (plus a control log)
+  livegan render default loop.mp4 --seeds 1,2,3 --seconds 12
+  livegan render default wide.png --canvas 1920x1080
 """
 
 
@@ -53,6 +56,18 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=_size, default=(768, 768), help="window size WxH")
     p.add_argument("--fullscreen", action="store_true", help="borderless fullscreen")
     p.add_argument("--display", type=int, default=0, help="monitor index")
+    p.add_argument("--vsync", action="store_true", help="sync to the monitor's refresh")
+    p.add_argument("--kiosk", action="store_true", help="installations: fullscreen, quit keys "
+                   "off, a stopped render restarts, a stalled one exits for its service")
+    p.add_argument("--out-dir", default="livegan-out",
+                   help="folder for recordings, control logs and snapshots (nothing else written)")
+    p.add_argument("--record", nargs="?", const="", default=None, metavar="NAME.mp4",
+                   help="record from the start into the output folder (no name: timestamped)")
+    p.add_argument("--record-fps", type=_positive, default=30, help="frame rate of recordings")
+    p.add_argument("--ndi", default=None, metavar="NAME", help="send frames as an NDI source")
+    p.add_argument("--vcam", action="store_true", help="send frames to a virtual webcam")
+    p.add_argument("--feedback", default=None, metavar="HOST:PORT",
+                   help="send telemetry (fps, frame, heartbeat, model, errors) over OSC")
     p.add_argument("--hud", action="store_true", help="show the on-screen display at start (H)")
     p.add_argument("--frames", type=_positive, default=None, help="quit after N frames")
     p.add_argument("--seed", type=int, default=0, help="seed of the latent walk")
@@ -86,6 +101,61 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-quality", action="store_true",
                    help="skip the quality figures computed at each sample grid")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _seeds(text: str) -> tuple[int, ...]:
+    """"1,2,3" or "1-8" or a mix: the seeds of a render."""
+    seeds: list[int] = []
+    try:
+        for part in text.replace(" ", "").split(","):
+            low, dash, high = part.partition("-")
+            seeds += range(int(low), int(high) + 1) if dash and low else [int(part)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a list of seeds, e.g. 1,2,3 or 1-8") \
+            from None
+    if not seeds or len(seeds) > 10000:
+        raise argparse.ArgumentTypeError(f"'{text}' gives {len(seeds)} seeds; give 1 to 10000")
+    return tuple(seeds)
+
+
+def _grid(text: str) -> tuple[int, int]:
+    try:
+        rows, cols = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not ROWSxCOLUMNS, e.g. 4x4") from None
+    if not (0 < rows <= 64 and 0 < cols <= 64):
+        raise argparse.ArgumentTypeError(f"grid {text} must be 1x1 to 64x64")
+    return rows, cols
+
+
+def _add_render(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("render", help="offline: seed loops, grids, large canvases, replays",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("model", nargs="?", help="model name or path (not needed with --replay "
+                   "or --timelapse)")
+    p.add_argument("out", help="out.mp4 / .mov / .mkv / .gif, a folder for PNG frames, "
+                   "or out.png for a still or a --grid")
+    p.add_argument("--seconds", type=float, default=8.0, help="length of a seed loop")
+    p.add_argument("--fps", type=_positive, default=None, help="frames per second "
+                   "(default 30; a replay: the recording's; a timelapse: 10)")
+    p.add_argument("--seeds", type=_seeds, default=None, help="seeds to loop through or tile, "
+                   "e.g. 1,2,3 or 1-8 (default 1,2,3,4; a grid counts up from 1)")
+    p.add_argument("--grid", type=_grid, default=None, metavar="RxC", help="grid of samples")
+    p.add_argument("--canvas", type=_size, default=None, metavar="WxH",
+                   help="grow a picture larger than the model was trained on")
+    p.add_argument("--upscale", type=_positive, default=1, metavar="K",
+                   help="resample each frame K times larger (Lanczos)")
+    p.add_argument("--size", type=_size, default=None, metavar="WxH",
+                   help="final frame size (resized to cover, centre-cropped)")
+    p.add_argument("--truncation", type=float, default=1.0, help="latent scale (1 = as trained)")
+    p.add_argument("--label", type=int, default=0, help="class of a conditional model")
+    p.add_argument("--ease", default="smooth", choices=["smooth", "linear"],
+                   help="smooth rests on each seed, linear moves at constant speed")
+    p.add_argument("--replay", default=None, metavar="LOG",
+                   help="re-render a recording's .controls.jsonl")
+    p.add_argument("--timelapse", default=None, metavar="RUN",
+                   help="video of a training run's sample grids")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -135,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_perform(sub)
     _add_train(sub)
+    _add_render(sub)
     _add_misc(sub)
     return parser
 

@@ -20,10 +20,12 @@ def perform(args: argparse.Namespace) -> int:
     if args.patch:
         raise LiveganError("patches are not supported yet; run without a patch")
     window = WindowConfig(size=args.size, fullscreen=args.fullscreen, display=args.display,
-                          hud=args.hud)
+                          hud=args.hud, vsync=args.vsync, kiosk=args.kiosk)
     cfg = PerformConfig(model=args.model or "default", backend=args.backend,
                         osc_host=args.host, osc_port=args.osc_port, window=window,
-                        frames=args.frames, seed=args.seed)
+                        frames=args.frames, seed=args.seed, out_dir=args.out_dir,
+                        record=args.record, record_fps=args.record_fps, ndi=args.ndi,
+                        vcam=args.vcam, feedback=args.feedback)
     shown = run_show(cfg)
     log.info("showed %d frames", shown)
     return 0
@@ -67,6 +69,25 @@ def data(args: argparse.Namespace) -> int:
     report = prepare(Path(args.src), Path(args.out), args.res, mirror=args.mirror,
                      crop=args.crop)
     print(report.summary())
+    return 0
+
+
+def render(args: argparse.Namespace) -> int:
+    from livegan.render import RenderConfig
+    from livegan.render import render as run_render
+
+    if (args.replay or args.timelapse) and (args.grid or args.canvas):
+        raise LiveganError("--grid and --canvas render seeds; they do not apply to a "
+                           "--replay or --timelapse")
+    seeds = args.seeds or (tuple(range(1, 1 + args.grid[0] * args.grid[1])) if args.grid
+                           else RenderConfig.seeds)
+    cfg = RenderConfig(seconds=args.seconds, fps=args.fps, seeds=seeds, grid=args.grid,
+                       canvas=args.canvas, upscale=args.upscale, size=args.size,
+                       truncation=args.truncation, label=args.label, ease=args.ease,
+                       progress=not args.no_progress)
+    out = run_render(args.model, Path(args.out), cfg, Path(args.replay) if args.replay else None,
+                     Path(args.timelapse) if args.timelapse else None)
+    print(out)
     return 0
 
 

@@ -17,9 +17,14 @@ from livegan.engine import Engine
 from livegan.errors import LiveganError
 from livegan.modelfile import DEFAULT_MODEL, find_model, load_model
 from livegan.show.frames import Frame, FrameQueue
+from livegan.show.outputs import Outputs, OutputsConfig
+from livegan.show.recorder import DEFAULT_FPS
+from livegan.show.snapshot import DEFAULT_OUT_DIR
 from livegan.show.window import Action, Window, WindowConfig
 
 log = logging.getLogger(__name__)
+
+STALL_SECONDS = 30.0  # kiosk: no frame for this long and the show exits for its service to restart
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,12 @@ class PerformConfig:
     window: WindowConfig = field(default_factory=WindowConfig)
     frames: int | None = None  # quit after this many frames shown (scripts, tests)
     seed: int = 0  # seeds the walk
+    out_dir: str = DEFAULT_OUT_DIR  # recordings, control logs and snapshots go here only
+    record: str | None = None  # record from the start: a file name in out_dir ("" = generated)
+    record_fps: int = DEFAULT_FPS  # frame rate of recordings
+    ndi: str | None = None  # NDI source name (needs livegan[ndi]); None: no NDI
+    vcam: bool = False  # send frames to a virtual webcam (needs livegan[vcam])
+    feedback: str | None = None  # "HOST:PORT" receiving telemetry (patch: [osc] feedback)
 
 
 class RenderThread(threading.Thread):
@@ -49,7 +60,10 @@ class RenderThread(threading.Thread):
         self.motion = Motion(engine.z_dim, engine.directions)
         self.stopping = threading.Event()
         self.errors = 0
+        self.last_error = ""  # text of the latest render error (telemetry)
         self.rendered = 0
+        # called as on_render(engine, index, time, z, label) after each frame (control log)
+        self.on_render: Callable[..., None] | None = None
         self._next_engine: Engine | None = None
         self._ratelog = RateLimitedLog(log)
 
@@ -81,11 +95,15 @@ class RenderThread(threading.Thread):
                 pixels = self.engine.render(z, snap.label)
             except Exception as exc:  # noqa: BLE001 - keep the last frame, keep playing
                 self.errors += 1
+                self.last_error = str(exc)
                 self._ratelog.error("render", "render failed, keeping the last frame: %s", exc)
                 self.stopping.wait(0.05)
                 continue
             self.rendered += 1
-            self.frames.put(Frame(pixels, self.rendered, snap.version, time.perf_counter()))
+            done = time.perf_counter()
+            if self.on_render is not None:
+                self.on_render(self.engine, self.rendered, done, z, snap.label)
+            self.frames.put(Frame(pixels, self.rendered, snap.version, done))
 
     def stop(self) -> None:
         self.stopping.set()
@@ -104,6 +122,10 @@ class Show:
         self.osc = OscServer(self.namespace, cfg.osc_host, cfg.osc_port, cfg.osc_allow)
         self.frames = FrameQueue()
         self.render = RenderThread(self.engine, self.controls, self.frames)
+        self.outputs = Outputs(OutputsConfig(cfg.out_dir, cfg.record, cfg.record_fps, cfg.ndi,
+                                             cfg.vcam, cfg.feedback))
+        self.render.on_render = self.outputs.rendered
+        self._last_frame_at = 0.0
         self.shown = 0
         self.fps = 0.0
         self.window: Window | None = None
@@ -113,6 +135,8 @@ class Show:
         self.app_handlers: dict[str, Callable[..., None]] = {
             "hud": self._set_hud,
             "model": self._request_model,
+            "record": self.outputs.set_recording,
+            "snapshot": self._snapshot,
         }
 
     def run(self) -> int:
@@ -120,10 +144,12 @@ class Show:
         self.osc.start()
         try:
             self.window = Window(self.cfg.window)
+            self.outputs.start()
             self.render.start()
             self._loop()
         finally:
             self.render.stop()
+            self.outputs.close()
             self.osc.stop()
             if self.window is not None:
                 self.window.close()
@@ -134,14 +160,21 @@ class Show:
         assert self.window is not None
         fps_clock = time.perf_counter()
         fps_count = 0
+        self._last_frame_at = fps_clock
         while self.cfg.frames is None or self.shown < self.cfg.frames:
             if not self._handle_input():
                 break
             self._handle_app_events()
+            self.outputs.tick(self.fps, self.engine.info.name, self.render.errors,
+                              self.render.last_error)
+            if self.cfg.window.kiosk:
+                self._keep_rendering()
             frame = self.frames.latest(timeout=0.1)
             if frame is None:
                 continue
             self.window.show(frame.pixels)
+            self.outputs.shown(frame)
+            self._last_frame_at = time.perf_counter()
             self.shown += 1
             if self.on_frame is not None:
                 self.on_frame(frame)
@@ -161,7 +194,31 @@ class Show:
                 self.window.toggle_fullscreen()
             elif event.action is Action.TOGGLE_HUD:
                 self.window.hud_visible = not self.window.hud_visible
+            elif event.action is Action.SNAPSHOT:
+                self._snapshot()
         return True
+
+    def _snapshot(self) -> None:
+        """S key or /livegan/snapshot: the frame and the window as PNGs in the output folder."""
+        assert self.window is not None
+        self.outputs.snapshot(self.window.screenshot())
+
+    def _keep_rendering(self) -> None:
+        """Kiosk: restart a render thread that died; exit (for the service to restart) on a stall."""
+        if not self.render.is_alive():
+            old = self.render
+            log.error("the render thread stopped; restarting it (kiosk)")
+            self.outputs.error("render thread stopped; restarted")
+            self.render = RenderThread(old.engine, self.controls, self.frames)
+            self.render.motion, self.render.rendered = old.motion, old.rendered
+            self.render.errors, self.render.on_render = old.errors, old.on_render
+            if old._next_engine is not None:
+                self.render.swap(old._next_engine)
+            self.render.start()
+            self._last_frame_at = time.perf_counter()
+        elif time.perf_counter() - self._last_frame_at > STALL_SECONDS:
+            raise LiveganError(f"no frame rendered for {STALL_SECONDS:.0f} s, the render is "
+                               "stalled: exiting so the service manager restarts livegan")
 
     def _handle_app_events(self) -> None:
         """Show-level events queued by inputs (OSC, MIDI, keys), run on the main thread."""
@@ -189,6 +246,7 @@ class Show:
             engine = Engine(load_model(find_model(name, allow_paths=False)), self.cfg.backend)
         except LiveganError as exc:
             log.error("model swap refused, the current model keeps playing: %s", exc)
+            self.outputs.error(f"model swap refused: {exc}")
             return
         self.controls.resize(engine.z_dim, engine.directions.shape[0])
         self.namespace.direction_names = engine.direction_names
@@ -208,6 +266,7 @@ class Show:
             f"last {last[0]} {' '.join(f'{a:.3g}' if isinstance(a, float) else str(a) for a in last[1][:6])}"
             if last else "last -",
             f"mode {self.controls.mode}  render errors {self.render.errors}",
+            *self.outputs.hud_lines(),
         ]
 
     def _update_hud(self) -> None:

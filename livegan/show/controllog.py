@@ -69,7 +69,8 @@ class ControlLog:
         self._thread = threading.Thread(target=self._write_all, name="livegan-controllog",
                                         daemon=True)
         try:
-            self._file = open(self.path, "x", encoding="utf-8")  # never overwrite a log
+            # "x": never overwrite a log; stop() closes it
+            self._file = open(self.path, "x", encoding="utf-8")  # noqa: SIM115
         except OSError as exc:
             raise LiveganError(f"cannot write the control log {self.path}: {exc.strerror}") \
                 from None
@@ -134,6 +135,7 @@ class Timeline:
     latents: list[np.ndarray]  # N latents [Z] (Z may change with the model)
     labels: list[int]
     model_index: list[int]  # per entry, into `models`
+    indices: list[int]  # per entry, the show's frame index (as in /livegan/frame)
 
     @property
     def duration(self) -> float:
@@ -162,7 +164,7 @@ def read_log(path: Path | str) -> Timeline:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise LiveganError(f"cannot read the control log {path}: {exc.strerror}") from None
-    timeline = Timeline({}, [], np.zeros(0), [], [], [])
+    timeline = Timeline({}, [], np.zeros(0), [], [], [], [])
     times: list[float] = []
     for number, line in enumerate(lines, 1):
         try:
@@ -196,3 +198,4 @@ def _add_entry(timeline: Timeline, entry: dict, times: list[float]) -> None:
         timeline.latents.append(z)
         timeline.labels.append(int(entry.get("label", 0)))
         timeline.model_index.append(len(timeline.models) - 1)
+        timeline.indices.append(int(entry.get("i", -1)))

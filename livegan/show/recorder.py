@@ -75,7 +75,8 @@ class Recorder:
         self._thread = threading.Thread(target=self._encode_all, name="livegan-record",
                                         daemon=True)
         self.t0: float | None = None
-        self._next_slot = 0
+        self._next_slot = 0  # first slot still without a frame
+        self._end_slot = 0  # one past the latest slot any frame was offered for
         self.offered = self.dropped = self.skipped = self.duplicated = 0
         self.error: str | None = None
 
@@ -97,6 +98,7 @@ class Recorder:
         if slot < 0:
             return  # rendered before the recording started
         self.offered += 1
+        self._end_slot = max(self._end_slot, slot + 1)
         if slot < self._next_slot:
             self.skipped += 1  # this slot already has its frame
             return
@@ -110,8 +112,9 @@ class Recorder:
     def stop(self, t: float | None = None) -> RecordingReport:
         """Finish the file; with `t`, the video runs until then (repeating the last frame)."""
         if self._thread.is_alive():
-            end = self._next_slot if t is None or self.t0 is None else \
-                max(self._next_slot, int((t - self.t0) * self.fps + 1e-6))
+            end = self._end_slot  # slots of dropped frames at the end are filled too
+            if t is not None and self.t0 is not None:
+                end = max(end, int((t - self.t0) * self.fps + 1e-6))
             self._queue.put((None, end))
             self._thread.join()
         elif self.t0 is None:
@@ -148,7 +151,7 @@ class Recorder:
     def _close_quietly(self) -> None:
         try:
             self._writer.close()
-        except Exception:  # noqa: BLE001 - already reported; keep what was written
+        except Exception:
             log.debug("closing %s after an error failed too", self.path, exc_info=True)
 
     def _pad(self, frame: np.ndarray | None, start: int, end: int) -> None:

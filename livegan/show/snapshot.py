@@ -32,6 +32,7 @@ class OutputFolder:
 
     def __init__(self, root: Path | str = DEFAULT_OUT_DIR) -> None:
         self.root = Path(root).expanduser().resolve()
+        self._handed_out: set[Path] = set()  # names given but perhaps not yet written
 
     def ensure(self) -> Path:
         """Create the folder if needed and return it."""
@@ -59,9 +60,10 @@ class OutputFolder:
         path.parent.mkdir(parents=True, exist_ok=True)
         stem, suffix = _split_suffix(path.name)
         counter = 0
-        while os.path.lexists(path):
+        while os.path.lexists(path) or path in self._handed_out:
             counter += 1
             path = path.with_name(f"{stem}-{counter}{suffix}")
+        self._handed_out.add(path)
         return path
 
     def inside(self, path: Path | str) -> Path:

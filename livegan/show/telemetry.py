@@ -70,10 +70,10 @@ class Telemetry:
             self._model = model
             self.sender.send("/livegan/model", model)
         if now >= self._next_fps:
-            self._next_fps = now + FPS_EVERY
+            self._next_fps = _next(self._next_fps, now, FPS_EVERY)
             self.sender.send("/livegan/fps", float(fps))
         if now >= self._next_heartbeat:
-            self._next_heartbeat = now + HEARTBEAT_EVERY
+            self._next_heartbeat = _next(self._next_heartbeat, now, HEARTBEAT_EVERY)
             self.heartbeats += 1
             self.sender.send("/livegan/heartbeat", self.heartbeats)
         if render_errors > self._render_errors and now >= self._next_error:
@@ -91,3 +91,9 @@ class Telemetry:
         stats = self.sender.stats()
         log.debug("telemetry: %d sent, %d failed", stats["sent"], stats["failed"])
         self.sender.close()
+
+
+def _next(due: float, now: float, every: float) -> float:
+    """The next time on a fixed grid of `every` seconds (no drift); restarts after a gap."""
+    due += every
+    return due if due > now else now + every

@@ -29,7 +29,7 @@ def even_size(width: int, height: int) -> tuple[int, int]:
     return max(2, width - width % 2), max(2, height - height % 2)
 
 
-def import_av(path: Path | str = "a video"):  # noqa: ANN201 - the av module
+def import_av(path: Path | str = "a video"):
     """Import PyAV, or raise OutputError saying how to install it."""
     try:
         import av

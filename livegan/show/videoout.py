@@ -91,7 +91,7 @@ class VideoOut:
             return
         try:
             self._close()
-        except Exception:  # noqa: BLE001 - closing a broken output
+        except Exception:
             log.debug("closing %s failed", self.kind, exc_info=True)
         self._size = None
 
@@ -125,7 +125,7 @@ class NdiOut(VideoOut):
         except ImportError as exc:
             raise OutputError(f"NDI output off: cyndilib is not installed ({NDI_INSTALL})") \
                 from exc
-        except Exception as exc:  # noqa: BLE001 - a wheel without its NDI library
+        except Exception as exc:
             raise OutputError(f"NDI output off: cyndilib cannot load ({exc}); "
                               f"{NDI_RUNTIME_HINT}") from exc
         self.name = name

@@ -1,0 +1,286 @@
+"""Offline renders: seed loops, sample grids, canvases larger than the model, replays, timelapses."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm import tqdm
+
+from livegan.errors import LiveganError, OutputError
+from livegan.latent import seed_latent, smoothstep
+from livegan.modelfile import Model, find_model, load_model
+from livegan.show.controllog import read_log
+from livegan.show.videofile import open_writer
+from livegan.train.samples import tile
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+ANCHOR_SPACING = 4  # latent cells between the random anchors of a canvas (4 cells = 1 model image)
+DEFAULT_FPS = 30
+TIMELAPSE_FPS = 10
+EASES: dict[str, Callable[[float], float]] = {"smooth": smoothstep, "linear": lambda t: t}
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """How an offline render looks; every field has a default that just works."""
+
+    seconds: float = 8.0  # length of a seed loop
+    fps: int | None = None  # frames per second; None: 30, a replay's own, a timelapse's 10
+    seeds: tuple[int, ...] = (1, 2, 3, 4)  # the same seeds as /livegan/seed i in a show
+    grid: tuple[int, int] | None = None  # rows, columns of a sample grid image
+    canvas: tuple[int, int] | None = None  # width, height grown from a spatial latent
+    upscale: int = 1  # resample each frame K times larger (Lanczos)
+    size: tuple[int, int] | None = None  # final width, height (resized to cover, centre-cropped)
+    truncation: float = 1.0  # latent scale, as /livegan/truncation
+    label: int = 0  # class of a conditional model
+    ease: str = "smooth"  # smooth (rests on each seed) or linear (constant speed)
+    progress: bool = True  # show a progress bar
+
+
+class Renderer:
+    """A model's generator for offline work: fp32, on the GPU if there is one, batches of latents.
+
+    Latents are [Z] (the model's own size) or spatial [Z, h, w] (a larger canvas: the
+    generators are fully convolutional, so h x w latent cells grow the picture).
+    """
+
+    def __init__(self, model: Model, device: str | None = None) -> None:
+        self.model = model
+        self.info = model.info
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.generator = model.generator.float().eval().requires_grad_(False).to(self.device)
+        self._mapping: tuple[int, int] | None = None
+
+    @property
+    def z_dim(self) -> int:
+        return self.info.z_dim
+
+    def render(self, latents: np.ndarray, label: int = 0) -> np.ndarray:
+        """uint8 frames [N, H, W, 3] for latents [N, Z] or [N, Z, h, w]."""
+        z = torch.from_numpy(np.ascontiguousarray(latents, np.float32)).to(self.device)
+        labels = None
+        if self.info.labels:
+            labels = torch.full((z.shape[0],), min(max(int(label), 0), len(self.info.labels) - 1),
+                                dtype=torch.long, device=self.device)
+        with torch.inference_mode():
+            images = self.generator(z, labels)  # [N, 3, H, W] in [-1, 1]
+            pixels = images.float().mul(127.5).add(127.5).clamp(0, 255).to(torch.uint8)
+        return pixels.permute(0, 2, 3, 1).cpu().numpy()
+
+    def pixels_per_cell(self) -> tuple[int, int]:
+        """(a, b) with output size = a * cells + b, found by rendering 1 and 2 latent cells."""
+        if self._mapping is None:
+            sizes = [self.render(np.zeros((1, self.z_dim, n, n), np.float32)).shape[1]
+                     for n in (1, 2)]
+            self._mapping = (sizes[1] - sizes[0], 2 * sizes[0] - sizes[1])
+        return self._mapping
+
+    def cells_for(self, width: int, height: int) -> tuple[int, int]:
+        """Latent cells (h, w) whose picture covers width x height pixels."""
+        a, b = self.pixels_per_cell()
+        if a <= 0:
+            raise LiveganError(f"{self.info.name}: its {self.info.arch} generator does not grow "
+                               "with a spatial latent, so it cannot render a larger canvas")
+        return (max(1, math.ceil((height - b) / a)), max(1, math.ceil((width - b) / a)))
+
+
+def latent_field(seed: int, z_dim: int, cells: tuple[int, int] | None) -> np.ndarray:
+    """The latent of a seed: [Z] (= seed_latent), or for a canvas a smooth field [Z, h, w].
+
+    The field interpolates random anchors ANCHOR_SPACING cells apart (bicubic) and puts
+    every cell back on the sphere of radius sqrt(Z), so neighbouring cells agree and the
+    canvas reads as one picture rather than a tiling.
+    """
+    if cells is None:
+        return seed_latent(seed, z_dim)
+    h, w = cells
+    gh, gw = h // ANCHOR_SPACING + 2, w // ANCHOR_SPACING + 2
+    rng = np.random.default_rng(int(seed) & 0xFFFFFFFF)
+    anchors = torch.from_numpy(rng.standard_normal((1, z_dim, gh, gw)).astype(np.float32))
+    span_h, span_w = (gh - 1) * ANCHOR_SPACING, (gw - 1) * ANCHOR_SPACING
+    field = torch.nn.functional.interpolate(anchors, size=(span_h + 1, span_w + 1),
+                                            mode="bicubic", align_corners=True)[0]
+    top, left = (span_h + 1 - h) // 2, (span_w + 1 - w) // 2
+    field = field[:, top : top + h, left : left + w]  # [Z, h, w]
+    field = field / field.norm(dim=0, keepdim=True).clamp_min(1e-8) * math.sqrt(z_dim)
+    return field.numpy().astype(np.float32)
+
+
+def slerp_field(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """Slerp along axis 0 of two latents [Z, ...] (each position on its own great circle)."""
+    if t <= 0.0 or t >= 1.0:  # the ends exactly: a loop starts on the seed's own latent
+        return np.array(a if t <= 0.0 else b, np.float32)
+    na = np.linalg.norm(a, axis=0, keepdims=True)
+    nb = np.linalg.norm(b, axis=0, keepdims=True)
+    ua, ub = a / np.maximum(na, 1e-8), b / np.maximum(nb, 1e-8)
+    omega = np.arccos(np.clip((ua * ub).sum(axis=0, keepdims=True), -1.0, 1.0))
+    s = np.sin(omega)
+    safe = s > 1e-4
+    wa = np.where(safe, np.sin((1 - t) * omega) / np.where(safe, s, 1.0), 1 - t)
+    wb = np.where(safe, np.sin(t * omega) / np.where(safe, s, 1.0), t)
+    return ((wa * ua + wb * ub) * ((1 - t) * na + t * nb)).astype(np.float32)
+
+
+def loop_latents(cfg: RenderConfig, z_dim: int,
+                 cells: tuple[int, int] | None) -> Iterator[np.ndarray]:
+    """The latent of each frame of a loop through cfg.seeds that closes on itself.
+
+    Frame k of N sits at k/N of the way round, so the last frame leads into the first.
+    """
+    fields = [latent_field(s, z_dim, cells) for s in cfg.seeds]
+    total = max(1, round(cfg.seconds * (cfg.fps or DEFAULT_FPS)))
+    ease = EASES[cfg.ease]
+    for k in range(total):
+        position = k / total * len(fields)
+        i = int(position)
+        a, b = fields[i], fields[(i + 1) % len(fields)]
+        yield slerp_field(a, b, ease(position - i)) * np.float32(cfg.truncation)
+
+
+def finish(frame: np.ndarray, cfg: RenderConfig) -> np.ndarray:
+    """Crop a canvas to its exact size, upscale by K, then resize to cover cfg.size."""
+    if cfg.canvas is not None:
+        width, height = cfg.canvas
+        top = (frame.shape[0] - height) // 2
+        left = (frame.shape[1] - width) // 2
+        frame = frame[top : top + height, left : left + width]
+    if cfg.upscale == 1 and cfg.size is None:
+        return np.ascontiguousarray(frame)
+    image = Image.fromarray(np.ascontiguousarray(frame))
+    if cfg.upscale > 1:
+        image = image.resize((image.width * cfg.upscale, image.height * cfg.upscale),
+                             Image.Resampling.LANCZOS)
+    if cfg.size is not None:
+        width, height = cfg.size
+        scale = max(width / image.width, height / image.height)
+        cover = (max(width, round(image.width * scale)), max(height, round(image.height * scale)))
+        image = image.resize(cover, Image.Resampling.LANCZOS)
+        left, top = (cover[0] - width) // 2, (cover[1] - height) // 2
+        image = image.crop((left, top, left + width, top + height))
+    return np.asarray(image)
+
+
+def load_renderer(model: str | Path) -> Renderer:
+    """A Renderer for a model name (model folders) or a path."""
+    return Renderer(load_model(find_model(model)))
+
+
+def _cells(renderer: Renderer, cfg: RenderConfig) -> tuple[int, int] | None:
+    return None if cfg.canvas is None else renderer.cells_for(*cfg.canvas)
+
+
+def _write_frames(frames: Iterator[np.ndarray], total: int, out: Path, fps: int,
+                  progress: bool) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open_writer(out, fps) as writer:
+        for frame in tqdm(frames, total=total, unit="frame", desc=out.name,
+                          disable=not progress):
+            writer.write(frame)
+    log.info("wrote %s (%d frames at %d fps)", out, writer.frames, fps)
+    return out
+
+
+def render_loop(renderer: Renderer, out: Path, cfg: RenderConfig) -> Path:
+    """A video (.mp4/.mov/.mkv/.gif, or a PNG folder) looping through cfg.seeds."""
+    if not cfg.seeds:
+        raise LiveganError("give at least one seed, e.g. --seeds 1,2,3")
+    cells = _cells(renderer, cfg)
+    fps = cfg.fps or DEFAULT_FPS
+    total = max(1, round(cfg.seconds * fps))
+
+    def frames() -> Iterator[np.ndarray]:
+        for z in loop_latents(cfg, renderer.z_dim, cells):
+            yield finish(renderer.render(z[None], cfg.label)[0], cfg)
+
+    return _write_frames(frames(), total, Path(out), fps, cfg.progress)
+
+
+def render_still(renderer: Renderer, out: Path, cfg: RenderConfig) -> Path:
+    """One image: a grid of rows x columns seeds (cfg.grid), or the first seed alone."""
+    rows, cols = cfg.grid or (1, 1)
+    seeds = list(cfg.seeds[: rows * cols])
+    while len(seeds) < rows * cols:
+        seeds.append(seeds[-1] + 1 if seeds else 0)
+    cells = _cells(renderer, cfg)
+    tiles = []
+    for seed in tqdm(seeds, unit="image", desc=Path(out).name, disable=not cfg.progress):
+        z = latent_field(seed, renderer.z_dim, cells) * np.float32(cfg.truncation)
+        tiles.append(finish(renderer.render(z[None], cfg.label)[0], cfg))
+    image = tiles[0] if len(tiles) == 1 else tile(np.stack(tiles), rows)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(image).save(out)
+    log.info("wrote %s (%dx%d)", out, image.shape[1], image.shape[0])
+    return out
+
+
+def replay(log_path: Path, out: Path, cfg: RenderConfig, model: str | None = None) -> Path:
+    """Re-render a recording's control log at cfg.fps and any size (cfg.size / cfg.upscale).
+
+    Frame k shows the latent at k / fps seconds, slerped between the logged frames around
+    it, rendered by the model the show played then (or `model`, if given).
+    """
+    timeline = read_log(log_path)
+    renderers: dict[str, Renderer] = {}
+
+    def renderer_for(path: str, name: str) -> Renderer:
+        key = model or path
+        if key not in renderers:
+            source = model or (path if Path(path).is_file() else name)
+            renderers[key] = load_renderer(source)
+            if renderers[key].z_dim != timeline.latents[0].shape[0]:
+                raise LiveganError(f"{source} has {renderers[key].z_dim}-d latents, the log "
+                                   f"{log_path} holds {timeline.latents[0].shape[0]}-d ones")
+        return renderers[key]
+
+    fps = cfg.fps or int(timeline.header.get("fps") or DEFAULT_FPS)
+    total = int(timeline.duration * fps + 1e-6) + 1
+
+    def frames() -> Iterator[np.ndarray]:
+        for k in range(total):
+            z, label, ref = timeline.at(k / fps)
+            yield finish(renderer_for(ref.path, ref.name).render(z[None], label)[0], cfg)
+
+    return _write_frames(frames(), total, Path(out), fps, cfg.progress)
+
+
+def timelapse(run: Path, out: Path, fps: int = TIMELAPSE_FPS, progress: bool = False) -> Path:
+    """A video of a training run's fixed-seed sample grids (RUN/samples/step_*.png), in order.
+
+    The output format follows `out`'s extension (.mp4/.mov/.mkv, .gif, or a PNG folder).
+    """
+    steps = sorted((int(m.group(1)), p) for p in Path(run, "samples").glob("step_*.png")
+                   if (m := re.fullmatch(r"step_(\d+)\.png", p.name)))
+    if not steps:
+        raise LiveganError(f"{Path(run, 'samples')} holds no step_*.png sample grids; "
+                           "give a run folder written by `livegan train`")
+    images = (np.asarray(Image.open(p).convert("RGB")) for _, p in steps)
+    return _write_frames(images, len(steps), Path(out), fps, progress)
+
+
+def render(model: str | None, out: Path, cfg: RenderConfig, replay_log: Path | None = None,
+           timelapse_run: Path | None = None) -> Path:
+    """What `livegan render` does: pick the kind of render from the arguments and write it."""
+    out = Path(out)
+    if timelapse_run is not None:
+        return timelapse(timelapse_run, out, cfg.fps or TIMELAPSE_FPS, cfg.progress)
+    if replay_log is not None:
+        return replay(replay_log, out, cfg, model)
+    if model is None:
+        raise LiveganError("name the model to render, e.g. `livegan render default out.mp4`")
+    renderer = load_renderer(model)
+    if out.suffix.lower() in IMAGE_SUFFIXES:
+        return render_still(renderer, out, cfg)
+    if cfg.grid is not None:
+        raise OutputError(f"a grid is one image: name it .png, not {out.name}")
+    return render_loop(renderer, out, cfg)

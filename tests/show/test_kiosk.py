@@ -1,0 +1,39 @@
+"""Kiosk mode: quit keys are ignored and a render thread that stops is restarted."""
+
+from __future__ import annotations
+
+import logging
+
+import pygame
+import pytest
+
+from livegan.perform import PerformConfig, Show
+from livegan.show.window import WindowConfig
+
+
+@pytest.mark.usefixtures("dummy_video")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_kiosk_ignores_quit_and_restarts_a_dead_render_thread(tmp_path, make_tiny_model,
+                                                              caplog):
+    model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan")
+    cfg = PerformConfig(model=str(model), backend="cpu", osc_port=0, frames=12,
+                        out_dir=str(tmp_path / "out"),
+                        window=WindowConfig(size=(64, 64), kiosk=True))
+    show = Show(cfg)
+    put = show.frames.put
+    state = {"failed": False}
+
+    def put_once_failing(frame) -> None:
+        if frame.index == 3 and not state["failed"]:
+            state["failed"] = True
+            raise RuntimeError("simulated crash outside the generator")
+        put(frame)
+
+    show.frames.put = put_once_failing
+    show.on_frame = lambda frame: pygame.event.post(pygame.event.Event(pygame.QUIT))
+    first = show.render
+    assert show.run() == 12  # Esc / window close did not end it
+    assert state["failed"] and show.render is not first
+    assert show.render.rendered >= 12  # frame numbers carry on
+    assert any("restarting" in r.getMessage() for r in caplog.records
+               if r.levelno == logging.ERROR)

@@ -1,0 +1,175 @@
+"""Recording: fixed-rate H.264 through a bounded queue, the control log, OSC toggling, replay."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import numpy as np
+import pygame
+import pytest
+
+from livegan.control.osc import OscSender
+from livegan.errors import OutputError
+from livegan.perform import PerformConfig, Show
+from livegan.render import RenderConfig, load_renderer, replay
+from livegan.show.controllog import ControlLog, ModelRef, decode_latent, encode_latent, read_log
+from livegan.show.recorder import Recorder
+from livegan.show.videofile import read_video
+from livegan.show.window import WindowConfig
+
+av = pytest.importorskip("av")
+
+FPS = 30
+REF = ModelRef("tiny", "/models/tiny.safetensors", 32, 4)
+
+
+def solid(value: int, size: tuple[int, int] = (48, 32)) -> np.ndarray:
+    """A flat grey frame [H, W, 3] of the given (width, height)."""
+    return np.full((size[1], size[0], 3), value, np.uint8)
+
+
+def greys(frames: list[np.ndarray]) -> list[int]:
+    return [round(float(f.mean())) for f in frames]
+
+
+def test_n_frames_decode_to_n_frames_of_the_right_size(tmp_path):
+    recorder = Recorder(tmp_path / "n.mp4", FPS, queue_frames=32).start(t0=100.0)
+    values = [10 * i for i in range(20)]
+    for i, value in enumerate(values):
+        recorder.add(solid(value), 100.0 + i / FPS)
+    report = recorder.stop()
+    frames = read_video(tmp_path / "n.mp4")
+    assert len(frames) == report.frames == 20
+    assert all(f.shape == (32, 48, 3) for f in frames)
+    assert all(abs(a - b) <= 2 for a, b in zip(greys(frames), values))
+    assert report.dropped == 0 and report.duplicated == 0
+
+
+def test_fixed_rate_repeats_slow_frames_and_skips_fast_ones(tmp_path):
+    recorder = Recorder(tmp_path / "rate.mp4", 10).start(t0=0.0)
+    recorder.add(solid(50), 0.00)
+    recorder.add(solid(250), 0.05)  # same 0.1 s slot: skipped
+    recorder.add(solid(100), 0.31)  # slot 3: slots 1 and 2 repeat the previous frame
+    report = recorder.stop(t=0.6)  # the video runs until the stop: slots 4 and 5 repeat
+    assert greys(read_video(tmp_path / "rate.mp4")) == pytest.approx([50, 50, 50, 100, 100, 100],
+                                                                     abs=2)
+    assert report.duplicated == 4 and recorder.skipped == 1 and report.offered == 3
+
+
+def test_a_full_queue_drops_and_counts_frames_and_never_blocks(tmp_path, monkeypatch):
+    recorder = Recorder(tmp_path / "drop.mp4", FPS, queue_frames=2)
+    release = threading.Event()
+    write = recorder._writer.write
+
+    def slow_write(frame: np.ndarray) -> None:
+        release.wait(10)
+        write(frame)
+
+    monkeypatch.setattr(recorder._writer, "write", slow_write)
+    recorder.start(t0=0.0)
+    for i in range(40):  # the encoder is stuck: at most 1 in hand + 2 queued
+        recorder.add(solid(i * 5), i / FPS)
+    assert recorder._queue.qsize() <= 2
+    assert recorder.dropped >= 37
+    release.set()
+    report = recorder.stop()
+    assert report.dropped == recorder.dropped
+    assert "dropped" in report.summary()
+    frames = read_video(tmp_path / "drop.mp4")
+    assert len(frames) == report.frames == 40  # slots of dropped frames repeat a kept one
+
+
+def test_missing_pyav_is_one_clear_message(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "av", None)
+    with pytest.raises(OutputError, match=r"pip install 'livegan\[record\]'"):
+        Recorder(tmp_path / "x.mp4")
+    with pytest.raises(OutputError, match="video file name"):
+        Recorder(tmp_path / "x.txt")
+
+
+def test_control_log_round_trip_and_slerp_between_entries(tmp_path):
+    a, b = np.array([1, 0, 0, 0], np.float32), np.array([0, 1, 0, 0], np.float32)
+    assert np.array_equal(decode_latent(encode_latent(a * 0.3)), a * np.float32(0.3))
+    log = ControlLog(tmp_path / "c.controls.jsonl", FPS).start(t0=5.0)
+    log.record(REF, 1, 5.0, a, 0)
+    log.record(REF, 2, 6.0, b, 3)
+    log.stop(t=6.5)
+    timeline = read_log(tmp_path / "c.controls.jsonl")
+    assert timeline.duration == pytest.approx(1.0) and timeline.models == [REF]
+    z, label, model = timeline.at(0.5)
+    assert np.allclose(z, [np.sqrt(0.5), np.sqrt(0.5), 0, 0], atol=1e-6)  # on the great circle
+    assert label == 0 and model == REF
+    assert np.array_equal(timeline.at(1.0)[0], b) and timeline.at(1.0)[1] == 3
+    assert np.array_equal(timeline.at(-1.0)[0], a) and np.array_equal(timeline.at(9.0)[0], b)
+
+
+def _run_show(tmp_path, model, on_frame, **overrides) -> Show:
+    cfg = PerformConfig(model=str(model), backend="cpu", osc_port=0, frames=400,
+                        out_dir=str(tmp_path / "out"), window=WindowConfig(size=(64, 64)),
+                        **overrides)
+    show = Show(cfg)
+    show.on_frame = lambda frame: on_frame(show, frame)
+    show.run()
+    return show
+
+
+@pytest.mark.usefixtures("dummy_video")
+def test_record_toggled_over_osc_starts_and_stops(tmp_path, make_tiny_model):
+    model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan")
+    state = {"sent": 0}
+    sender = None
+
+    def steer(show: Show, frame) -> None:
+        nonlocal sender
+        sender = sender or OscSender("127.0.0.1", show.osc.port)
+        recording = show.outputs.recording
+        if state["sent"] == 0:
+            sender.send("/livegan/record", 1)
+            state["sent"] = 1
+        elif state["sent"] == 1 and recording is not None and recording.recorder.offered >= 8:
+            sender.send("/livegan/record", 0.0)  # Pd sends floats
+            state["sent"] = 2
+        elif state["sent"] == 2 and recording is None:
+            pygame.event.post(pygame.event.Event(pygame.QUIT))
+
+    show = _run_show(tmp_path, model, steer)
+    sender.close()
+    assert len(show.outputs.reports) == 1, "recording did not start and stop"
+    videos = sorted((tmp_path / "out").glob("recording-*.mp4"))
+    logs = sorted((tmp_path / "out").glob("recording-*.controls.jsonl"))
+    assert len(videos) == 1 and len(logs) == 1
+    frames = read_video(videos[0])
+    assert frames and frames[0].shape == (32, 32, 3)
+    assert read_log(logs[0]).models[0].name == "tiny"
+
+
+@pytest.mark.usefixtures("dummy_video")
+def test_replay_of_the_control_log_reproduces_the_shown_frames(tmp_path, make_tiny_model,
+                                                               monkeypatch):
+    monkeypatch.setattr("livegan.engine.cpu.bf16_supported", lambda: False)  # fp32 as offline
+    model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan")
+    shown: dict[int, np.ndarray] = {}
+
+    def capture(show: Show, frame) -> None:
+        shown[frame.index] = frame.pixels
+        if len(shown) >= 12:
+            pygame.event.post(pygame.event.Event(pygame.QUIT))
+
+    _run_show(tmp_path, model, capture, record="show.mp4")
+    log_path = tmp_path / "out" / "show.controls.jsonl"
+    timeline = read_log(log_path)
+    renderer = load_renderer(model)
+    compared = 0
+    for t, index in zip(timeline.times, timeline.indices):
+        if index in shown:
+            z, label, _ = timeline.at(float(t))
+            again = renderer.render(z[None], label)[0]
+            assert np.abs(again.astype(int) - shown[index].astype(int)).max() <= 1
+            compared += 1
+    assert compared == len(shown)  # every frame shown was logged
+
+    out = replay(log_path, tmp_path / "replay.mp4", RenderConfig(fps=20, progress=False))
+    frames = read_video(out)
+    assert len(frames) == int(timeline.duration * 20 + 1e-6) + 1
+    assert frames[0].shape == (32, 32, 3)

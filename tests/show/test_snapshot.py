@@ -1,0 +1,103 @@
+"""Snapshots and the output folder: PNGs land inside it, and nothing is ever written outside."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pygame
+import pytest
+from PIL import Image
+
+from livegan.control.osc import OscSender
+from livegan.errors import OutputError
+from livegan.perform import PerformConfig, Show
+from livegan.show.snapshot import OutputFolder, Snapshots, write_png
+from livegan.show.window import WindowConfig
+
+
+def files_under(path) -> set:
+    return {p.relative_to(path) for p in path.rglob("*") if p.is_file()}
+
+
+def test_generated_names_stay_inside_and_never_collide(tmp_path):
+    folder = OutputFolder(tmp_path / "out")
+    first = folder.new_path("snapshot", ".png")
+    first.touch()
+    second = folder.unique(first.name)
+    assert first.parent == second.parent == (tmp_path / "out").resolve()
+    assert first.name.startswith("snapshot-") and second.name == first.stem + "-1.png"
+    assert folder.new_path("../../evil", ".png").parent == folder.root  # kind is cleaned
+
+
+@pytest.mark.parametrize("name", ["../escape.mp4", "/etc/passwd", "a/../../escape.png", "."])
+def test_names_outside_the_folder_are_refused(tmp_path, name):
+    folder = OutputFolder(tmp_path / "out")
+    with pytest.raises(OutputError, match="outside the output folder"):
+        folder.unique(name)
+    assert files_under(tmp_path) == set()
+
+
+def test_a_symlink_out_of_the_folder_is_refused(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    folder = OutputFolder(tmp_path / "out")
+    folder.ensure()
+    os.symlink(outside, folder.root / "link")
+    with pytest.raises(OutputError):
+        folder.unique("link/x.png")
+    os.symlink(outside / "target.png", folder.root / "planted.png")  # dangling
+    with pytest.raises(FileExistsError):
+        write_png(np.zeros((4, 4, 3), np.uint8), folder.root / "planted.png")
+    assert not (outside / "target.png").exists()
+
+
+def test_snapshots_write_the_frame_and_the_window(tmp_path):
+    snapshots = Snapshots(OutputFolder(tmp_path / "out"))
+    frame = np.zeros((32, 32, 3), np.uint8)
+    frame[:, :16] = (255, 0, 0)
+    paths = snapshots.take(frame, window=np.full((64, 80, 3), 9, np.uint8))
+    snapshots.wait()
+    assert [p.name.endswith("-window.png") for p in paths] == [False, True]
+    assert Image.open(paths[0]).size == (32, 32) and Image.open(paths[1]).size == (80, 64)
+    assert np.array_equal(np.asarray(Image.open(paths[0])), frame)
+    assert snapshots.take(None) == []  # nothing shown yet: nothing written
+
+
+@pytest.mark.usefixtures("dummy_video")
+def test_osc_and_the_s_key_snapshot_into_the_output_folder_only(tmp_path, make_tiny_model,
+                                                                 monkeypatch):
+    model = make_tiny_model(tmp_path / "models" / "m.safetensors", arch="dcgan")
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    cfg = PerformConfig(model=str(model), backend="cpu", osc_port=0, frames=2000,
+                        window=WindowConfig(size=(64, 48)))  # default out_dir: ./livegan-out
+    show = Show(cfg)
+    senders: list[OscSender] = []
+
+    def steer(show: Show, frame) -> None:
+        if not senders:
+            senders.append(OscSender("127.0.0.1", show.osc.port))
+            senders[0].send("/livegan/snapshot")
+            pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_s, mod=0,
+                                                 unicode="s", scancode=0))
+        elif len(show.outputs.snapshots.written) >= 4:
+            pygame.event.post(pygame.event.Event(pygame.QUIT))
+
+    show.on_frame = lambda frame: steer(show, frame)
+    show.run()
+    senders[0].close()
+    written = files_under(work)
+    assert len(written) == 4, written  # two snapshots: frame + window each
+    assert all(p.parts[0] == "livegan-out" and p.suffix == ".png" for p in written)
+    sizes = sorted(Image.open(work / p).size for p in written)
+    assert sizes == [(32, 32), (32, 32), (64, 48), (64, 48)]
+
+
+def test_a_recording_name_outside_the_folder_is_refused_before_the_show(tmp_path):
+    from livegan.show.outputs import Outputs, OutputsConfig
+
+    with pytest.raises(OutputError, match="--out-dir"):
+        Outputs(OutputsConfig(out_dir=str(tmp_path / "out"), record="../show.mp4"))
+    assert files_under(tmp_path) == set()
