@@ -1,0 +1,360 @@
+"""Live shows end to end: headless windows, real UDP from other processes, render errors,
+model hot-swap and the HUD, driven frame by frame through Show.on_frame."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Generator
+from pathlib import Path
+
+import numpy as np
+import pygame
+import pytest
+
+from livegan.cli import main
+from livegan.control.controls import Controls
+from livegan.control.osc import OscSender
+from livegan.control.oscwire import encode_message
+from livegan.engine import Engine
+from livegan.modelfile import load_model
+from livegan.perform import PerformConfig, RenderThread, Show
+from livegan.show.frames import Frame, FrameQueue
+from livegan.show.window import WindowConfig
+
+LIMIT = 90.0  # seconds a show may run before the watchdog ends it (a hang, not a timing)
+Z = 128  # latent size of the conftest's tiny models
+
+# Resends its current messages every 10 ms to 127.0.0.1:PORT; stdin lines (JSON
+# [address, args]) replace the message at that address; "" as the address clears them.
+SENDER = r"""
+import json, sys, threading, time
+from pythonosc.udp_client import SimpleUDPClient
+client = SimpleUDPClient("127.0.0.1", int(sys.argv[1]))
+current = {}
+lock = threading.Lock()
+def read():
+    for line in sys.stdin:
+        address, args = json.loads(line)
+        with lock:
+            if address:
+                current[address] = args
+            else:
+                current.clear()
+threading.Thread(target=read, daemon=True).start()
+deadline = time.time() + float(sys.argv[2])
+while time.time() < deadline:
+    with lock:
+        messages = list(current.items())
+    for address, args in messages:
+        client.send_message(address, args)
+    time.sleep(0.01)
+"""
+
+
+class Sender:
+    """Another OS process that keeps sending OSC to a port, steered through its stdin."""
+
+    def __init__(self, port: int, seconds: float = LIMIT) -> None:
+        self.process = subprocess.Popen([sys.executable, "-c", SENDER, str(port), str(seconds)],
+                                        stdin=subprocess.PIPE, text=True)
+
+    def set(self, address: str, *args: object) -> None:
+        self.process.stdin.write(json.dumps([address, list(args)]) + "\n")
+        self.process.stdin.flush()
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=10)
+        self.process.stdin.close()
+
+
+Script = Callable[[Show], Generator[None, Frame, None]]
+
+
+def drive(show: Show, script: Script, limit: float = LIMIT) -> None:
+    """Run `show` on this (main) thread; `script` receives every frame shown (`frame = yield`)
+    and the show quits when it returns. An assertion inside the script, a render error or
+    a script still waiting after `limit` seconds fails the test."""
+    steps = script(show)
+    next(steps)
+    failure: list[BaseException] = []
+    finished = threading.Event()
+
+    def quit_show() -> None:
+        finished.set()
+        pygame.event.post(pygame.event.Event(pygame.QUIT))
+
+    def on_frame(frame: Frame) -> None:
+        if finished.is_set():
+            return
+        try:
+            steps.send(frame)
+        except StopIteration:
+            quit_show()
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the test thread below
+            failure.append(exc)
+            quit_show()
+
+    def watchdog() -> None:
+        deadline = time.monotonic() + limit
+        while not finished.wait(0.05):
+            if show.render.errors:  # frames stop coming: say why instead of waiting
+                failure.append(AssertionError(f"render failed: {show.render.last_error}"))
+            elif time.monotonic() > deadline:
+                failure.append(TimeoutError(f"the script did not finish within {limit} s"))
+            else:
+                continue
+            pygame.event.post(pygame.event.Event(pygame.QUIT))
+            return
+
+    show.on_frame = on_frame
+    threading.Thread(target=watchdog, daemon=True).start()
+    show.run()
+    finished.set()
+    if failure:
+        raise failure[0]
+
+
+def wait_until(condition: Callable[[], bool]) -> Generator[None, Frame, Frame]:
+    """Inside a script: take frames until `condition()` holds; returns the frame it held on."""
+    while True:
+        frame = yield
+        if condition():
+            return frame
+
+
+def frames_after(show: Show, count: int) -> Generator[None, Frame, list[np.ndarray]]:
+    """Inside a script: the pixels of the next `count` frames rendered from the control
+    state as it is now (frames already in flight are skipped)."""
+    version = show.controls.version
+    taken: list[np.ndarray] = []
+    while len(taken) < count:
+        frame = yield
+        if frame.version >= version:
+            taken.append(frame.pixels.copy())
+    return taken
+
+
+@pytest.fixture
+def make_show(dummy_video, tiny_model: Path, tmp_path: Path) -> Callable[..., Show]:
+    """Show(PerformConfig) on the tiny model, OSC on a free port, a 64x64 window."""
+    def make(**overrides: object) -> Show:
+        options = {"model": str(tiny_model), "backend": "cpu", "osc_port": 0,
+                   "window": WindowConfig(size=(64, 64)), "frames": 100_000,
+                   "out_dir": str(tmp_path / "out"), **overrides}
+        return Show(PerformConfig(**options))
+    return make
+
+
+def _differ(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(np.int16) - b.astype(np.int16)).mean())
+
+
+# -- headless runs -----------------------------------------------------------------------------
+
+def test_perform_headless_through_the_cli(dummy_video, tiny_model: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code = main(["perform", "--model", str(tiny_model), "--frames", "60", "--osc-port", "0",
+                 "--size", "64x64", "--backend", "cpu"])
+    assert code == 0
+
+
+def test_missing_model_is_one_sentence(dummy_video, tmp_path: Path, models_dir: Path,
+                                       capsys: pytest.CaptureFixture,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code = main(["perform", "--model", "no_such_model", "--frames", "5", "--osc-port", "0"])
+    err = capsys.readouterr().err
+    assert code == 2 and "no_such_model" in err and "livegan models" in err
+    assert "Traceback" not in err
+
+
+# -- OSC from another process steers the picture ------------------------------------------------
+
+def test_osc_from_another_process_changes_the_frame(make_show) -> None:
+    show = make_show()
+    target = [3.0 if i % 2 else -3.0 for i in range(Z)]
+    senders: list[Sender] = []
+
+    def script(show: Show):
+        yield
+        sender = Sender(show.osc.port)
+        senders.append(sender)
+        sender.set("/livegan/mode", "hold")
+        sender.set("/livegan/speed", 0)
+        sender.set("/livegan/smooth", 0.0)
+        yield from wait_until(lambda: show.controls.mode == "hold"
+                              and show.controls.param("speed") == 0.0
+                              and show.controls.param("smooth") == 0.0)
+        before = yield from frames_after(show, 4)
+        assert all(_differ(f, before[0]) == 0 for f in before), "hold should hold the picture"
+
+        sender.set("/livegan/z", *target)
+        yield from wait_until(lambda: np.allclose(show.render.motion.base, target))
+        after = yield from frames_after(show, 4)
+        assert _differ(after[0], before[0]) > 2.0, "the OSC latent did not change the picture"
+        assert all(_differ(f, after[0]) == 0 for f in after)
+        stats = show.osc.stats()
+        assert stats["delivered"] > 0 and stats["malformed"] == 0
+
+    try:
+        drive(show, script)
+    finally:
+        for sender in senders:
+            sender.close()
+    assert show.namespace.counts == {"unknown": 0, "bad_args": 0}
+    assert show.render.errors == 0
+
+
+def test_malformed_packets_are_dropped_and_the_show_goes_on(make_show) -> None:
+    show = make_show()
+    good = encode_message("/livegan/speed", 0.5)
+    junk = [np.random.default_rng(0).bytes(64), good[:-2], good[:5], b"", b"#bundle\0" + b"\xff" * 12]
+
+    def script(show: Show):
+        yield
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            for datagram in junk:
+                sock.sendto(datagram, ("127.0.0.1", show.osc.port))
+            sock.sendto(good, ("127.0.0.1", show.osc.port))
+        yield from wait_until(lambda: show.controls.param("speed") == 0.5)
+        rendered = show.render.rendered
+        yield from wait_until(lambda: show.render.rendered >= rendered + 10)
+        stats = show.osc.stats()
+        assert stats["datagrams"] == len(junk) + 1
+        assert stats["malformed"] >= len(junk) - 1  # an empty datagram may count as nothing
+        assert stats["delivered"] == 1
+
+    drive(show, script)
+    assert show.render.errors == 0
+
+
+def test_render_errors_keep_the_last_frame_and_recover(tiny_model: Path) -> None:
+    engine = Engine(load_model(tiny_model), "cpu")
+    controls = Controls(engine.z_dim, engine.directions.shape[0])
+    frames: list[Frame] = []
+
+    class Recording(FrameQueue):
+        def put(self, frame: Frame) -> None:
+            frames.append(frame)
+            super().put(frame)
+
+    thread = RenderThread(engine, controls, Recording())
+    real_render = engine.render
+    calls = {"n": 0}
+
+    def flaky(z: np.ndarray, label: int | None = None) -> np.ndarray:
+        calls["n"] += 1
+        if 3 <= calls["n"] < 8:
+            raise RuntimeError("the GPU fell off the bus")
+        return real_render(z, label)
+
+    engine.render = flaky  # type: ignore[method-assign]
+    thread.start()
+    try:
+        deadline = time.monotonic() + LIMIT
+        while len(frames) < 10 and time.monotonic() < deadline and thread.is_alive():
+            time.sleep(0.01)
+    finally:
+        thread.stop()
+    assert not thread.is_alive()
+    assert thread.errors == 5
+    assert "fell off the bus" in thread.last_error
+    assert len(frames) >= 10 and thread.rendered == len(frames)
+    assert [f.index for f in frames] == list(range(1, len(frames) + 1))  # no frame for a failure
+    engine.close()
+
+
+# -- show events over OSC ------------------------------------------------------------------------
+
+def test_model_hot_swap_by_name(make_show, models_dir: Path, make_tiny_model,
+                                caplog: pytest.LogCaptureFixture) -> None:
+    make_tiny_model(models_dir / "plain.safetensors", directions=False, name="plain", seed=5)
+    (models_dir / "broken.safetensors").write_bytes(b"\x00" * 64)
+    show = make_show()
+    first = show.engine
+    out = OscSender("127.0.0.1", 9)  # replaced once the port is known
+
+    def refusals() -> int:
+        return caplog.text.count("model swap refused")
+
+    def script(show: Show):
+        nonlocal out
+        yield
+        out = OscSender("127.0.0.1", show.osc.port)
+        for bad in ("nope", "../tiny_models/tiny", "/etc/passwd", "broken", ".."):
+            out.send("/livegan/model", bad)
+        yield from wait_until(lambda: refusals() >= 5)
+        rendered = show.render.rendered
+        yield from wait_until(lambda: show.render.rendered >= rendered + 5)
+        assert show.engine is first and show.render.engine is first
+
+        out.send("/livegan/dir/warm", 1.0)  # direction amounts carry over a swap
+        out.send("/livegan/model", "plain")
+        yield from wait_until(lambda: show.render.engine.info.name == "plain")
+        rendered = show.render.rendered
+        yield from wait_until(lambda: show.render.rendered >= rendered + 5)
+        assert show.engine.info.name == "plain"
+        assert show.controls.n_dirs == show.engine.directions.shape[0] == 16
+        out.send("/livegan/dir/dir7", 0.5)  # the new model's (fallback) direction names
+        yield from wait_until(lambda: show.controls.snapshot().dirs[7] == 0.5)
+
+    caplog.set_level("ERROR", logger="livegan.perform")
+    try:
+        drive(show, script)
+    finally:
+        out.close()
+    assert show.render.errors == 0, show.render.last_error
+    assert show.namespace.counts == {"unknown": 0, "bad_args": 0}
+
+
+def test_hud_toggles_over_osc(make_show) -> None:
+    show = make_show()
+    out: list[OscSender] = []
+
+    def script(show: Show):
+        yield
+        out.append(OscSender("127.0.0.1", show.osc.port))
+        assert not show.window.hud_visible
+        out[0].send("/livegan/hud", 1)
+        yield from wait_until(lambda: show.window.hud_visible)
+        yield from frames_after(show, 2)
+        assert any(line.startswith("OSC") for line in show.hud_lines())
+        out[0].send("/livegan/hud", 0.0)
+        yield from wait_until(lambda: not show.window.hud_visible)
+
+    try:
+        drive(show, script)
+    finally:
+        for sender in out:
+            sender.close()
+
+
+# -- the acceptance run: the real console script, steered by another process --------------------
+
+@pytest.mark.slow
+def test_console_script_performs_while_another_process_sends(tiny_model: Path, tmp_path: Path,
+                                                              free_udp_port: int) -> None:
+    env = dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy")
+    sender = Sender(free_udp_port, seconds=LIMIT)
+    sender.set("/livegan/z", *[0.5] * Z)
+    sender.set("/livegan/seed", 5, 0.5)
+    sender.set("/livegan/dir/pc1", 1.5)
+    sender.set("/livegan/speed", 0.3)
+    try:
+        done = subprocess.run(
+            ["livegan", "perform", "--model", str(tiny_model), "--frames", "300",
+             "--osc-port", str(free_udp_port), "--size", "64x64", "--backend", "cpu",
+             "--out-dir", str(tmp_path / "out")],
+            check=False, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=LIMIT)
+    finally:
+        sender.close()
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
