@@ -13,19 +13,34 @@ log = logging.getLogger("livegan")
 
 
 def perform(args: argparse.Namespace) -> int:
+    from livegan.control.patch import PatchConfig, load_patch
     from livegan.perform import PerformConfig
     from livegan.perform import perform as run_show
     from livegan.show.window import WindowConfig
 
-    if args.patch:
-        raise LiveganError("patches are not supported yet; run without a patch")
-    window = WindowConfig(size=args.size, fullscreen=args.fullscreen, display=args.display,
-                          hud=args.hud, vsync=args.vsync, kiosk=args.kiosk)
-    cfg = PerformConfig(model=args.model or "default", backend=args.backend,
-                        osc_host=args.host, osc_port=args.osc_port, window=window,
-                        frames=args.frames, seed=args.seed, out_dir=args.out_dir,
+    patch = load_patch(args.patch) if args.patch else PatchConfig()
+    win, osc_cfg = patch.window, patch.osc
+
+    def pick(flag: object, patched: object, default: object) -> object:
+        """A flag given on the command line wins over the patch, the patch over defaults."""
+        return flag if flag is not None else patched if patched is not None else default
+
+    window = WindowConfig(size=pick(args.size, win.size, (768, 768)),
+                          fullscreen=args.fullscreen or bool(win.fullscreen),
+                          display=pick(args.display, win.display, 0),
+                          hud=args.hud or bool(win.hud), vsync=args.vsync or bool(win.vsync),
+                          kiosk=args.kiosk or bool(win.kiosk), title=win.title or "livegan")
+    cfg = PerformConfig(model=pick(args.model, patch.model, "default"),
+                        backend=pick(args.backend, patch.backend, "auto"),
+                        osc_host=pick(args.host, osc_cfg.host, "127.0.0.1"),
+                        osc_port=pick(args.osc_port, osc_cfg.port, 12000),
+                        osc_allow=list(osc_cfg.allow) if osc_cfg.allow is not None else None,
+                        window=window, frames=args.frames,
+                        seed=pick(args.seed, patch.motion.seed, 0), out_dir=args.out_dir,
                         record=args.record, record_fps=args.record_fps, ndi=args.ndi,
-                        vcam=args.vcam, feedback=args.feedback)
+                        vcam=args.vcam, feedback=args.feedback or osc_cfg.feedback or None,
+                        patch=patch, midi=tuple(args.midi or ()), midi_file=args.midi_file,
+                        midi_loop=args.midi_loop)
     shown = run_show(cfg)
     log.info("showed %d frames", shown)
     return 0
@@ -132,8 +147,46 @@ def models(args: argparse.Namespace) -> int:
 
 
 def osc(args: argparse.Namespace) -> int:
-    from livegan.control.namespace import NAMESPACE
+    from livegan.control.inputs import describe_patch, namespace_entries
+    from livegan.control.patch import load_patch
 
-    for address, (types, what) in NAMESPACE.items():
+    patch = load_patch(args.patch) if args.patch else None
+    print("OSC namespace (UDP 12000 on 127.0.0.1 unless the patch or --osc-port/--host say "
+          "otherwise):")
+    for address, types, what in namespace_entries(patch):
         print(f"  {address:<24} {types:<7} {what}")
+    if patch is not None:
+        print(f"\n{patch.path}: {len(patch.maps)} mappings, {len(patch.scenes)} scenes")
+        for line in describe_patch(patch):
+            print(line)
+    return 0
+
+
+def midi(args: argparse.Namespace) -> int:
+    from livegan.control.midi import MidiInputs, input_names, output_names
+    from livegan.control.midilearn import Learner, learn, live_messages
+
+    if args.action == "list":
+        inputs, outputs = input_names(), output_names()
+        print("MIDI inputs (use part of a name: livegan perform --midi NAME, or [midi] input):")
+        for name in inputs or ["(none)"]:
+            print(f"  {name}")
+        print("MIDI outputs:")
+        for name in outputs or ["(none)"]:
+            print(f"  {name}")
+        return 0
+    inputs = MidiInputs(args.port or input_names(), virtual=True).start()
+    if not inputs.ports:
+        raise LiveganError("no MIDI input to learn from: plug in a controller, or send to the "
+                           "virtual port 'livegan'; `livegan midi` lists the ports")
+    print(f"learning from {', '.join(inputs.ports)}: move each knob, fader or pad once "
+          f"(Ctrl-C ends){'; writing ' + args.out if args.out else ''}")
+    learner = Learner()
+    try:
+        learn(live_messages(inputs), learner, Path(args.out) if args.out else None)
+    except KeyboardInterrupt:
+        print(f"\nlearned {len(learner.entries)} controls"
+              + (f" into {args.out}" if args.out else ""))
+    finally:
+        inputs.stop()
     return 0

@@ -9,9 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from livegan.control.controls import Controls
+from livegan.control.inputs import ShowInputs
 from livegan.control.motion import Motion
 from livegan.control.namespace import OscNamespace
 from livegan.control.osc import OscServer
+from livegan.control.patch import PatchConfig
 from livegan.control.ratelog import RateLimitedLog
 from livegan.engine import Engine
 from livegan.errors import LiveganError
@@ -45,6 +47,10 @@ class PerformConfig:
     ndi: str | None = None  # NDI source name (needs livegan[ndi]); None: no NDI
     vcam: bool = False  # send frames to a virtual webcam (needs livegan[vcam])
     feedback: str | None = None  # "HOST:PORT" receiving telemetry (patch: [osc] feedback)
+    patch: PatchConfig | None = None  # mappings, scenes, motion (None: no patch)
+    midi: tuple[str, ...] = ()  # MIDI input name substrings (replace the patch's)
+    midi_file: str | None = None  # a MIDI file played as input
+    midi_loop: bool = False  # loop the MIDI file
 
 
 class RenderThread(threading.Thread):
@@ -119,7 +125,11 @@ class Show:
         self.engine = Engine(load_model(find_model(cfg.model)), cfg.backend)
         self.controls = Controls(self.engine.z_dim, self.engine.directions.shape[0])
         self.namespace = OscNamespace(self.controls, self.engine.direction_names)
-        self.osc = OscServer(self.namespace, cfg.osc_host, cfg.osc_port, cfg.osc_allow)
+        self.inputs = ShowInputs(self.controls, self.namespace, cfg.patch or PatchConfig(),
+                                 labels=lambda: self.engine.info.labels, midi=cfg.midi,
+                                 midi_file=cfg.midi_file, midi_loop=cfg.midi_loop)
+        self.osc = OscServer(self.inputs.osc_handler(self.namespace), cfg.osc_host,
+                             cfg.osc_port, cfg.osc_allow)
         self.frames = FrameQueue()
         self.render = RenderThread(self.engine, self.controls, self.frames)
         self.outputs = Outputs(OutputsConfig(cfg.out_dir, cfg.record, cfg.record_fps, cfg.ndi,
@@ -138,17 +148,20 @@ class Show:
             "record": self.outputs.set_recording,
             "snapshot": self._snapshot,
         }
+        self.app_handlers.update(self.inputs.app_handlers())  # scene, label, query
 
     def run(self) -> int:
         """Play until quit (or `frames` shown). Returns the number of frames shown."""
         self.osc.start()
         try:
             self.window = Window(self.cfg.window)
+            self.inputs.start()
             self.outputs.start()
             self.render.start()
             self._loop()
         finally:
             self.render.stop()
+            self.inputs.stop()
             self.outputs.close()
             self.osc.stop()
             if self.window is not None:
@@ -165,6 +178,7 @@ class Show:
             if not self._handle_input():
                 break
             self._handle_app_events()
+            self.inputs.tick()
             self.outputs.tick(self.fps, self.engine.info.name, self.render.errors,
                               self.render.last_error)
             if self.cfg.window.kiosk:
@@ -196,6 +210,8 @@ class Show:
                 self.window.hud_visible = not self.window.hud_visible
             elif event.action is Action.SNAPSHOT:
                 self._snapshot()
+            elif event.action is Action.KEY:
+                self.inputs.key(event.key)
         return True
 
     def _snapshot(self) -> None:

@@ -23,7 +23,7 @@ def namespace_entries(patch: PatchConfig | None = None) -> list[Entry]:
     entries: list[Entry] = []
     for address, (types, what) in NAMESPACE.items():
         name = address.rsplit("/", 1)[-1]
-        if name in PARAMS and "(" not in what:
+        if name in PARAMS and f"{PARAMS[name][1]:g}..{PARAMS[name][2]:g}" not in what:
             what = f"{what} ({PARAMS[name][1]:g}..{PARAMS[name][2]:g})"
         entries.append((address, types, what))
     for m in patch.maps if patch is not None else ():

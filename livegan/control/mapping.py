@@ -181,11 +181,11 @@ class Mapping:
 
     @property
     def press_mode(self) -> str | None:
-        """How presses act: explicit `press`, else trigger for keys, notes to a choice, or
-        any mapping with a `value`; velocity for other notes; None means continuous."""
+        """How presses act: explicit `press`, else trigger for keys, snapshots, notes to a
+        choice, or any mapping with a `value`; velocity for other notes; None: continuous."""
         if self.press is not None:
             return self.press
-        if self.source.kind == "key" or self.value is not None:
+        if self.source.kind == "key" or self.value is not None or self.target.name == "snapshot":
             return "trigger"
         if self.source.kind == "note":
             return "velocity" if self.target.is_continuous or self.target.is_vector \
@@ -254,7 +254,8 @@ class Pickup:
     def allows(self, value: float, current: float, span: float) -> bool:
         """Whether `value` from the control may be written over `current`."""
         if self.written is not None and abs(current - self.written) > 1e-6:
-            self.rearm()  # the target moved under us
+            self.rearm()  # the target moved under us: wait until the control meets it
+            self.written = current
         if not self.armed:
             return True
         previous, self.previous = self.previous, value

@@ -55,14 +55,23 @@ def _quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def _unavailable(exc: BaseException) -> MidiError:
+class NoMidiBackend(MidiError):
+    """No MIDI backend works on this machine (no ALSA sequencer, python-rtmidi missing)."""
+
+
+def _unavailable(exc: BaseException) -> NoMidiBackend:
     if isinstance(exc, ImportError):
-        return MidiError("MIDI needs python-rtmidi: pip install python-rtmidi")
+        return NoMidiBackend("MIDI needs python-rtmidi: pip install python-rtmidi")
     if sys.platform.startswith("linux") and not os.path.exists("/dev/snd/seq"):
-        return MidiError("MIDI is not available: this machine has no ALSA sequencer "
-                         "(/dev/snd/seq); load it with `sudo modprobe snd-seq` or plug in "
-                         "a MIDI device")
-    return MidiError(f"MIDI is not available: {str(exc).strip() or type(exc).__name__}")
+        return NoMidiBackend("MIDI is not available: this machine has no ALSA sequencer "
+                             "(/dev/snd/seq); load it with `sudo modprobe snd-seq` or plug "
+                             "in a MIDI device")
+    return NoMidiBackend(f"MIDI is not available: {str(exc).strip() or type(exc).__name__}")
+
+
+def _no_backend(exc: BaseException) -> bool:
+    """rtmidi raises its SystemError (an OSError) when the MIDI system cannot be opened."""
+    return isinstance(exc, ImportError) or type(exc).__name__ == "SystemError"
 
 
 def input_names() -> list[str]:
@@ -101,10 +110,10 @@ def open_port(name: str, callback: Callable[[Any], None], virtual: bool = False)
     try:
         with _quiet_stderr():
             return mido.open_input(name, virtual=virtual, callback=callback)
-    except OSError as exc:
+    except Exception as exc:  # noqa: BLE001 - rtmidi and mido raise several kinds
+        if _no_backend(exc):
+            raise _unavailable(exc) from None
         raise MidiError(f"cannot open MIDI input {name!r}: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - no backend (ImportError, rtmidi SystemError)
-        raise _unavailable(exc) from None
 
 
 class TempoClock:
@@ -194,12 +203,12 @@ class MidiInputs:
         try:
             self.ports[VIRTUAL_PORT] = self.opener(VIRTUAL_PORT, self.feed, virtual=True)
             log.info("MIDI: virtual input %r is open for other programs", VIRTUAL_PORT)
+        except NoMidiBackend as exc:
+            self.available = False
+            level = logging.WARNING if self.wanted else logging.INFO  # asked for MIDI?
+            log.log(level, "%s; the show goes on without MIDI", exc)
         except MidiError as exc:
-            if not self.wanted:  # nobody asked for MIDI: one quiet line
-                self.available = False
-                log.info("%s; no virtual MIDI port", exc)
-            else:
-                log.info("no virtual MIDI port here (%s)", exc)
+            log.info("no virtual MIDI port here (%s)", exc)
 
     def set_wanted(self, wanted: Sequence[str]) -> None:
         """Follow a patch reload: open what is now wanted, close what no longer is."""

@@ -175,8 +175,8 @@ class Checker:
     def numbers(self, value: object, where: Where) -> tuple[float, ...] | None:
         if value is None:
             return None
-        if not isinstance(value, list) or not value:
-            self.fail(where, f"expected a list of numbers, got {show(value)}")
+        if not isinstance(value, list):
+            self.fail(where, f"expected a list of numbers (maybe empty), got {show(value)}")
         return tuple(self._number(v, where, None, None) for v in value)
 
     def pair(self, value: object, where: Where) -> tuple[float, float] | None:

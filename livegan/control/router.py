@@ -184,7 +184,8 @@ class Router:
         if value is None:
             return False
         if m.press_mode is not None:
-            return self._press(i, value, self._is_on(m, value))
+            on = self._is_on(m, value)  # streams (TouchDesigner) repeat: act on changes
+            return on == self._states[i].pressed or self._press(i, value, on)
         return self._continuous(i, value)
 
     def midi(self, msg: object) -> None:
@@ -265,12 +266,9 @@ class Router:
         y = m.scale(raw, self._default_range(m))
         if m.target.is_continuous:
             return self._set_continuous(i, y)
-        choice: object = y if m.target.name in ("hud", "record") and m.source.kind == "osc" \
-            else round(y)
-        if m.target.name in ("hud", "record"):
-            choice = y >= 0.5
-        if m.source.kind != "osc" and choice == state.last_choice:
-            return True  # a knob sweeping through one choice sends it once
+        choice = y >= 0.5 if m.target.name in ("hud", "record") else round(y)
+        if choice == state.last_choice:
+            return True  # a knob or a stream sweeping through one choice sends it once
         state.last_choice = choice
         return self._choose(m.target, choice)
 
@@ -472,7 +470,7 @@ class Router:
     def tick(self, now: float | None = None) -> None:
         """Advance smoothing and glides to `now` (call once a frame, from one thread)."""
         now = self.clock() if now is None else now
-        dt = 0.0 if self._last_tick is None else min(max(now - self._last_tick, 0.0), 0.25)
+        dt = 0.0 if self._last_tick is None else max(now - self._last_tick, 0.0)
         self._last_tick = now
         with self._lock:
             for key, (start, end, t0, seconds) in list(self._glides.items()):
