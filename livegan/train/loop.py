@@ -7,6 +7,8 @@ import json
 import logging
 import math
 import os
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -88,7 +90,12 @@ class Trainer:
         self._build()
         self.step = 0
         self.elapsed = 0.0
+        self.stopping = False  # set by Ctrl-C: stop at the next step boundary
         self._prepare_folder(resume)
+        if self.dist.world_size > 1 and self.dist.is_main:
+            log.info("training on %d processes (DDP, %s): %d images per step", self.dist.world_size,
+                     "nccl" if self.device.type == "cuda" else "gloo",
+                     cfg.batch * self.dist.world_size)
 
     def _build(self) -> None:
         cfg = self.cfg
@@ -273,29 +280,47 @@ class Trainer:
     def run(self) -> Path | None:
         """Train until cfg.steps; returns the last checkpoint path (rank 0).
 
-        Ctrl-C saves a checkpoint at the current step first (single process), so nothing
-        is lost; a hard kill loses at most the steps since the last checkpoint.
+        Ctrl-C (single process) finishes the current step, saves a checkpoint there and
+        raises KeyboardInterrupt, so nothing is lost; a second Ctrl-C quits at once. A hard
+        kill loses at most the steps since the last checkpoint.
         """
         bar = tqdm(total=self.cfg.steps, initial=self.step, disable=not (self.progress and
                    self.dist.is_main), unit="step", dynamic_ncols=True, desc="training")
+        previous = self._catch_interrupt()
         try:
             self._loop(bar)
-        except KeyboardInterrupt:
-            if self.dist.world_size == 1 and self.step > 0:
-                path = ckpt.save_checkpoint(self.ckpt_dir, self.step, self.state(), self.cfg.keep)
-                log.warning("interrupted: saved %s; continue with --resume", path)
-            raise
         finally:
             bar.close()
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         last = ckpt.checkpoint_path(self.ckpt_dir, self.step)
         if self.step % self.cfg.checkpoint_every != 0 or not last.is_file():
             last = self.maybe_checkpoint(force=True)
+        if self.stopping:
+            log.warning("interrupted at step %d: saved %s; continue with --resume", self.step,
+                        last)
+            raise KeyboardInterrupt
         if self.step % self.cfg.sample_every != 0:
             self.maybe_sample(force=True)
         if self.dist.is_main:
             self._timelapse()
         self.dist.close()
         return last if self.dist.is_main else None
+
+    def _catch_interrupt(self) -> object | None:
+        """Turn the first Ctrl-C into a stop at the next step boundary (one process, main
+        thread only); returns the handler to put back."""
+        self.stopping = False
+        if self.dist.world_size > 1 or threading.current_thread() is not threading.main_thread():
+            return None
+
+        def stop(signum: int, frame: object) -> None:
+            if self.stopping:
+                raise KeyboardInterrupt
+            self.stopping = True
+            log.warning("stopping after this step to save a checkpoint (Ctrl-C again: quit now)")
+
+        return signal.signal(signal.SIGINT, stop)
 
     def _loop(self, bar: tqdm) -> None:
         rate = 0.0
@@ -313,6 +338,8 @@ class Trainer:
             self.log(losses, rate, figures)
             self.maybe_checkpoint()
             bar.update(1)
+            if self.stopping:
+                break
             bar.set_postfix(d=f"{losses['d_loss']:.3f}", g=f"{losses['g_loss']:.3f}",
                             img_s=f"{rate:.0f}", **({"kid": f"{figures['kid']:.3f}"}
                                                     if "kid" in figures else {}))
