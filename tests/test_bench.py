@@ -1,0 +1,39 @@
+"""`livegan bench --json`: one JSON object with every figure of the benchmark contract."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from livegan.cli import main
+
+CONTRACT_NUMBERS = ("resolution", "generator_fps", "end_to_end_fps", "baseline_fps", "speedup",
+                    "gflop_per_frame", "efficiency")
+
+
+@pytest.mark.slow
+def test_bench_json_has_the_contract_keys(dummy_video, tiny_model: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch,
+                                          capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "--model", str(tiny_model), "--frames", "40", "--json",
+                 "--backend", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1, "one JSON object on one line, nothing else on stdout"
+    result = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
+    assert result["model"] == "tiny" and result["backend"] == "cpu"
+    assert isinstance(result["device"], str) and result["device"]
+    assert result["resolution"] == 32
+    for key in CONTRACT_NUMBERS:
+        value = result[key]
+        assert isinstance(value, (int, float)) and math.isfinite(value) and value > 0, key
+    latency = result["osc_latency_ms"]
+    for key in ("p50", "p99"):
+        assert isinstance(latency[key], (int, float)) and math.isfinite(latency[key])
+        assert latency[key] > 0
+    assert latency["p99"] >= latency["p50"]
+    assert result["speedup"] == pytest.approx(result["end_to_end_fps"] / result["baseline_fps"],
+                                              rel=0.05)
