@@ -123,7 +123,7 @@ def parse_target(text: str, index: int | None = None, start: int = 0) -> Target:
         inner = str(index)
     if inner is None:
         return Target(name, start=start)
-    if inner.isdigit():
+    if inner.isascii() and inner.isdigit():
         return Target(name, index=int(inner))
     if name == "z":
         raise ValueError(f"z[{inner}]: latent components are numbered, e.g. z[0]")

@@ -27,6 +27,7 @@ Where = tuple  # ("map", 2, "range") -> "map[2].range"
 MAP_KEYS = ("osc", "arg", "midi", "key", "to", "index", "start", "range", "in", "curve",
             "invert", "deadzone", "smooth", "pickup", "press", "value")
 MIDI_KEYS = ("cc", "note", "pitchbend", "channel", "bits")
+WINDOW_KEYS = ("f", "h", "s", "escape")  # the window acts on these itself
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
 
 
@@ -275,6 +276,9 @@ class Checker:
             key = self.string(table["key"], where + ("key",)).strip().lower()
             if not key:
                 self.fail(where + ("key",), "name a key, such as \"space\", \"1\" or \"left\"")
+            if key in WINDOW_KEYS:
+                self.fail(where + ("key",), f"{key} is the window's own key (F fullscreen, "
+                          "H HUD, S snapshot, Esc quit); pick another")
             return Source("key", key=key)
         return self._midi_source(table["midi"], where + ("midi",))
 

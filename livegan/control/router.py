@@ -9,17 +9,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from livegan.control.controls import MODES, PARAMS, Controls
-from livegan.control.mapping import PARAM_TARGETS, Mapping, Pickup, Target
+from livegan.control.controls import Controls
+from livegan.control.mapping import Mapping, Pickup, Target
 from livegan.control.patch import PatchConfig, Scene
 from livegan.control.ratelog import RateLimitedLog
-from livegan.latent import smoothstep
+from livegan.control.targets import Key, Targets, number, whole
 
 log = logging.getLogger(__name__)
 
-Key = tuple[str, int | None]  # ("speed", None), ("dir", 3), ("z", 0)
 Route = Callable[[tuple, tuple[str, int]], bool]
-_GLIDE = -1  # origin of writes made by a scene glide
 
 
 @dataclass
@@ -34,12 +32,6 @@ class _State:
     lsb: dict[int, int] = field(default_factory=dict)  # 14-bit CC: channel -> LSB
     goal: float | list[float] | None = None  # smoothing: where the value is heading
     now: float | list[float] | None = None  # smoothing: where it is
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, (bool, int, float)) and math.isfinite(value):
-        return float(value)
-    return None
 
 
 class Router:
@@ -68,11 +60,9 @@ class Router:
         self.clock = clock
         self.scene: str | None = None  # the scene recalled last (HUD)
         self.namespace = None  # an OscNamespace once install() ran
+        self.targets = Targets(controls, labels, self._names, self.recall_scene)
         self._lock = threading.RLock()
-        self._known: dict[Key, float] = {}  # dir/z components as last written by anyone seen
-        self._glides: dict[Key, tuple[float, float, float, float]] = {}  # from, to, t0, seconds
         self._smoothing: set[int] = set()
-        self._beat_speed: float | None = None
         self._last_tick: float | None = None
         self._ratelog = RateLimitedLog(log)
         self.patch = PatchConfig()
@@ -88,11 +78,12 @@ class Router:
             self._states = [_State() for _ in patch.maps]
             self._smoothing.clear()
             self._index()
+            targets = self.targets
             if patch.motion.speed_unit == "beats":
-                self._beat_speed = patch.motion.speed if patch.motion.speed is not None \
-                    else (self._beat_speed or self.controls.param("speed"))
+                targets.beat_speed = patch.motion.speed if patch.motion.speed is not None \
+                    else (targets.beat_speed or self.controls.param("speed"))
             else:
-                self._beat_speed = None
+                targets.beat_speed = None
             if patch.motion != old.motion:
                 self.apply_motion()
             if self.namespace is not None:
@@ -128,7 +119,7 @@ class Router:
             for name in ("smooth", "truncation", "morph", "speed"):
                 value = getattr(motion, name)
                 if value is not None:
-                    self._set((name, None), value)
+                    self.targets.set((name, None), value)
 
     def routes(self) -> dict[str, Route]:
         """OSC routes for OscNamespace.routes: the patch's addresses, scenes and labels."""
@@ -136,7 +127,7 @@ class Router:
             "/livegan/scene": lambda a, s: bool(a) and self.recall_scene(a[0]) is not None,
             "/livegan/label": lambda a, s: bool(a) and self.set_label(a[0]),
         }
-        if self._beat_speed is not None:
+        if self.targets.beat_speed is not None:
             routes["/livegan/speed"] = self._beat_speed_route
         for address in self._by_osc:
             routes[address] = lambda args, sender, a=address: self.osc(a, args)
@@ -154,7 +145,8 @@ class Router:
         def watched(address: str, args: tuple, sender: tuple[str, int]) -> None:
             handler(address, args, sender)
             if address not in self._by_osc:
-                self._observe(address, args)
+                with self._lock:
+                    self.targets.observe(address, args)
         return watched
 
     # --- inputs --------------------------------------------------------------------------
@@ -170,7 +162,7 @@ class Router:
     def _osc_one(self, i: int, args: tuple) -> bool:
         m = self.maps[i]
         if m.target.is_vector:
-            values = [_number(a) for a in args]
+            values = [number(a) for a in args]
             if not values or None in values:
                 return False
             return self._vector(i, values)  # type: ignore[arg-type]
@@ -179,8 +171,8 @@ class Router:
             return not args and m.press_mode is not None and self._press(i, 1.0, True)
         x = args[arg]
         if isinstance(x, str):
-            return m.value is None and self._choose(m.target, x.strip())
-        value = _number(x)
+            return m.value is None and self.targets.choose(m.target, x.strip())
+        value = number(x)
         if value is None:
             return False
         if m.press_mode is not None:
@@ -258,7 +250,7 @@ class Router:
         target = self.maps[i].target
         if target.is_continuous:
             return self._set_continuous(i, float(value))  # type: ignore[arg-type]
-        return self._choose(target, value)
+        return self.targets.choose(target, value)
 
     def _continuous(self, i: int, raw: float) -> bool:
         """A knob, fader, pitch bend or OSC number in source units."""
@@ -270,14 +262,14 @@ class Router:
         if choice == state.last_choice:
             return True  # a knob or a stream sweeping through one choice sends it once
         state.last_choice = choice
-        return self._choose(m.target, choice)
+        return self.targets.choose(m.target, choice)
 
     def _set_continuous(self, i: int, y: float) -> bool:
         m, state = self.maps[i], self._states[i]
-        key = self._key(m.target)
+        key = self.targets.key(m.target)
         if key is None:
             return False
-        current = self._get(key)
+        current = self.targets.get(key)
         if m.pickup:
             low, high = m.out_range(self._default_range(m))
             if not state.pickup.allows(y, current, high - low):
@@ -288,8 +280,13 @@ class Router:
                 state.now = current
             self._smoothing.add(i)
         else:
-            self._set(key, y, i)
+            self._write(i, key, y)
         return True
+
+    def _write(self, i: int, key: Key, value: float) -> None:
+        held = self.targets.set(key, value)
+        if self.maps[i].pickup:
+            self._states[i].pickup.written = held
 
     def _vector(self, i: int, values: list[float]) -> bool:
         m, state = self.maps[i], self._states[i]
@@ -297,18 +294,12 @@ class Router:
         if m.smooth > 0:
             start = m.target.start
             if not isinstance(state.now, list) or len(state.now) != len(y):
-                state.now = [self._get((m.target.name, start + k)) for k in range(len(y))]
+                state.now = [self.targets.get((m.target.name, start + k))
+                             for k in range(len(y))]
             state.goal = y
             self._smoothing.add(i)
             return True
-        return self._write_vector(m.target, y)
-
-    def _write_vector(self, target: Target, values: list[float]) -> bool:
-        setter = self.controls.set_dirs if target.name == "dir" else self.controls.set_z
-        for k, v in enumerate(values, target.start):
-            self._glides.pop((target.name, k), None)
-            self._known[(target.name, k)] = v
-        return setter(values, target.start) > 0
+        return self.targets.set_vector(m.target, y)
 
     # --- targets -------------------------------------------------------------------------
 
@@ -324,104 +315,19 @@ class Router:
         names = getattr(self.namespace, "direction_names", None)
         return names if names is not None else self.direction_names
 
-    def _key(self, target: Target) -> Key | None:
-        if target.name in PARAM_TARGETS:
-            return target.name, None
-        index = target.index
-        if target.dir_name is not None:
-            names = self._names()
-            if target.dir_name not in names:
-                self._ratelog.warning(f"dir:{target.dir_name}", "this model has no direction "
-                                      "named %r (it has %s)", target.dir_name,
-                                      ", ".join(names) or "none")
-                return None
-            index = names.index(target.dir_name)
-        limit = self.controls.n_dirs if target.name == "dir" else self.controls.z_dim
-        if index is None or index >= limit:
-            self._ratelog.warning(f"range:{target.name}", "%s[%s] is past this model's %d",
-                                  target.name, index, limit)
-            return None
-        return target.name, index
-
-    def _get(self, key: Key) -> float:
-        name = key[0]
-        if name == "speed" and self._beat_speed is not None:
-            return self._beat_speed
-        if name in PARAMS:
-            return self.controls.param(name)
-        return self._known.get(key, 0.0)
-
-    def _set(self, key: Key, value: float, origin: int | None = None) -> None:
-        """Write one number; a performer's write cancels a scene glide on the same target."""
-        if origin != _GLIDE:
-            self._glides.pop(key, None)
-        name, index = key
-        if name == "speed" and self._beat_speed is not None:
-            self._beat_speed = value
-            value = value * self.controls.param("tempo") / 60.0
-        if name in PARAMS:
-            self.controls.set_param(name, value)
-        else:
-            setter = self.controls.set_dirs if name == "dir" else self.controls.set_z
-            setter([value], index or 0)
-            self._known[key] = value
-        if origin is not None and origin >= 0 and self.maps[origin].pickup:
-            self._states[origin].pickup.written = self._get(key)
-
-    def _choose(self, target: Target, value: object) -> bool:
-        """Seeds, keyframes, scenes, labels, modes, models, flags and actions."""
-        name = target.name
-        if name in ("hud", "record"):
-            on = value if isinstance(value, bool) else (_number(value) or 0.0) >= 0.5
-            self.controls.push_app(name, on)
-        elif name == "snapshot":
-            self.controls.push_app("snapshot")
-        elif name == "model":
-            self.controls.push_app("model", str(value))
-        elif name == "scene":
-            return self.recall_scene(value) is not None
-        elif name == "label":
-            return self.set_label(value)
-        elif name == "mode":
-            number = _number(value)
-            mode = MODES[min(len(MODES) - 1, max(0, round(number)))] if number is not None \
-                else str(value).lower()
-            return self.controls.set_mode(mode)
-        else:  # seed, key, key_store
-            number = _number(value) if not isinstance(value, str) else \
-                (float(value) if value.strip().isdigit() else None)
-            if number is None:
-                return False
-            self.controls.push(name, max(0, round(number)))
-        return True
-
     def set_label(self, value: object) -> bool:
-        """Class label by name (the model's labels) or index; Pd's floats are rounded."""
-        labels = self.labels()
-        if isinstance(value, str):
-            lowered = [label.lower() for label in labels]
-            text = value.strip().lower()
-            index = lowered.index(text) if text in lowered else \
-                (int(text) if text.isdigit() else None)
-        else:
-            number = _number(value)
-            index = None if number is None else round(number)
-        if index is None or index < 0 or (labels and index >= len(labels)) or \
-                (not labels and index > 0):
-            self._ratelog.warning("label", "no label %r in this model (labels: %s)", value,
-                                  ", ".join(labels) or "none, it is not conditional")
-            return False
-        self.controls.set_label(index)
-        return True
+        """Class label by name (the model's labels) or index (/livegan/label)."""
+        with self._lock:
+            return self.targets.set_label(value)
 
     # --- scenes and time -----------------------------------------------------------------
 
     def recall_scene(self, name: object) -> Scene | None:
         """Recall a scene by name (or index in patch order), gliding over its glide time."""
         names = list(self.patch.scenes)
-        number = None if isinstance(name, str) else _number(name)
-        if number is not None and 0 <= round(number) < len(names):
-            name = names[round(number)]
+        index = None if isinstance(name, str) else number(name)
+        if index is not None and 0 <= round(index) < len(names):
+            name = names[round(index)]
         scene = self.patch.scenes.get(name) if isinstance(name, str) else None
         if scene is None:
             self._ratelog.warning("scene", "no scene %r in this patch (scenes: %s)", name,
@@ -433,13 +339,14 @@ class Router:
         return scene
 
     def _apply_scene(self, scene: Scene) -> None:
+        targets = self.targets
         if "smooth" in scene.params:
-            self._set(("smooth", None), scene.params["smooth"])
+            targets.set(("smooth", None), scene.params["smooth"])
         seconds = scene.glide if scene.glide is not None else self.controls.param("smooth")
         now = self.clock()
         for name, value in scene.params.items():
             if name != "smooth":
-                self._glide((name, None), value, seconds, now)
+                targets.glide((name, None), value, seconds, now)
         if scene.mode is not None:
             self.controls.set_mode(scene.mode)
         if scene.seed is not None:
@@ -448,24 +355,18 @@ class Router:
             self.controls.push("key", scene.key)
         if scene.dirs is not None:
             for k in range(self.controls.n_dirs):
-                self._glide(("dir", k), scene.dirs[k] if k < len(scene.dirs) else 0.0,
-                            seconds, now)
+                targets.glide(("dir", k), scene.dirs[k] if k < len(scene.dirs) else 0.0,
+                              seconds, now)
         for label, value in scene.dir.items():
-            key = self._key(Target("dir", index=int(label)) if label.isdigit()
-                            else Target("dir", dir_name=label))
+            key = targets.key(Target("dir", index=whole(label)) if whole(label) is not None
+                              else Target("dir", dir_name=label))
             if key is not None:
-                self._glide(key, value, seconds, now)
+                targets.glide(key, value, seconds, now)
         if scene.label is not None:
-            self.set_label(scene.label)
+            targets.set_label(scene.label)
         for state in self._states:
             state.pickup.rearm()
         self.scene = scene.name
-
-    def _glide(self, key: Key, value: float, seconds: float, now: float) -> None:
-        if seconds <= 0:
-            self._set(key, value)
-        else:
-            self._glides[key] = (self._get(key), value, now, seconds)
 
     def tick(self, now: float | None = None) -> None:
         """Advance smoothing and glides to `now` (call once a frame, from one thread)."""
@@ -473,17 +374,9 @@ class Router:
         dt = 0.0 if self._last_tick is None else max(now - self._last_tick, 0.0)
         self._last_tick = now
         with self._lock:
-            for key, (start, end, t0, seconds) in list(self._glides.items()):
-                u = smoothstep((now - t0) / seconds)
-                self._set(key, start + (end - start) * u, _GLIDE)
-                if u >= 1.0:
-                    self._glides.pop(key, None)
+            self.targets.advance(now)
             for i in list(self._smoothing):
                 self._smooth_step(i, dt)
-            if self._beat_speed is not None:
-                speed = self._beat_speed * self.controls.param("tempo") / 60.0
-                if abs(speed - self.controls.param("speed")) > 1e-9:
-                    self.controls.set_param("speed", speed)
 
     def _smooth_step(self, i: int, dt: float) -> None:
         m, state = self.maps[i], self._states[i]
@@ -492,43 +385,22 @@ class Router:
             now = [a + (b - a) * alpha for a, b in zip(state.now, state.goal)]  # type: ignore
             done = max(abs(b - a) for a, b in zip(now, state.goal)) < 1e-4
             state.now = state.goal if done else now
-            self._write_vector(m.target, list(state.now))
+            self.targets.set_vector(m.target, list(state.now))
         else:
             value = state.now + (state.goal - state.now) * alpha  # type: ignore[operator]
             done = abs(state.goal - value) < 1e-4  # type: ignore[operator]
             state.now = state.goal if done else value
-            key = self._key(m.target)
+            key = self.targets.key(m.target)
             if key is not None:
-                self._set(key, state.now, i)  # type: ignore[arg-type]
-        if done:
+                self._write(i, key, state.now)  # type: ignore[arg-type]
+        if done:  # the next move starts from wherever the target is by then
             self._smoothing.discard(i)
-            state.now = None if not isinstance(state.goal, list) else state.now
+            state.now = None
 
     def _beat_speed_route(self, args: tuple, sender: tuple[str, int]) -> bool:
-        value = _number(args[0]) if args else None
+        value = number(args[0]) if args else None
         if value is None:
             return False
         with self._lock:
-            self._set(("speed", None), value)
+            self.targets.set(("speed", None), value)
         return True
-
-    def _observe(self, address: str, args: tuple) -> None:
-        """Remember dir/z values written by OSC outside the patch (pickup compares to them)."""
-        name = "dir" if address in ("/livegan/dirs", "/wek/outputs") else \
-            "z" if address == "/livegan/z" else None
-        start = 0
-        if name is None:
-            head, _, tail = address.rpartition("/")
-            if head not in ("/livegan/dir", "/livegan/z"):
-                return
-            name = head[len("/livegan/"):]
-            names = self._names()
-            start = names.index(tail) if name == "dir" and tail in names else \
-                int(tail) if tail.isdigit() else -1
-            args = args[:1]
-        with self._lock:
-            for k, value in enumerate(args, start):
-                number = _number(value)
-                if number is not None and k >= 0:
-                    self._known[(name, k)] = number
-                    self._glides.pop((name, k), None)

@@ -205,6 +205,7 @@ def test_bad_mapping_values_name_file_line_and_key(tmp_path: Path, bad: str, lin
     ('[[map]]\nmidi = { cc = 1 }\nto = "dir"\n', ":3: map[0].to: dir as a whole takes a list"),
     ('[[map]]\nmidi = { cc = 1 }\nto = "seed"\npickup = true\n', ":4: map[0].pickup: pickup"),
     ('[[map]]\nkey = "x"\nto = "speed"\npress = "velocity"\n', ":4: map[0].press: only notes"),
+    ('[[map]]\nkey = "H"\nto = "hud"\n', ":2: map[0].key: h is the window's own key"),
     ('[scenes.a]\nspeed = 0.1\n\n[scenes.b]\ntruncaton = 1\n',
      ":5: scenes.b.truncaton: unknown key (did you mean truncation?)"),
     ("[motion]\nmode = \"run\"\n", ":2: motion.mode: expected one of walk, keys, hold"),
