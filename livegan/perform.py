@@ -132,6 +132,7 @@ class Show:
                              cfg.osc_port, cfg.osc_allow)
         self.frames = FrameQueue()
         self.render = RenderThread(self.engine, self.controls, self.frames)
+        self.render.motion = Motion(self.engine.z_dim, self.engine.directions, cfg.seed)
         self.outputs = Outputs(OutputsConfig(cfg.out_dir, cfg.record, cfg.record_fps, cfg.ndi,
                                              cfg.vcam, cfg.feedback))
         self.render.on_render = self.outputs.rendered
