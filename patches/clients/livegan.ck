@@ -1,0 +1,78 @@
+// livegan from ChucK: a slow LFO on direction 0, a new seed every 4 beats, telemetry back.
+//
+//   livegan perform --feedback 127.0.0.1:9000
+//   chuck livegan.ck
+//
+// livegan listens on UDP 12000 (see `livegan osc` for every address) and, with
+// --feedback, sends /livegan/fps, /livegan/frame, /livegan/heartbeat, /livegan/model
+// and /livegan/error back to port 9000.
+
+"127.0.0.1" => string HOST;
+12000 => int PORT;
+9000 => int FEEDBACK;
+120.0 => float BPM;
+(60.0 / BPM)::second => dur beat;
+
+OscOut out;
+out.dest(HOST, PORT);
+
+// one message with one float
+fun void send(string address, float value)
+{
+    out.start(address);
+    out.add(value);
+    out.send();
+}
+
+// glide to seed i over `seconds`
+fun void seed(int i, float seconds)
+{
+    out.start("/livegan/seed");
+    out.add(i);
+    out.add(seconds);
+    out.send();
+}
+
+// direction 0 follows a sine, 30 updates a second (livegan smooths in between)
+fun void lfo()
+{
+    0.0 => float phase;
+    while (true)
+    {
+        send("/livegan/dir/0", 2.0 * Math.sin(phase));
+        phase + 2.0 * Math.PI / (8.0 * 30.0) => phase;   // one cycle per 8 s
+        (1.0 / 30.0)::second => now;
+    }
+}
+
+// print what livegan reports
+fun void telemetry()
+{
+    OscIn in;
+    OscMsg msg;
+    FEEDBACK => in.port;
+    in.addAddress("/livegan/fps, f");
+    in.addAddress("/livegan/model, s");
+    in.addAddress("/livegan/error, s");
+    while (true)
+    {
+        in => now;
+        while (in.recv(msg))
+        {
+            if (msg.address == "/livegan/fps") <<< "fps", msg.getFloat(0) >>>;
+            else <<< msg.address, msg.getString(0) >>>;
+        }
+    }
+}
+
+spork ~ lfo();
+spork ~ telemetry();
+
+// a new seed every 4 beats, gliding for 2 beats
+1 => int next;
+while (true)
+{
+    seed(next, 2.0 * (beat / second));
+    next++;
+    4::beat => now;
+}
