@@ -78,6 +78,9 @@ class Router:
             self._states = [_State() for _ in patch.maps]
             self._smoothing.clear()
             self._index()
+            # dir/z written by default OSC matter only to pickup mappings on them
+            self._watched = {m.target.name for m in patch.maps
+                             if m.pickup and m.target.name in ("dir", "z")}
             targets = self.targets
             if patch.motion.speed_unit == "beats":
                 targets.beat_speed = patch.motion.speed if patch.motion.speed is not None \
@@ -144,9 +147,9 @@ class Router:
         values re-arm pickup on the same target)."""
         def watched(address: str, args: tuple, sender: tuple[str, int]) -> None:
             handler(address, args, sender)
-            if address not in self._by_osc:
+            if self._watched and address not in self._by_osc:
                 with self._lock:
-                    self.targets.observe(address, args)
+                    self.targets.observe(address, args, self._watched)
         return watched
 
     # --- inputs --------------------------------------------------------------------------

@@ -173,8 +173,11 @@ class Targets:
             if abs(speed - self.controls.param("speed")) > 1e-9:
                 self.controls.set_param("speed", speed)
 
-    def observe(self, address: str, args: tuple) -> None:
-        """Remember dir/z values that default OSC addresses wrote (pickup compares to them)."""
+    def observe(self, address: str, args: tuple, names: set[str]) -> None:
+        """Remember dir/z values that default OSC addresses wrote (pickup compares to them).
+
+        Only targets named in `names` ("dir", "z") are remembered.
+        """
         name = "dir" if address in ("/livegan/dirs", "/wek/outputs") else \
             "z" if address == "/livegan/z" else None
         start = 0
@@ -183,10 +186,14 @@ class Targets:
             if head not in ("/livegan/dir", "/livegan/z"):
                 return
             name = head[len("/livegan/"):]
+            if name not in names:
+                return
             names = self.direction_names()
             start = names.index(tail) if name == "dir" and tail in names else \
                 (whole(tail) if whole(tail) is not None else -1)
             args = args[:1]
+        if name not in names:
+            return
         for k, value in enumerate(args, start):
             n = number(value)
             if n is not None and k >= 0:
