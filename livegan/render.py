@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from livegan.modelfile import Model, find_model, load_model
 from livegan.show.controllog import read_log
 from livegan.show.videofile import open_writer
 from livegan.train.samples import tile
+from livegan.train.timelapse import sample_grids
 
 log = logging.getLogger(__name__)
 
@@ -257,15 +257,16 @@ def replay(log_path: Path, out: Path, cfg: RenderConfig, model: str | None = Non
 def timelapse(run: Path, out: Path, fps: int = TIMELAPSE_FPS, progress: bool = False) -> Path:
     """A video of a training run's fixed-seed sample grids (RUN/samples/step_*.png), in order.
 
-    The output format follows `out`'s extension (.mp4/.mov/.mkv, .gif, or a PNG folder).
+    One frame per grid, the last one held for a second. The output format follows
+    `out`'s extension (.mp4/.mov/.mkv, .gif, or a PNG folder).
     """
-    steps = sorted((int(m.group(1)), p) for p in Path(run, "samples").glob("step_*.png")
-                   if (m := re.fullmatch(r"step_(\d+)\.png", p.name)))
-    if not steps:
+    grids = [path for _, path in sample_grids(Path(run))]
+    if not grids:
         raise LiveganError(f"{Path(run, 'samples')} holds no step_*.png sample grids; "
                            "give a run folder written by `livegan train`")
-    images = (np.asarray(Image.open(p).convert("RGB")) for _, p in steps)
-    return _write_frames(images, len(steps), Path(out), fps, progress)
+    grids += [grids[-1]] * (fps - 1)
+    images = (np.asarray(Image.open(p).convert("RGB")) for p in grids)
+    return _write_frames(images, len(grids), Path(out), fps, progress)
 
 
 def render(model: str | None, out: Path, cfg: RenderConfig, replay_log: Path | None = None,
