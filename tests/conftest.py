@@ -58,11 +58,12 @@ def write_tiny_model(
     Returns:
         The path written.
     """
-    torch.manual_seed(seed)
     config = generator_config(arch, resolution=TINY_RES, ngf=TINY_NGF, z_dim=TINY_Z,
                               n_labels=len(labels or []))
-    generator = build_generator(arch, config)
-    dirs = torch.randn(len(TINY_DIRECTION_NAMES), TINY_Z) if directions else None
+    with torch.random.fork_rng():  # leaves the caller's random stream alone
+        torch.manual_seed(seed)
+        generator = build_generator(arch, config)
+        dirs = torch.randn(len(TINY_DIRECTION_NAMES), TINY_Z) if directions else None
     training = {"dataset": "tests", "images": 0, "steps": 0, "date": "2024-01-01"}
     return save_model(Path(path), generator, arch, config, name, training=training,
                       directions=dirs, direction_names=TINY_DIRECTION_NAMES if directions

@@ -351,7 +351,7 @@ def test_console_script_performs_while_another_process_sends(tiny_model: Path, t
     try:
         done = subprocess.run(
             ["livegan", "perform", "--model", str(tiny_model), "--frames", "300",
-             "--osc-port", str(free_udp_port), "--size", "64x64", "--backend", "cpu",
+             "--osc-port", str(free_udp_port), "--size", "64x64",
              "--out-dir", str(tmp_path / "out")],
             check=False, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=LIMIT)
     finally:
