@@ -49,22 +49,23 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
     p.add_argument("patch", nargs="?", help="patch file (TOML) with model, mappings, scenes")
     p.add_argument("--model", default=None, help="model name from the model folders, or a path "
                    "(default: the patch's model, else the bundled 'default')")
-    p.add_argument("--backend", default=None, choices=["auto", "tensorrt", "cuda", "cpu"],
+    p.add_argument("--backend", default=argparse.SUPPRESS, choices=["auto", "tensorrt", "cuda", "cpu"],
                    help="engine (default: the patch's, else auto)")
-    p.add_argument("--osc-port", type=int, default=None,
+    p.add_argument("--osc-port", type=int, default=argparse.SUPPRESS,
                    help="UDP port for OSC input (default: the patch's, else 12000)")
-    p.add_argument("--host", default=None, help="address OSC listens on (default: the "
+    p.add_argument("--host", default=argparse.SUPPRESS, help="address OSC listens on (default: the "
                    "patch's, else 127.0.0.1); 0.0.0.0 lets other machines steer the show")
-    p.add_argument("--midi", action="append", default=None, metavar="NAME",
+    p.add_argument("--midi", action="append", default=argparse.SUPPRESS, metavar="NAME",
                    help="open MIDI inputs whose name contains NAME (repeatable; replaces the "
                         "patch's [midi] input)")
-    p.add_argument("--midi-file", default=None, metavar="FILE.mid",
+    p.add_argument("--midi-file", default=argparse.SUPPRESS, metavar="FILE.mid",
                    help="play a MIDI file as input (rehearsal, sequenced shows)")
     p.add_argument("--midi-loop", action="store_true", help="loop the --midi-file")
-    p.add_argument("--size", type=_size, default=None,
+    p.add_argument("--size", type=_size, default=argparse.SUPPRESS,
                    help="window size WxH (default: the patch's, else 768x768)")
     p.add_argument("--fullscreen", action="store_true", help="borderless fullscreen")
-    p.add_argument("--display", type=int, default=None, help="monitor index (default 0)")
+    p.add_argument("--display", type=int, default=argparse.SUPPRESS,
+                   help="monitor index (default: the patch's, else 0)")
     p.add_argument("--vsync", action="store_true", help="sync to the monitor's refresh")
     p.add_argument("--kiosk", action="store_true", help="installations: fullscreen, quit keys "
                    "off, a stopped render restarts, a stalled one exits for its service")
@@ -79,7 +80,7 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
                    help="send telemetry (fps, frame, heartbeat, model, errors) over OSC")
     p.add_argument("--hud", action="store_true", help="show the on-screen display at start (H)")
     p.add_argument("--frames", type=_positive, default=None, help="quit after N frames")
-    p.add_argument("--seed", type=int, default=None, help="seed of the latent walk (default: "
+    p.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="seed of the latent walk (default: "
                    "the patch's [motion] seed, else 0)")
 
 

@@ -21,25 +21,29 @@ def perform(args: argparse.Namespace) -> int:
     patch = load_patch(args.patch) if args.patch else PatchConfig()
     win, osc_cfg = patch.window, patch.osc
 
-    def pick(flag: object, patched: object, default: object) -> object:
-        """A flag given on the command line wins over the patch, the patch over defaults."""
-        return flag if flag is not None else patched if patched is not None else default
+    given = vars(args)  # flags left out are absent (argparse.SUPPRESS) or None
 
-    window = WindowConfig(size=pick(args.size, win.size, (768, 768)),
+    def pick(flag: str, patched: object, default: object) -> object:
+        """A flag given on the command line wins over the patch, the patch over defaults."""
+        value = given.get(flag)
+        return value if value is not None else patched if patched is not None else default
+
+    window = WindowConfig(size=pick("size", win.size, (768, 768)),
                           fullscreen=args.fullscreen or bool(win.fullscreen),
-                          display=pick(args.display, win.display, 0),
+                          display=pick("display", win.display, 0),
                           hud=args.hud or bool(win.hud), vsync=args.vsync or bool(win.vsync),
                           kiosk=args.kiosk or bool(win.kiosk), title=win.title or "livegan")
-    cfg = PerformConfig(model=pick(args.model, patch.model, "default"),
-                        backend=pick(args.backend, patch.backend, "auto"),
-                        osc_host=pick(args.host, osc_cfg.host, "127.0.0.1"),
-                        osc_port=pick(args.osc_port, osc_cfg.port, 12000),
+    cfg = PerformConfig(model=pick("model", patch.model, "default"),
+                        backend=pick("backend", patch.backend, "auto"),
+                        osc_host=pick("host", osc_cfg.host, "127.0.0.1"),
+                        osc_port=pick("osc_port", osc_cfg.port, 12000),
                         osc_allow=list(osc_cfg.allow) if osc_cfg.allow is not None else None,
                         window=window, frames=args.frames,
-                        seed=pick(args.seed, patch.motion.seed, 0), out_dir=args.out_dir,
+                        seed=pick("seed", patch.motion.seed, 0), out_dir=args.out_dir,
                         record=args.record, record_fps=args.record_fps, ndi=args.ndi,
                         vcam=args.vcam, feedback=args.feedback or osc_cfg.feedback or None,
-                        patch=patch, midi=tuple(args.midi or ()), midi_file=args.midi_file,
+                        patch=patch, midi=tuple(given.get("midi", ())),
+                        midi_file=given.get("midi_file"),
                         midi_loop=args.midi_loop)
     shown = run_show(cfg)
     log.info("showed %d frames", shown)
