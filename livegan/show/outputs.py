@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,7 @@ class Outputs:
         self.video_outs: list[VideoOut] = []
         self.recording: Recording | None = None
         self.reports: list[str] = []  # summaries of finished recordings
+        self._finishing: list[threading.Thread] = []  # recordings being closed
         self._last: Frame | None = None
         self._ref: tuple[Any, ModelRef] | None = None  # (engine, its ModelRef), render thread
         if cfg.record:
@@ -124,7 +126,11 @@ class Outputs:
         if not on:
             if self.recording is not None:
                 recording, self.recording = self.recording, None
-                self.reports.append(recording.stop())
+                # flushing the encoder takes a moment: never on the main thread mid-show
+                finish = threading.Thread(target=lambda: self.reports.append(recording.stop()),
+                                          name="livegan-record-finish")
+                self._finishing.append(finish)
+                finish.start()
             return
         if self.recording is not None:
             log.info("already recording to %s", self.recording.recorder.path)
@@ -161,10 +167,17 @@ class Outputs:
         seconds = time.perf_counter() - recording.started
         return [f"REC {seconds:5.1f} s  {rec.path.name}  dropped {rec.dropped}"]
 
-    def close(self) -> None:
-        """Stop recording, wait for snapshots, close video outs and telemetry."""
-        self.set_recording(False)
+    def wait(self) -> None:
+        """Wait until stopped recordings are finished and snapshots written."""
+        for thread in self._finishing:
+            thread.join()
+        self._finishing = []
         self.snapshots.wait()
+
+    def close(self) -> None:
+        """Stop recording, finish files and snapshots, close video outs and telemetry."""
+        self.set_recording(False)
+        self.wait()
         for out in self.video_outs:
             out.close()
         self.video_outs = []
