@@ -20,7 +20,7 @@ from livegan.train.synth import synthesize
 
 pytestmark = pytest.mark.slow
 
-STEPS, EVERY, KILLS = 40, 5, 3
+STEPS, EVERY, KILLS = 30, 5, 3
 FLAGS = ["--res", "32", "--ngf", "8", "--ndf", "8", "--batch", "4", "--steps", str(STEPS),
          "--checkpoint-every", str(EVERY), "--sample-every", "20", "--log-every", "1",
          "--keep", "3", "--no-progress"]
