@@ -349,11 +349,8 @@ class Trainer:
         here is reported and never costs the finished run."""
         try:
             from livegan.render import timelapse
-        except ImportError:
-            from livegan.train.timelapse import timelapse
-        from livegan.train.timelapse import frames_strip
+            from livegan.train.timelapse import frames_strip
 
-        try:
             frames_strip(self.out)
             timelapse(self.out, self.out / "timelapse.mp4", 8)
         except Exception as exc:  # noqa: BLE001 - the checkpoint is safe; the video is a bonus

@@ -1,4 +1,6 @@
-"""Training timelapse: the fixed-seed sample grids of a run as an mp4 and as a frames strip."""
+"""Training timelapse helpers: a run's fixed-seed sample grids, and a frames strip of them.
+
+The video itself is `livegan.render.timelapse` (also `livegan render --timelapse RUN`)."""
 
 from __future__ import annotations
 
@@ -23,57 +25,6 @@ def sample_grids(run: Path) -> list[tuple[int, Path]]:
     folder = Path(run) / "samples"
     found = [(int(m.group(1)), p) for p in folder.glob("step_*.png") if (m := STEP.match(p.name))]
     return sorted(found)
-
-
-def _even(image: np.ndarray) -> np.ndarray:
-    """Pad to even width and height (H.264 needs them)."""
-    h, w, _ = image.shape
-    return np.pad(image, ((0, h % 2), (0, w % 2), (0, 0)))
-
-
-def _with_progress(image: np.ndarray, fraction: float) -> np.ndarray:
-    """The grid with a thin bar along the bottom showing how far training had got."""
-    bar = np.zeros((6, image.shape[1], 3), np.uint8)
-    bar[2:5, : max(1, round(fraction * image.shape[1]))] = 200
-    return np.concatenate([image, bar], axis=0)
-
-
-def timelapse(run: Path, out: Path | None = None, fps: int = 8, hold: int = 2) -> Path:
-    """Write RUN's sample grids (fixed seeds, every N steps) as an H.264 mp4.
-
-    Each grid is shown for `hold` frames at `fps`, the last one for a second, over a bar
-    showing progress through training. Returns the path (default RUN/timelapse.mp4).
-    """
-    grids = sample_grids(run)
-    if not grids:
-        raise OutputError(f"{Path(run) / 'samples'} holds no step_*.png grids; train first")
-    try:
-        import av
-    except ImportError:
-        raise OutputError("the timelapse video needs PyAV: pip install 'livegan[record]'") from None
-    out = Path(out) if out else Path(run) / "timelapse.mp4"
-    tmp = out.with_name(f".{out.name}.tmp")
-    last = grids[-1][0] or 1
-    size = Image.open(grids[0][1]).size  # (W, H); every grid of a run has the same
-    first = _even(_with_progress(np.zeros((size[1], size[0], 3), np.uint8), 0.0))
-    with av.open(str(tmp), mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.height, stream.width = first.shape[:2]
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": "20", "preset": "medium"}
-        for i, (step, path) in enumerate(grids):
-            image = Image.open(path).convert("RGB")
-            image = np.asarray(image if image.size == size else image.resize(size))
-            frame = _even(_with_progress(image, step / last))
-            repeat = max(fps, hold) if i == len(grids) - 1 else hold
-            for _ in range(repeat):
-                for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                    container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    tmp.replace(out)
-    log.info("wrote the training timelapse %s (%d grids)", out, len(grids))
-    return out
 
 
 def _tiles(grid: np.ndarray, count: int) -> list[np.ndarray]:

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 import torch
 
+from livegan.render import timelapse
 from livegan.train.data import ImageDataset
 from livegan.train.metrics import MetricsLog, read_metrics
 from livegan.train.quality import QualityProbe, kid, warnings_for
 from livegan.train.samples import save_grid
 from livegan.train.synth import synthesize
-from livegan.train.timelapse import frames_strip, sample_grids, timelapse
+from livegan.train.timelapse import frames_strip, sample_grids
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +112,7 @@ def test_timelapse_of_sample_grids(tmp_path: Path) -> None:
         save_grid(torch.rand(36, 3, 16, 16, generator=gen) * 2 - 1,
                   tmp_path / "samples" / f"step_{step:08d}.png", rows=6)
     assert [s for s, _ in sample_grids(tmp_path)] == [250, 500, 750, 1000]
-    video = timelapse(tmp_path, fps=4, hold=1)
+    video = timelapse(tmp_path, tmp_path / "timelapse.mp4", fps=4)
     with av.open(str(video)) as container:
         frames = list(container.decode(video=0))
     assert len(frames) == 3 + 4  # one frame per grid, the last held for a second
