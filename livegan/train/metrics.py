@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 COLUMNS = (
     "step", "time", "images_per_s", "d_loss", "g_loss", "d_real", "d_fake",
     "kid", "color_dist", "precision", "recall", "diversity", "duplicates", "nn_ratio",
-    "copies",
+    "copies", "collapse", "memorising",
 )
 
 

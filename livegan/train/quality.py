@@ -26,7 +26,7 @@ PIXEL_RES = 32  # thumbnails for the memorisation check
 MAX_REALS = 256  # real images the feature statistics are taken from
 MAX_MEMORY = 4096  # training images searched for nearest neighbours
 DIVERSITY_WARNING = 0.5  # samples less diverse than this fraction of the data: mode collapse
-DUPLICATES_WARNING = 0.5  # more than this fraction of samples with a near-twin: partial collapse
+DUPLICATES_WARNING = 0.75  # more than this fraction of samples with a near-twin: collapse
 COPIES_WARNING = 0.25  # more than this fraction of samples next to a training image
 
 
@@ -176,21 +176,28 @@ def _thumbs(images: Tensor) -> Tensor:
     return small.flatten(1)
 
 
-def warnings_for(figures: dict[str, float]) -> list[str]:
-    """Plain-language warnings for figures that say training went wrong."""
-    found = []
+def warnings_for(figures: dict[str, float], progress: float = 1.0) -> dict[str, str]:
+    """Plain-language warnings for figures that say training went wrong, by kind
+    ("collapse", "memorising"), given how far through its steps the run is (0..1).
+
+    Early samples are alike by nature, so nothing is said in the first quarter of a run,
+    and near-twins only count as collapse in its second half.
+    """
+    found: dict[str, str] = {}
+    if progress < 0.25:
+        return found
     if figures.get("diversity", 1.0) < DIVERSITY_WARNING:
-        found.append(
+        found["collapse"] = (
             f"samples are far less diverse than the data (diversity {figures['diversity']:.2f}"
-            f" of the data's): mode collapse. Resume from an earlier checkpoint with a lower "
-            "--lr or --r1 10, or check the sample grid")
-    elif figures.get("duplicates", 0.0) > DUPLICATES_WARNING:
-        found.append(
+            " of the data's): mode collapse. Check the sample grid; resume from an earlier "
+            "checkpoint with a lower --lr or --r1 10")
+    elif progress >= 0.5 and figures.get("duplicates", 0.0) > DUPLICATES_WARNING:
+        found["collapse"] = (
             f"{100 * figures['duplicates']:.0f}% of samples have a near-twin: the generator "
-            "is collapsing onto a few pictures. Resume from an earlier checkpoint with a "
-            "lower --lr or --r1 10")
+            "is collapsing onto a few pictures. Check the sample grid; resume from an earlier "
+            "checkpoint with a lower --lr or --r1 10")
     if figures.get("copies", 0.0) > COPIES_WARNING:
-        found.append(
+        found["memorising"] = (
             f"{100 * figures['copies']:.0f}% of samples are near-copies of training images: "
             "the model is memorising. Export an earlier checkpoint, add images or --mirror")
     return found

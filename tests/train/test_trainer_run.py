@@ -65,6 +65,7 @@ def test_quality_figures_are_logged_at_each_sample_grid(run: dict) -> None:
     for step in (10, 20, 30):
         assert all(np.isfinite(rows[step][k]) for k in quality), rows[step]
         assert 0 <= rows[step]["precision"] <= 1 and 0 <= rows[step]["copies"] <= 1
+        assert rows[step]["collapse"] in (0, 1) and rows[step]["memorising"] in (0, 1)
     assert "kid" not in rows[5]
 
 
