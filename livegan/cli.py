@@ -97,7 +97,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=_positive, default=None,
                    help=f"total steps (default {d.steps}; with --resume, the run's own)")
     p.add_argument("--batch", type=_positive, default=d.batch, help="images per step")
-    p.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate")
+    p.add_argument("--lr", type=float, default=d.lr, help="generator learning rate (Adam)")
+    p.add_argument("--lr-d", type=float, default=d.lr_d,
+                   help="discriminator learning rate; faster than G keeps small-data runs moving")
     p.add_argument("--seed", type=int, default=d.seed, help="random seed")
     p.add_argument("--ngf", type=_positive, default=d.ngf, help="generator width")
     p.add_argument("--ndf", type=_positive, default=d.ndf, help="discriminator width")

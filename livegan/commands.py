@@ -56,7 +56,7 @@ def train(args: argparse.Namespace) -> int:
 
     cfg = TrainConfig(
         data=args.data, arch=args.arch, res=args.res, steps=args.steps or TrainConfig.steps,
-        batch=args.batch, lr=args.lr, seed=args.seed, ngf=args.ngf, ndf=args.ndf,
+        batch=args.batch, lr=args.lr, lr_d=args.lr_d, seed=args.seed, ngf=args.ngf, ndf=args.ndf,
         augment=args.augment, r1=args.r1, labels=args.labels, sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every, keep=args.keep, log_every=args.log_every,
         quality=not args.no_quality,
