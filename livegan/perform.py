@@ -8,16 +8,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from livegan.control.controls import Controls
+import numpy as np
+
+from livegan.control.controls import Controls, Snapshot, latest_events
 from livegan.control.inputs import ShowInputs
 from livegan.control.motion import Motion
 from livegan.control.namespace import OscNamespace
-from livegan.control.osc import OscServer
+from livegan.control.osc import DROP_REASONS, OscServer
 from livegan.control.patch import PatchConfig
 from livegan.control.ratelog import RateLimitedLog
 from livegan.engine import Engine
+from livegan.engine.guard import Failover, load_checked
 from livegan.errors import LiveganError
 from livegan.modelfile import DEFAULT_MODEL, find_model, load_model
+from livegan.show.crossfade import Crossfade
 from livegan.show.frames import Frame, FrameQueue
 from livegan.show.outputs import Outputs, OutputsConfig
 from livegan.show.recorder import DEFAULT_FPS
@@ -57,7 +61,8 @@ class RenderThread(threading.Thread):
     """Reads one control snapshot per frame, renders it, hands the frame on.
 
     A generator error keeps the last good frame on screen (nothing is put) and is logged
-    at a limited rate; the thread itself never dies of one.
+    at a limited rate; the thread itself never dies of one. After a few in a row the
+    engine is rebuilt on the next backend (`failover`). A hot-swap crossfades.
     """
 
     def __init__(self, engine: Engine, controls: Controls, frames: FrameQueue) -> None:
@@ -72,9 +77,13 @@ class RenderThread(threading.Thread):
         self.on_render: Callable[..., None] | None = None
         self._next_engine: Engine | None = None
         self._ratelog = RateLimitedLog(log)
+        self.crossfade = Crossfade()
+        self.failover: Failover | None = None  # set by the show: rebuilds a failing engine
+        self.last_pixels: np.ndarray | None = None  # the latest frame handed on
 
     def swap(self, engine: Engine) -> None:
-        """Use `engine` from the next frame on (hot-swap; the latent path carries over)."""
+        """Use `engine` from the next frame on (hot-swap; the latent path carries over,
+        and the old model's frames crossfade into the new one's)."""
         self._next_engine = engine
 
     def _take_swap(self) -> None:
@@ -87,7 +96,16 @@ class RenderThread(threading.Thread):
             self.motion = Motion(engine.z_dim, engine.directions)
         else:
             self.motion.set_directions(engine.directions)
-        old.close()
+        self.crossfade.start(old, self.last_pixels, time.perf_counter(),
+                             renders=old.z_dim == engine.z_dim)
+
+    def _frame(self, snap: Snapshot, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """The latent and the frame for `snap`; raises what the engine raises."""
+        z = self.motion.step(snap, dt)
+        if not np.isfinite(z).all():  # never reaches a frame: restart the walk instead
+            self.motion = Motion(self.engine.z_dim, self.engine.directions, self.rendered)
+            raise FloatingPointError("the latent became NaN or infinite; the walk restarted")
+        return z, self.engine.render(z, snap.label)
 
     def run(self) -> None:
         last = time.perf_counter()
@@ -97,16 +115,21 @@ class RenderThread(threading.Thread):
             dt, last = min(now - last, 0.25), now
             snap = self.controls.snapshot()
             try:
-                z = self.motion.step(snap, dt)
-                pixels = self.engine.render(z, snap.label)
+                z, pixels = self._frame(snap, dt)
             except Exception as exc:  # noqa: BLE001 - keep the last frame, keep playing
                 self.errors += 1
                 self.last_error = str(exc)
                 self._ratelog.error("render", "render failed, keeping the last frame: %s", exc)
+                if self.failover is not None:
+                    self.failover.failed(self.engine)
                 self.stopping.wait(0.05)
                 continue
+            if self.failover is not None:
+                self.failover.succeeded()
             self.rendered += 1
             done = time.perf_counter()
+            pixels = self.crossfade.mix(pixels, z, snap.label, done)
+            self.last_pixels = pixels
             if self.on_render is not None:
                 self.on_render(self.engine, self.rendered, done, z, snap.label)
             self.frames.put(Frame(pixels, self.rendered, snap.version, done))
@@ -115,6 +138,7 @@ class RenderThread(threading.Thread):
         self.stopping.set()
         if self.ident is not None:  # started
             self.join(timeout=5)
+        self.crossfade.finish()
 
 
 class Show:
@@ -136,6 +160,11 @@ class Show:
         self.outputs = Outputs(OutputsConfig(cfg.out_dir, cfg.record, cfg.record_fps, cfg.ndi,
                                              cfg.vcam, cfg.feedback))
         self.render.on_render = self.outputs.rendered
+        self.render.failover = Failover(self._fall_back)
+        self.backend = cfg.backend  # what hot-swaps build on (a fallback changes it)
+        self._wanted_model: str | None = None  # newest /livegan/model not yet loaded
+        self._loader: threading.Thread | None = None
+        self._patch_error: str | None = None
         self._last_frame_at = 0.0
         self.shown = 0
         self.fps = 0.0
@@ -180,8 +209,9 @@ class Show:
                 break
             self._handle_app_events()
             self.inputs.tick()
+            self._report_patch_error()
             self.outputs.tick(self.fps, self.engine.info.name, self.render.errors,
-                              self.render.last_error)
+                              self.render.last_error, self.dropped())
             if self.cfg.window.kiosk:
                 self._keep_rendering()
             frame = self.frames.latest(timeout=0.1)
@@ -229,6 +259,8 @@ class Show:
             self.render = RenderThread(old.engine, self.controls, self.frames)
             self.render.motion, self.render.rendered = old.motion, old.rendered
             self.render.errors, self.render.on_render = old.errors, old.on_render
+            self.render.crossfade, self.render.failover = old.crossfade, old.failover
+            self.render.last_pixels = old.last_pixels
             if old._next_engine is not None:
                 self.render.swap(old._next_engine)
             self.render.start()
@@ -238,32 +270,54 @@ class Show:
                                "stalled: exiting so the service manager restarts livegan")
 
     def _handle_app_events(self) -> None:
-        """Show-level events queued by inputs (OSC, MIDI, keys), run on the main thread."""
-        for event in self.controls.app_events():
+        """Show-level events queued by inputs (OSC, MIDI, keys), run on the main thread;
+        of each kind only the newest counts (a flood costs one action a frame)."""
+        for event in latest_events(self.controls.app_events()):
             handler = self.app_handlers.get(event[0])
             if handler is None:
                 self._ratelog.warning(event[0], "%s is not available in this show", event[0])
                 continue
             try:
                 handler(*event[1:])
-            except LiveganError as exc:
+            except Exception as exc:  # noqa: BLE001 - hostile input never stops the show
                 self._ratelog.error(event[0], "%s failed: %s", event[0], exc)
+                self.outputs.error(f"{event[0]} failed: {exc}")
+
+    def _report_patch_error(self) -> None:
+        """A patch edit that does not load is said on telemetry once (the old one plays on)."""
+        watcher = self.inputs.watcher
+        error = watcher.error if watcher is not None else None
+        if error != self._patch_error:
+            self._patch_error = error
+            if error:
+                self.outputs.error(f"patch reload refused, the previous patch plays on: {error}")
 
     def _set_hud(self, visible: bool) -> None:
         assert self.window is not None
         self.window.hud_visible = bool(visible)
 
     def _request_model(self, name: str) -> None:
-        threading.Thread(target=self._swap_model, args=(str(name),), daemon=True,
-                         name="livegan-load").start()
+        """Load on one loader thread; requests arriving meanwhile: only the newest loads."""
+        self._wanted_model = str(name)
+        if self._loader is None or not self._loader.is_alive():
+            self._loader = threading.Thread(target=self._load_wanted, daemon=True,
+                                            name="livegan-load")
+            self._loader.start()
+
+    def _load_wanted(self) -> None:
+        while self._wanted_model is not None:
+            name, self._wanted_model = self._wanted_model, None
+            self._swap_model(name)
 
     def _swap_model(self, name: str) -> None:
-        """Load a model by name (model folders only) off the main thread, then hand it over."""
+        """Load, check and probe a model by name (model folders only) off the main thread,
+        then hand it over; anything wrong with it leaves the current model playing."""
         try:
-            engine = Engine(load_model(find_model(name, allow_paths=False)), self.cfg.backend)
-        except LiveganError as exc:
-            log.error("model swap refused, the current model keeps playing: %s", exc)
-            self.outputs.error(f"model swap refused: {exc}")
+            engine = load_checked(name, self.backend)
+        except Exception as exc:  # noqa: BLE001 - whatever the file does, the show plays on
+            text = str(exc) if isinstance(exc, LiveganError) else f"{type(exc).__name__}: {exc}"
+            log.error("model swap refused, the current model keeps playing: %s", text)
+            self.outputs.error(f"model swap refused: {text}")
             return
         self.controls.resize(engine.z_dim, engine.directions.shape[0])
         self.namespace.direction_names = engine.direction_names
@@ -271,17 +325,34 @@ class Show:
         self.engine = engine
         log.info("now playing %s", engine.info.name)
 
+    def _fall_back(self, failed: Engine, engine: Engine) -> None:
+        """Failover built `engine` on the next backend for `failed` (builder thread)."""
+        if self.render.engine is not failed or self.render._next_engine is not None:
+            engine.close()  # a hot-swap came first: the new model replaces the failing one
+            return
+        self.backend = engine.backend.name
+        self.render.swap(engine)
+        self.engine = engine
+        self.outputs.error(f"rendering kept failing on {failed.backend.describe()}; "
+                           f"now on {engine.backend.describe()}")
+
+    def dropped(self) -> int:
+        """OSC messages not acted on: malformed, NaN/inf, too deep, not allowed, handler
+        errors, unknown addresses and wrong arguments (HUD and /livegan/dropped)."""
+        stats = self.osc.stats()
+        return sum(stats[k] for k in DROP_REASONS) + sum(self.namespace.counts.values())
+
     def hud_lines(self) -> list[str]:
         stats = self.osc.stats()
         last = self.osc.last_message
-        dropped = sum(stats[k] for k in ("malformed", "nonfinite", "too_deep", "not_allowed"))
+        args = " ".join(f"{a:.3g}" if isinstance(a, float) else _hud_text(a, 16)
+                        for a in last[1][:6]) if last else ""
         return [
             f"{self.fps:4.0f} fps   {self.engine.info.name} ({self.engine.resolution}px)",
             f"{self.engine.backend.describe()}",
-            f"OSC {self.cfg.osc_host}:{self.osc.port}  in {stats['received']}  "
-            f"dropped {dropped + self.namespace.counts['unknown'] + self.namespace.counts['bad_args']}",
-            f"last {last[0]} {' '.join(f'{a:.3g}' if isinstance(a, float) else str(a) for a in last[1][:6])}"
-            if last else "last -",
+            f"OSC {self.cfg.osc_host}:{self.osc.port}  in {stats['received']}  dropped "
+            + str(self.dropped()),
+            f"last {_hud_text(last[0], 48)} {args}" if last else "last -",
             f"mode {self.controls.mode}  render errors {self.render.errors}",
             *self.outputs.hud_lines(),
         ]
@@ -290,6 +361,13 @@ class Show:
         assert self.window is not None
         if self.window.hud_visible:
             self.window.set_hud(self.hud_lines())
+
+
+def _hud_text(value: object, limit: int) -> str:
+    """Anything a sender put in a message, as short printable ASCII for the HUD font."""
+    text = str(value)[: limit * 4].encode("ascii", "replace").decode()
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text if len(text) <= limit else text[: limit - 1] + "~"
 
 
 def perform(cfg: PerformConfig) -> int:

@@ -289,9 +289,10 @@ def test_model_hot_swap_by_name(make_show, models_dir: Path, make_tiny_model,
         nonlocal out
         yield
         out = OscSender("127.0.0.1", show.osc.port)
-        for bad in ("nope", "../tiny_models/tiny", "/etc/passwd", "broken", ".."):
-            out.send("/livegan/model", bad)
-        yield from wait_until(lambda: refusals() >= 5)
+        for count, bad in enumerate(("nope", "../tiny_models/tiny", "/etc/passwd", "broken",
+                                     ".."), 1):
+            out.send("/livegan/model", bad)  # one at a time: within a frame the newest wins
+            yield from wait_until(lambda count=count: refusals() >= count)
         rendered = show.render.rendered
         yield from wait_until(lambda: show.render.rendered >= rendered + 5)
         assert show.engine is first and show.render.engine is first

@@ -9,6 +9,12 @@ import numpy as np
 from livegan.control.controls import Snapshot
 from livegan.latent import Walk, seed_latent, slerp, smoothstep
 
+#: Latent components and direction amounts are clamped to +-this on their way into the
+#: latent: ten standard deviations is far past anything a model was trained on, and it
+#: keeps every norm, and every fp16 sum in a generator, finite.
+LATENT_LIMIT = 10.0
+MAX_KEYFRAMES = 256  # keyframes kept; storing more indices is ignored (bounded memory)
+
 
 class Motion:
     """Owns the latent path (walk, keyframes, hold), glides, directions and smoothing.
@@ -37,14 +43,19 @@ class Motion:
         self.amounts = amounts
 
     def _apply_events(self, snap: Snapshot) -> None:
-        for event in snap.events:
+        events = snap.events
+        for n, event in enumerate(events):
             kind = event[0]
+            if kind == "seed" and n + 1 < len(events) and events[n + 1][0] == "seed" \
+                    and (len(event) < 3 or event[2] > 0):
+                continue  # a glide the next seed replaces at once (floods: newest wins)
             if kind == "seed":
                 seconds = event[2] if len(event) > 2 else max(snap.params["smooth"], 0.5)
                 self.glide_to(seed_latent(int(event[1]), self.z_dim), float(seconds))
             elif kind == "key" and int(event[1]) in self.keyframes:
                 self.glide_to(self.keyframes[int(event[1])], max(snap.params["smooth"], 0.5))
-            elif kind == "key_store":
+            elif kind == "key_store" and (len(self.keyframes) < MAX_KEYFRAMES
+                                          or int(event[1]) in self.keyframes):
                 self.keyframes[int(event[1])] = self.base.copy()
             elif kind == "z":
                 self.glide_to(np.asarray(event[1], np.float32), float(event[2]))
@@ -85,13 +96,14 @@ class Motion:
         if snap.z_updates:
             self.glide = None
             for i, v in snap.z_updates.items():
-                self.base[i] = v
+                self.base[i] = min(LATENT_LIMIT, max(-LATENT_LIMIT, v))
             self.walk.jump(self.base)
         self._advance_path(snap, dt)
         smooth = snap.params["smooth"]
         alpha = 1.0 if smooth <= 1e-4 else 1.0 - math.exp(-dt / smooth)
         self.shown += (self.base - self.shown) * alpha
         k = min(self.amounts.shape[0], snap.dirs.shape[0])
-        self.amounts[:k] += (snap.dirs[:k] - self.amounts[:k]) * alpha
+        goal = np.clip(snap.dirs[:k], -LATENT_LIMIT, LATENT_LIMIT)
+        self.amounts[:k] += (goal - self.amounts[:k]) * alpha
         z = self.shown + self.amounts @ self.directions if k else self.shown.copy()
         return (z * snap.params["truncation"]).astype(np.float32)

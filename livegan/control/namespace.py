@@ -71,9 +71,11 @@ class OscNamespace:
         self.counts = {"unknown": 0, "bad_args": 0}
         self._ratelog = RateLimitedLog(log)
         self._fixed: dict[str, Route] = {
-            "/livegan/z": lambda a, s: self._many(a, self.controls.set_z),
-            "/livegan/dirs": lambda a, s: self._many(a, self.controls.set_dirs),
-            "/wek/outputs": lambda a, s: self._many(a, self.controls.set_dirs),
+            "/livegan/z": lambda a, s: self._many(a[: self.controls.z_dim], self.controls.set_z),
+            "/livegan/dirs": lambda a, s: self._many(a[: self.controls.n_dirs],
+                                                     self.controls.set_dirs),
+            "/wek/outputs": lambda a, s: self._many(a[: self.controls.n_dirs],
+                                                    self.controls.set_dirs),
             "/livegan/seed": self._seed,
             "/livegan/key": lambda a, s: self._event(a, "key"),
             "/livegan/key/store": lambda a, s: self._event(a, "key_store"),

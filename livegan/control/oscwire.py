@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import numbers
+import re
 import struct
 from collections.abc import Callable
 from typing import Any
@@ -31,6 +32,7 @@ _INT64 = struct.Struct(">q")
 _UINT64 = struct.Struct(">Q")
 _FLOAT32 = struct.Struct(">f")
 _FLOAT64 = struct.Struct(">d")
+_FLOAT_RUN = re.compile("f*")
 
 
 class _Drop(Exception):
@@ -121,8 +123,18 @@ def _parse_message(data: bytes) -> Message:
             return address, ()
         tags, pos = _read_string(data, pos)
         args: list[Any] = []
-        depth = 0
-        for tag in tags[1:]:
+        depth, i, end = 0, 1, len(tags)
+        while i < end:
+            tag = tags[i]
+            i += 1
+            if tag == "f":  # a run of floats (lists from Max, Wekinator) in one unpack
+                run = _FLOAT_RUN.match(tags, i).end() - i + 1
+                values = struct.unpack_from(f">{run}f", data, pos)
+                if not math.isfinite(sum(values)):  # float32 sums cannot overflow a double
+                    raise _Drop(NONFINITE)
+                args.extend(values)
+                pos, i = pos + 4 * run, i + run - 1
+                continue
             if tag == "[":
                 depth += 1
                 continue
@@ -139,7 +151,7 @@ def _parse_message(data: bytes) -> Message:
         if depth:
             raise _Drop(MALFORMED)
         return address, tuple(args)
-    except (struct.error, ValueError, IndexError):
+    except (struct.error, ValueError, IndexError, OverflowError):
         raise _Drop(MALFORMED) from None
 
 

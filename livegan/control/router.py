@@ -164,8 +164,9 @@ class Router:
 
     def _osc_one(self, i: int, args: tuple) -> bool:
         m = self.maps[i]
-        if m.target.is_vector:
-            values = [number(a) for a in args]
+        if m.target.is_vector:  # components past the model's are ignored: never parsed
+            size = self.controls.n_dirs if m.target.name == "dir" else self.controls.z_dim
+            values = [number(a) for a in args[: max(1, size - m.target.start)]]
             if not values or None in values:
                 return False
             return self._vector(i, values)  # type: ignore[arg-type]

@@ -194,7 +194,8 @@ class Targets:
             args = args[:1]
         if name not in names:
             return
-        for k, value in enumerate(args, start):
+        limit = self.controls.n_dirs if name == "dir" else self.controls.z_dim
+        for k, value in enumerate(args[: max(0, limit - start)], start):
             n = number(value)
             if n is not None and k >= 0:
                 self._known[(name, k)] = n

@@ -107,10 +107,13 @@ class Outputs:
         if self.telemetry is not None:
             self.telemetry.frame(frame.index)
 
-    def tick(self, fps: float, model: str, render_errors: int = 0, last_error: str = "") -> None:
-        """Periodic work on the main thread (telemetry); call every loop, frame or not."""
+    def tick(self, fps: float, model: str, render_errors: int = 0, last_error: str = "",
+             dropped: int = 0) -> None:
+        """Periodic work on the main thread (telemetry); call every loop, frame or not.
+        `dropped` counts the input messages not acted on so far."""
         if self.telemetry is not None:
-            self.telemetry.tick(time.perf_counter(), fps, model, render_errors, last_error)
+            self.telemetry.tick(time.perf_counter(), fps, model, render_errors, last_error,
+                                dropped)
 
     def error(self, text: str) -> None:
         """Report an error to the telemetry receiver (any thread)."""

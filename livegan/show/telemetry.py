@@ -21,8 +21,10 @@ class Telemetry:
 
     Messages: /livegan/fps f (twice a second), /livegan/frame i (each frame shown: the
     render index, as in the control log), /livegan/heartbeat i (once a second, counting
-    up from 1 while the main loop runs), /livegan/model s (at start and after each swap),
-    /livegan/error s (render errors at most once a second, refused swaps, failed outputs).
+    up from 1 while the main loop runs), /livegan/dropped i (with each heartbeat: input
+    messages not acted on so far: malformed, NaN/inf, unknown address, wrong arguments,
+    not allowed), /livegan/model s (at start and after each swap), /livegan/error s
+    (render errors at most once a second, refused swaps and patches, failed outputs).
     Sending never blocks or raises; `error` may be called from any thread.
 
     Args:
@@ -56,7 +58,7 @@ class Telemetry:
             self._errors.append(str(text)[:MAX_ERROR_TEXT])
 
     def tick(self, now: float, fps: float, model: str, render_errors: int = 0,
-             last_error: str = "") -> None:
+             last_error: str = "", dropped: int = 0) -> None:
         """Send what is due at time `now` (time.perf_counter()); call often on the main thread.
 
         Args:
@@ -65,6 +67,7 @@ class Telemetry:
             model: name of the model playing; sent when it changes.
             render_errors: render errors so far; an increase sends `last_error`.
             last_error: the latest render error's text.
+            dropped: input messages dropped so far; sent with each heartbeat.
         """
         if model != self._model:
             self._model = model
@@ -76,6 +79,7 @@ class Telemetry:
             self._next_heartbeat = _next(self._next_heartbeat, now, HEARTBEAT_EVERY)
             self.heartbeats += 1
             self.sender.send("/livegan/heartbeat", self.heartbeats)
+            self.sender.send("/livegan/dropped", int(dropped))
         if render_errors > self._render_errors and now >= self._next_error:
             count, self._render_errors = render_errors - self._render_errors, render_errors
             self._next_error = now + ERROR_EVERY
