@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 MODES = ("walk", "keys", "hold")
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 # name -> (default, low, high): values outside are clamped, never rejected mid-show.
 PARAMS: dict[str, tuple[float, float, float]] = {
@@ -110,7 +111,7 @@ class Controls:
         with self._lock:
             for i, v in enumerate(values, start):
                 if 0 <= i < self._dirs.shape[0] and math.isfinite(v):
-                    self._dirs[i] = v
+                    self._dirs[i] = min(FLOAT32_MAX, max(-FLOAT32_MAX, v))  # never inf
                     n += 1
             self._version += 1 if n else 0
         return n

@@ -1,0 +1,414 @@
+"""Never black on stage: a running headless show under hostile OSC, a flood from another
+process, broken models and patches on hot-swap, out-of-memory renders and a vanishing MIDI
+device. Every frame shown is checked: uint8, the model's size, never all black."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Generator
+from pathlib import Path
+
+import mido
+import numpy as np
+import pygame
+import pytest
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from livegan.control import midi as midi_module
+from livegan.control.hostile import HostileTraffic
+from livegan.control.osc import DROP_REASONS, OscSender, OscServer
+from livegan.control.patch import load_patch
+from livegan.perform import PerformConfig, Show
+from livegan.show.frames import Frame
+from livegan.show.window import WindowConfig
+
+LIMIT = 120.0  # seconds before a stuck script is ended (a hang guard, not a timing)
+RES = 32  # the conftest's tiny models
+
+Script = Callable[[Show], Generator[None, Frame, None]]
+
+
+class Inbox:
+    """Telemetry receiver: a real OSC server on 127.0.0.1 keeping every message."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, tuple]] = []
+        self.lock = threading.Lock()
+        self.server = OscServer(self._keep, "127.0.0.1", 0).start()
+        self.target = f"127.0.0.1:{self.server.port}"
+
+    def _keep(self, address: str, args: tuple, sender: tuple[str, int]) -> None:
+        with self.lock:
+            self.messages.append((address, args))
+
+    def args(self, address: str) -> list[tuple]:
+        with self.lock:
+            return [a for addr, a in self.messages if addr == address]
+
+    def errors(self) -> str:
+        return "\n".join(a[0] for a in self.args("/livegan/error"))
+
+
+@pytest.fixture
+def inbox():
+    box = Inbox()
+    yield box
+    box.server.stop()
+
+
+@pytest.fixture
+def make_show(dummy_video, tiny_model: Path, tmp_path: Path) -> Callable[..., Show]:
+    def make(**overrides: object) -> Show:
+        options = {"model": str(tiny_model), "backend": "cpu", "osc_port": 0,
+                   "window": WindowConfig(size=(64, 64)), "frames": 1_000_000,
+                   "out_dir": str(tmp_path / "out"), **overrides}
+        return Show(PerformConfig(**options))
+    return make
+
+
+def check_frame(frame: Frame) -> None:
+    """What every frame on stage must be."""
+    pixels = frame.pixels
+    assert pixels.dtype == np.uint8 and pixels.shape == (RES, RES, 3), pixels.shape
+    assert pixels.max() > 0, f"frame {frame.index} is black"
+
+
+def drive(show: Show, script: Script, limit: float = LIMIT) -> int:
+    """Run `show` here; `script` gets every frame (`frame = yield`) and the show quits when
+    it returns. Every frame is checked with check_frame. Returns the frames shown."""
+    steps = script(show)
+    next(steps)
+    failure: list[BaseException] = []
+    finished = threading.Event()
+
+    def quit_show() -> None:
+        finished.set()
+        pygame.event.post(pygame.event.Event(pygame.QUIT))
+
+    def on_frame(frame: Frame) -> None:
+        if finished.is_set():
+            return
+        try:
+            check_frame(frame)
+            steps.send(frame)
+        except StopIteration:
+            quit_show()
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the test thread
+            failure.append(exc)
+            quit_show()
+
+    def watchdog() -> None:
+        if not finished.wait(limit):
+            failure.append(TimeoutError(f"the script did not finish within {limit} s"))
+            quit_show()
+
+    show.on_frame = on_frame
+    threading.Thread(target=watchdog, daemon=True).start()
+    shown = show.run()
+    finished.set()
+    if failure:
+        raise failure[0]
+    return shown
+
+
+def until(condition: Callable[[], bool]) -> Generator[None, Frame, Frame]:
+    """Inside a script: take frames until `condition()` holds."""
+    while True:
+        frame = yield
+        if condition():
+            return frame
+
+
+def frames(count: int) -> Generator[None, Frame, list[Frame]]:
+    taken = []
+    while len(taken) < count:
+        taken.append((yield))
+    return taken
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now, in MB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+# -- hostile OSC at a running show ---------------------------------------------------------------
+
+FUZZ_PATCH = """
+[[map]]
+osc = "/wek/outputs"
+to = "dir"
+in = [0.0, 1.0]
+range = [-3.0, 3.0]
+smooth = 0.1
+
+[[map]]
+osc = "/livegan/morph"
+to = "z[3]"
+pickup = true
+
+[scenes.calm]
+speed = 0.02
+seed = 42
+"""
+
+
+def test_hostile_udp_at_a_running_show(make_show, inbox: Inbox, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch, models_dir: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fuzz.toml").write_text(FUZZ_PATCH)
+    show = make_show(patch=load_patch(tmp_path / "fuzz.toml"), feedback=inbox.target,
+                     window=WindowConfig(size=(64, 64), hud=True))
+    traffic = HostileTraffic(seed=3, z_dim=128, n_dirs=4)
+    latents: list[np.ndarray] = []
+    hooked = show.render.on_render
+
+    def on_render(engine, index, t, z, label) -> None:
+        latents.append(z.copy())
+        hooked(engine, index, t, z, label)
+
+    show.render.on_render = on_render
+    sent = 0
+
+    def script(show: Show):
+        nonlocal sent
+        yield
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            chunk = 0
+            for datagram in traffic.packets(5000):
+                sock.sendto(datagram, ("127.0.0.1", show.osc.port))
+                sent, chunk = sent + 1, chunk + len(datagram)
+                if chunk > 64_000:  # let the receiver keep up: the kernel drops nothing
+                    chunk = 0
+                    yield from until(lambda n=sent: show.osc.stats()["datagrams"] >= n)
+        yield from until(lambda: show.osc.stats()["datagrams"] >= sent)
+        rendered = show.render.rendered
+        yield from until(lambda: show.render.rendered >= rendered + 10)
+        # the HUD (with hostile last messages in it) and telemetry agree with the counters
+        total = show.dropped()
+        assert any(f"dropped {total}" in line for line in show.hud_lines())
+        yield from until(lambda: (inbox.args("/livegan/dropped") or [(-1,)])[-1][0] == total)
+
+    drive(show, script)
+    stats = show.osc.stats()
+    assert stats["datagrams"] == sent == 5000
+    assert stats["received"] == stats["delivered"] + stats["ignored"] + sum(
+        stats[k] for k in DROP_REASONS)
+    assert stats["handler_error"] == 0
+    assert show.dropped() == sum(stats[k] for k in DROP_REASONS) + sum(
+        show.namespace.counts.values())
+    assert show.render.errors == 0, show.render.last_error
+    assert latents and all(np.isfinite(z).all() for z in latents)
+    assert show.engine.info.name == "tiny"  # every /livegan/model name was refused
+    assert "model swap refused" in inbox.errors()
+    written = [p for p in tmp_path.rglob("*") if p.is_file()
+               and p.parent.name not in ("tiny_models", "models_dir")]
+    assert all(p.is_relative_to(tmp_path / "out") for p in written
+               if p.name != "fuzz.toml"), written  # snapshots land in the output folder only
+
+
+# -- a flood from another process -----------------------------------------------------------------
+
+def test_a_flood_from_another_process_keeps_frames_coming_and_memory_flat(make_show) -> None:
+    show = make_show()
+    samples: dict[str, float] = {}
+    flood: list[subprocess.Popen] = []
+
+    def script(show: Show):
+        yield from frames(20)  # warmed up
+        samples["before"] = rss_mb()
+        flood.append(subprocess.Popen(
+            [sys.executable, "-m", "livegan.control.hostile", "--port", str(show.osc.port),
+             "--rate", "10000", "--seconds", "2.5"], stdout=subprocess.PIPE, text=True))
+        yield from until(lambda: show.osc.stats()["datagrams"] > 5000)
+        samples["early"], rendered = rss_mb(), show.render.rendered
+        yield from until(lambda: flood[0].poll() is not None)
+        samples["after"] = rss_mb()
+        assert show.render.rendered > rendered + 5, "frames stopped during the flood"
+        yield from frames(5)
+
+    try:
+        drive(show, script)
+    finally:
+        for process in flood:
+            process.kill()
+    out = json.loads(flood[0].stdout.read())
+    received = show.osc.stats()["datagrams"]
+    assert out["sent"] >= 20_000 and received > 10_000
+    assert show.osc.stats()["handler_error"] == 0 and show.render.errors == 0
+    # bounded queues, newest value wins: the second half of the flood adds nothing
+    assert samples["after"] - samples["early"] < 25, samples
+    assert samples["after"] - samples["before"] < 60, samples
+
+
+# -- faults on hot-swap ---------------------------------------------------------------------------
+
+def _rewrite(source: Path, target: Path, change: Callable[[dict, dict], None]) -> Path:
+    """A copy of a model file with its tensors or metadata changed."""
+    with safe_open(str(source), framework="pt") as f:
+        meta = dict(f.metadata())
+        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 - not a dict
+    change(tensors, meta)
+    save_file(tensors, str(target), metadata=meta)
+    return target
+
+
+def broken_models(folder: Path, good: Path) -> list[str]:
+    """Files in a model folder that must never go on stage; returns their names."""
+    (folder / "corrupt.safetensors").write_bytes(os.urandom(4096))
+    (folder / "truncated.safetensors").write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+
+    def wider(tensors: dict, meta: dict) -> None:
+        config = json.loads(meta["config"])
+        meta["config"] = json.dumps({**config, "ngf": config["ngf"] * 2})
+
+    def poisoned(tensors: dict, meta: dict) -> None:
+        name = next(k for k in tensors if k.endswith("weight") and tensors[k].dim() > 1)
+        tensors[name][0] = float("nan")
+
+    _rewrite(good, folder / "wrongshape.safetensors", wider)
+    _rewrite(good, folder / "nan.safetensors", poisoned)
+    return ["corrupt", "truncated", "wrongshape", "nan"]
+
+
+def test_broken_models_keep_the_old_one_playing_and_a_good_swap_crossfades(
+        make_show, inbox: Inbox, tiny_model: Path, models_dir: Path, make_tiny_model) -> None:
+    bad = broken_models(models_dir, tiny_model)
+    make_tiny_model(models_dir / "other.safetensors", name="other", seed=5)
+    show = make_show(feedback=inbox.target)
+    first = show.engine
+    fading: list[bool] = []
+
+    def script(show: Show):
+        yield
+        out = OscSender("127.0.0.1", show.osc.port)
+        for count, name in enumerate(bad, 1):
+            out.send("/livegan/model", name)
+            yield from until(lambda count=count: inbox.errors().count("swap refused") >= count)
+            yield from frames(3)
+            assert show.render.engine is first
+        out.send("/livegan/model", "other")
+        yield from until(lambda: show.render.engine.info.name == "other")
+        while show.render.crossfade.active or not fading:
+            yield
+            fading.append(show.render.crossfade.active)
+        yield from frames(3)
+        out.close()
+
+    drive(show, script)
+    errors = inbox.errors()
+    for name in bad:
+        assert f"{name}.safetensors" in errors, errors
+    assert "truncated or corrupt" in errors and "NaN" in errors and "shape" in errors
+    assert show.render.crossfade.fades == 1 and any(fading)
+    assert show.render.errors == 0, show.render.last_error
+
+
+def test_a_broken_patch_edit_keeps_the_old_patch_in_a_running_show(
+        make_show, inbox: Inbox, tmp_path: Path) -> None:
+    path = tmp_path / "live.toml"
+    path.write_text('[[map]]\nosc = "/a"\nto = "speed"\nrange = [0.0, 1.0]\n')
+    show = make_show(patch=load_patch(path), feedback=inbox.target)
+    show.inputs.watcher.interval = 0.0
+
+    def script(show: Show):
+        yield
+        out = OscSender("127.0.0.1", show.osc.port)
+        path.write_text('[[map]]\nosc = "/a"\nto = "speed"\nrange = [0.0, "x"]\n')
+        yield from until(lambda: "patch reload refused" in inbox.errors())
+        out.send("/a", 0.5)
+        yield from until(lambda: show.controls.param("speed") == pytest.approx(0.5))
+        out.close()
+
+    drive(show, script)
+    assert "live.toml:4" in inbox.errors()  # file and line of the broken key
+
+
+# -- the generator fails mid-show -----------------------------------------------------------------
+
+def test_out_of_memory_keeps_the_last_frame_then_falls_back(make_show, inbox: Inbox,
+                                                            monkeypatch) -> None:
+    show = make_show(feedback=inbox.target)
+    failing = show.engine
+    state = {"failing": False, "failed_calls": 0}
+    real_render = failing.render
+
+    def render(z, label=None):
+        if state["failing"]:
+            state["failed_calls"] += 1
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real_render(z, label)
+
+    monkeypatch.setattr(failing, "render", render)
+    monkeypatch.setattr(failing.backend, "name", "cuda")  # as if on a GPU: cpu comes next
+
+    def script(show: Show):
+        yield from frames(5)
+        shown, state["failing"] = show.shown, True
+        yield from until(lambda: show.render.engine is not failing)
+        assert show.shown <= shown + 3  # nothing new was shown while it failed
+        yield from frames(10)
+
+    drive(show, script)
+    assert state["failed_calls"] >= 5 and show.render.errors >= 5
+    assert show.engine is show.render.engine and show.backend == "cpu"
+    assert show.render.failover.fallbacks == 1
+    assert "out of memory" in inbox.errors() or "out of memory" in show.render.last_error
+
+
+# -- MIDI device unplugged and back ----------------------------------------------------------------
+
+class FakeMidi:
+    """rtmidi stand-in: port names the test edits; open ports keep their callbacks."""
+
+    def __init__(self) -> None:
+        self.names = ["nanoKONTROL2:nanoKONTROL2 MIDI 1 20:0"]
+        self.ports: dict[str, Callable] = {}
+
+    def list(self) -> list[str]:
+        return list(self.names)
+
+    def open(self, name: str, callback, virtual: bool = False):
+        port = mido.ports.BaseInput(name)
+        self.ports[name] = callback
+        return port
+
+    def play(self, value: int) -> None:
+        for name, callback in self.ports.items():
+            if name in self.names:
+                callback(mido.Message("control_change", control=16, value=value))
+
+
+def test_a_midi_device_vanishing_mid_show_is_survived_and_reconnected(
+        make_show, tmp_path: Path, monkeypatch) -> None:
+    fake = FakeMidi()
+    monkeypatch.setattr(midi_module, "input_names", fake.list)
+    monkeypatch.setattr(midi_module, "open_port", fake.open)
+    path = tmp_path / "midi.toml"
+    path.write_text('[midi]\ninput = "nanoKONTROL2"\nvirtual = false\n\n'
+                    '[[map]]\nmidi = { cc = 16 }\nto = "speed"\nrange = [0.0, 1.0]\n')
+    show = make_show(patch=load_patch(path))
+    show.inputs.midi.rescan = 0.02
+    midi = show.inputs.midi
+
+    def script(show: Show):
+        yield
+        yield from until(lambda: len(midi.ports) == 1)
+        fake.play(127)
+        yield from until(lambda: show.controls.param("speed") == pytest.approx(1.0))
+        fake.names = []  # unplugged
+        yield from until(lambda: not midi.ports)
+        yield from frames(10)
+        fake.names = ["nanoKONTROL2:nanoKONTROL2 MIDI 1 24:0"]  # back, on a new ALSA number
+        yield from until(lambda: len(midi.ports) == 1)
+        fake.play(0)
+        yield from until(lambda: show.controls.param("speed") == pytest.approx(0.0))
+
+    drive(show, script)
+    assert show.render.errors == 0
