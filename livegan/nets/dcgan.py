@@ -6,9 +6,9 @@ from torch import Tensor, nn
 
 from livegan.nets.layers import (
     LabelInput,
-    PixelNorm,
     channel_plan,
     check_resolution,
+    feature_norm,
 )
 
 
@@ -17,7 +17,7 @@ class DCGANGenerator(nn.Module):
 
     def __init__(
         self, resolution: int = 128, z_dim: int = 128, ngf: int = 32, cap: int = 512,
-        n_labels: int = 0,
+        n_labels: int = 0, norm: str = "batch",
     ) -> None:
         super().__init__()
         check_resolution(resolution)
@@ -26,13 +26,13 @@ class DCGANGenerator(nn.Module):
         plan = channel_plan(resolution, ngf, cap)
         zin = z_dim + (z_dim if n_labels else 0)
         layers: list[nn.Module] = [
-            nn.ConvTranspose2d(zin, plan[4], 4, 1, 0), PixelNorm(), nn.LeakyReLU(0.2),
+            nn.ConvTranspose2d(zin, plan[4], 4, 1, 0), feature_norm(norm, plan[4]), nn.LeakyReLU(0.2),
         ]
         size = 4
         while size < resolution:
             layers += [
                 nn.ConvTranspose2d(plan[size], plan[size * 2], 4, 2, 1),
-                PixelNorm(),
+                feature_norm(norm, plan[size * 2]),
                 nn.LeakyReLU(0.2),
             ]
             size *= 2

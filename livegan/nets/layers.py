@@ -18,6 +18,49 @@ class PixelNorm(nn.Module):
         return x * torch.rsqrt(x.pow(2).mean(dim=1, keepdim=True) + 1e-8)
 
 
+NORMS = ("batch", "pixel")
+
+
+def feature_norm(kind: str, channels: int) -> nn.Module:
+    """The generator's normalisation after each convolution.
+
+    "batch" (the default) normalises every channel over batch and space, so no channel can
+    go spatially flat: small-data runs then find shapes early instead of settling on one
+    colour. At inference it is a fixed affine map that backends fold into the convolution.
+    "pixel" (ProGAN's PixelNorm) is batch-independent.
+    """
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "pixel":
+        return PixelNorm()
+    raise ValueError(f"unknown norm '{kind}'; choose from {', '.join(NORMS)}")
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(generator: nn.Module, z_dim: int, n_labels: int = 0,
+                          batches: int = 8, size: int = 32, seed: int = 0) -> None:
+    """Recompute BatchNorm statistics for these exact weights (e.g. the EMA generator),
+    whose running averages otherwise belong to the raw training weights."""
+    norms = [m for m in generator.modules() if isinstance(m, nn.BatchNorm2d)]
+    if not norms:
+        return
+    device = next(generator.parameters()).device
+    gen = torch.Generator().manual_seed(seed)
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the batches below
+    generator.train()
+    for _ in range(batches):
+        z = torch.randn(size, z_dim, generator=gen).to(device)
+        labels = torch.randint(0, n_labels, (size,), generator=gen).to(device) if n_labels \
+            else None
+        generator(z, labels)
+    for m, momentum in zip(norms, saved):
+        m.momentum = momentum
+    generator.eval()
+
+
 class LabelInput(nn.Module):
     """Turns (z, labels) into the generator's input map; a no-op for unconditional models."""
 

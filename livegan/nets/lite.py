@@ -8,9 +8,9 @@ from torch import Tensor, nn
 
 from livegan.nets.layers import (
     LabelInput,
-    PixelNorm,
     channel_plan,
     check_resolution,
+    feature_norm,
 )
 
 
@@ -32,12 +32,12 @@ class SkipExcitation(nn.Module):
 
 
 class UpBlock(nn.Module):
-    """Double the map: nearest upsample, 3x3 conv, pixel norm, LeakyReLU."""
+    """Double the map: nearest upsample, 3x3 conv, norm, LeakyReLU."""
 
-    def __init__(self, cin: int, cout: int) -> None:
+    def __init__(self, cin: int, cout: int, norm: str = "batch") -> None:
         super().__init__()
         self.conv = nn.Conv2d(cin, cout, 3, 1, 1)
-        self.act = nn.Sequential(PixelNorm(), nn.LeakyReLU(0.2))
+        self.act = nn.Sequential(feature_norm(norm, cout), nn.LeakyReLU(0.2))
 
     def forward(self, x: Tensor) -> Tensor:
         x = nn.functional.interpolate(x, scale_factor=2.0, mode="nearest")
@@ -53,7 +53,7 @@ class LiteGenerator(nn.Module):
 
     def __init__(
         self, resolution: int = 128, z_dim: int = 128, ngf: int = 16, cap: int = 256,
-        n_labels: int = 0,
+        n_labels: int = 0, norm: str = "batch",
     ) -> None:
         super().__init__()
         check_resolution(resolution)
@@ -62,10 +62,10 @@ class LiteGenerator(nn.Module):
         plan = channel_plan(resolution, ngf, cap)
         zin = z_dim + (z_dim if n_labels else 0)
         self.init = nn.Sequential(
-            nn.ConvTranspose2d(zin, plan[4], 4, 1, 0), PixelNorm(), nn.LeakyReLU(0.2)
+            nn.ConvTranspose2d(zin, plan[4], 4, 1, 0), feature_norm(norm, plan[4]), nn.LeakyReLU(0.2)
         )
         sizes = [4 * 2**i for i in range(1, int(math.log2(resolution)) - 1)]
-        self.ups = nn.ModuleList(UpBlock(plan[s // 2], plan[s]) for s in sizes)
+        self.ups = nn.ModuleList(UpBlock(plan[s // 2], plan[s], norm) for s in sizes)
         self.sizes = sizes
         self.excite = nn.ModuleDict(
             {

@@ -12,6 +12,7 @@ from torch import nn
 from livegan.errors import LiveganError
 from livegan.modelfile import save_model
 from livegan.nets import build_generator
+from livegan.nets.layers import recalibrate_batchnorm
 from livegan.train import checkpoint as ckpt
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def export_run(run: Path, out: Path, name: str | None = None, directions: int = 
     config, arch = state["g_config"], state["arch"]
     generator = build_generator(arch, config)
     generator.load_state_dict(state["g_ema"])
-    generator.eval()
+    recalibrate_batchnorm(generator, config["z_dim"], int(config.get("n_labels", 0)), batches=32)
     dirs = find_directions(generator, config["z_dim"], directions) if directions else None
     data = ""
     config_file = run / "config.json"

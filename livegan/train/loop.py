@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from livegan.errors import DatasetError, LiveganError
 from livegan.nets import ARCHS, build_discriminator, build_generator, generator_config
+from livegan.nets.layers import recalibrate_batchnorm
 from livegan.train import checkpoint as ckpt
 from livegan.train.augment import diff_augment, parse_policy
 from livegan.train.data import ImageDataset
@@ -236,6 +237,7 @@ class Trainer:
         """Every sample_every steps (rank 0): the fixed-seed grid, and quality figures."""
         if not self.dist.is_main or not (force or self.step % self.cfg.sample_every == 0):
             return {}
+        recalibrate_batchnorm(self.g_ema, self.cfg.z_dim, self.n_labels)
         images = self._generate(self.fixed_z, self.fixed_labels)
         save_grid(images, self.out / "samples" / f"step_{self.step:08d}.png", rows=6)
         return self._quality() if self.cfg.quality else {}

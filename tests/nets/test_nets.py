@@ -13,6 +13,7 @@ from livegan.nets import (
     count_gflop,
     generator_config,
 )
+from livegan.nets.layers import recalibrate_batchnorm
 
 Z = 32  # small latent: shapes, not quality, are under test
 
@@ -20,7 +21,10 @@ Z = 32  # small latent: shapes, not quality, are under test
 def _generator(arch: str, res: int, **overrides: object) -> torch.nn.Module:
     torch.manual_seed(0)
     config = generator_config(arch, resolution=res, z_dim=Z, ngf=8, **overrides)
-    return build_generator(arch, config).eval()
+    g = build_generator(arch, config)
+    # BatchNorm statistics as a trained model carries them (exported models are calibrated)
+    recalibrate_batchnorm(g, Z, int(config["n_labels"]), batches=2, size=8)
+    return g.eval()
 
 
 @pytest.mark.parametrize("arch", sorted(ARCHS))
@@ -133,3 +137,22 @@ def test_bad_resolution_is_refused(res: int) -> None:
             build_generator(arch, generator_config(arch, resolution=res))
     with pytest.raises(ValueError, match="power of two"):
         build_discriminator(res)
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHS))
+def test_pixel_norm_variant_and_unknown_norm(arch: str) -> None:
+    g = _generator(arch, 32, norm="pixel")
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in g.modules())
+    with pytest.raises(ValueError, match="unknown norm"):
+        _generator(arch, 32, norm="group")
+
+
+def test_recalibration_gives_batchnorm_the_statistics_of_these_weights() -> None:
+    config = generator_config("lite", resolution=32, z_dim=Z, ngf=8)
+    g = build_generator("lite", config)
+    first = next(m for m in g.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    assert torch.all(first.running_var == 1)  # fresh: nothing measured yet
+    recalibrate_batchnorm(g, Z, batches=2, size=8)
+    assert not g.training
+    assert not torch.all(first.running_var == 1)
+    assert first.momentum == 0.1  # restored after the cumulative pass
