@@ -44,12 +44,16 @@ def test_r1_penalty_is_added_every_16th_step(data: Path, tmp_path: Path) -> None
 
 def test_ema_follows_the_generator(data: Path, tmp_path: Path) -> None:
     trainer = _trainer(data, tmp_path / "run")
-    before = copy.deepcopy(trainer.g_ema.state_dict())
+    before = copy.deepcopy(dict(trainer.g_ema.named_parameters()))
     trainer.step_once()
     beta = min(trainer.cfg.ema, 1 / 10)  # warm-up at step 0: (1 + 0) / (10 + 0)
-    for name, value in trainer.g_ema.state_dict().items():
-        expected = before[name] * beta + trainer.g.state_dict()[name] * (1 - beta)
+    weights = dict(trainer.g.named_parameters())
+    for name, value in trainer.g_ema.named_parameters():
+        expected = before[name] * beta + weights[name] * (1 - beta)
         assert torch.allclose(value, expected, atol=1e-6), name
+    for (name, ema_buffer), (_, buffer) in zip(trainer.g_ema.named_buffers(),
+                                               trainer.g.named_buffers()):
+        assert torch.equal(ema_buffer, buffer), name  # statistics are copied, not averaged
     assert not trainer.amp and trainer.device.type == "cpu"  # bf16 autocast is for GPUs only
 
 
