@@ -225,6 +225,133 @@ def format_table(result: dict) -> str:
 
 
 
+def rss_mb() -> float:
+    """Resident memory of this process now, in MB (Linux; elsewhere the peak so far)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, AttributeError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+FLOOD_PHASE_S = 1.0  # idle and flooded seconds alternate, so the ratio holds on a busy box
+FLOOD_SETTLE_S = 0.1  # the start of each phase is not counted (the sender switching)
+
+
+def run_flood_bench(model: str = "default", backend: str = "auto", rate: float = 10_000.0,
+                    seconds: float = 10.0) -> dict:
+    """A headless show while another process floods it with `rate` well-formed OSC
+    messages a second (newest value per address wins). Flooded and idle seconds
+    alternate, `seconds` of each, so both frame rates see the same machine load."""
+    import subprocess
+    import sys
+
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    import pygame
+
+    from livegan.perform import PerformConfig, Show
+    from livegan.show.window import WindowConfig
+
+    show = Show(PerformConfig(model=model, backend=backend, osc_port=0,
+                              window=WindowConfig(size=WINDOW), frames=None))
+    stamps: list[float] = []
+    show.on_frame = lambda frame: stamps.append(time.perf_counter())
+    result: dict = {"model": show.engine.info.name, "device": show.engine.backend.describe(),
+                    "resolution": show.engine.resolution, "rate": rate, "seconds": seconds}
+    phases: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+
+    def fps(flooded: bool) -> float:
+        spans = phases[flooded]
+        count = sum(a <= t < b for t in stamps for a, b in spans)
+        return count / sum(b - a for a, b in spans) if spans else 0.0
+
+    def conduct() -> None:
+        sender = None
+        try:
+            time.sleep(2.0)  # warm-up: allocator, first frames, HUD font
+            before, dropped = show.osc.stats(), show.dropped()
+            result["rss_before_mb"] = round(rss_mb(), 1)
+            sender = subprocess.Popen(
+                [sys.executable, "-m", "livegan.control.hostile", "--port", str(show.osc.port),
+                 "--rate", str(rate), "--seconds", str(seconds), "--switched", "--z-dim",
+                 str(show.engine.z_dim), "--dirs", str(show.controls.n_dirs)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            time.sleep(1.0)  # the sender's start-up is not part of any phase
+            for n in range(2 * max(1, round(seconds / FLOOD_PHASE_S))):
+                flooded = n % 2 == 1
+                sender.stdin.write("on\n" if flooded else "off\n")
+                sender.stdin.flush()
+                start = time.perf_counter()
+                time.sleep(FLOOD_PHASE_S)
+                phases[flooded].append((start + FLOOD_SETTLE_S, time.perf_counter()))
+            sender.stdin.close()  # end of input: the sender stops and reports
+            out = sender.stdout.read()
+            sender.wait(timeout=60)
+            time.sleep(0.5)  # what is still in the socket buffer arrives
+            result["idle_fps"] = round(fps(False), 1)
+            result.update(_flood_figures(result["idle_fps"], fps(True), out, before,
+                                         show.osc.stats(), show.dropped() - dropped))
+            result["rss_after_mb"] = round(rss_mb(), 1)
+            result["rss_growth_mb"] = round(result["rss_after_mb"] - result["rss_before_mb"], 1)
+        finally:
+            if sender is not None and sender.poll() is None:
+                sender.kill()
+            pygame.event.post(pygame.event.Event(pygame.QUIT))
+
+    failed: list[BaseException] = []
+
+    def conduct_or_report() -> None:
+        try:
+            conduct()
+        except BaseException as exc:  # noqa: BLE001 - raised again on the caller's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=conduct_or_report, daemon=True)
+    thread.start()
+    show.run()
+    thread.join(timeout=5)
+    if failed:
+        raise failed[0]
+    result["render_errors"] = show.render.errors
+    return result
+
+
+def _flood_figures(idle: float, flooded: float, sender_out: str, before: dict, after: dict,
+                   dropped: int) -> dict:
+    import json
+
+    try:
+        sent = int(json.loads(sender_out.strip().splitlines()[-1])["sent"])
+    except (ValueError, KeyError, IndexError):
+        sent = -1
+    received = after["datagrams"] - before["datagrams"]
+    return {"flood_fps": round(flooded, 1),
+            "ratio": round(flooded / idle, 3) if idle else None,
+            "messages_sent": sent, "messages_received": received,
+            "lost_before_livegan": max(0, sent - received) if sent >= 0 else None,
+            "messages_delivered": after["delivered"] - before["delivered"],
+            "messages_dropped": dropped}
+
+
+def format_flood(result: dict) -> str:
+    """The flood benchmark for humans."""
+    r = result
+    rows = [
+        ("model", f"{r['model']} ({r['resolution']}px) on {r['device']}"),
+        ("flood", (f"{r['rate']:.0f} msg/s for {r['seconds']:g} s from another process, "
+                   f"alternating with idle seconds")),
+        ("idle", f"{r['idle_fps']} fps"),
+        ("flooded", f"{r['flood_fps']} fps  ({100 * (r['ratio'] or 0):.0f}% of idle)"),
+        ("messages", (f"sent {r['messages_sent']}, received {r['messages_received']}, "
+                      f"acted on {r['messages_delivered']}, dropped {r['messages_dropped']}")),
+        ("memory", (f"{r['rss_before_mb']} MB before, {r['rss_after_mb']} MB after "
+                    f"({r['rss_growth_mb']:+} MB)")),
+    ]
+    return "\n".join(f"{k:>13}  {v}" for k, v in rows)
+
+
 def format_resolutions(rows: list[dict]) -> str:
     """The resolution table for humans."""
     lines = [f"{'resolution':>11} {'GFLOP':>8} {'fps':>8} {'ms/frame':>9}"]

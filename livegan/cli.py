@@ -200,6 +200,13 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument("--train", action="store_true",
                    help="measure training steps/s and images/s instead (fixed small config)")
+    p.add_argument("--flood", action="store_true",
+                   help="measure a headless show idle and flooded with OSC from another "
+                        "process (alternating seconds): frame rates, messages, memory")
+    p.add_argument("--flood-rate", type=float, default=10_000.0, metavar="MSG_PER_S",
+                   help="--flood: messages per second")
+    p.add_argument("--flood-seconds", type=float, default=10.0, metavar="S",
+                   help="--flood: seconds of flood (as many idle seconds alternate)")
     p.add_argument("--res", default=None, metavar="R,R,...",
                    help="also time the model's architecture at these resolutions, e.g. "
                         "64,128,256,512 (random weights: speed only)")

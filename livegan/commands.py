@@ -119,6 +119,12 @@ def bench(args: argparse.Namespace) -> int:
         result = run_train_bench()
         print(json.dumps(result) if args.json else format_train_table(result))
         return 0
+    if args.flood:
+        from livegan.bench import format_flood, run_flood_bench
+
+        result = run_flood_bench(args.model, args.backend, args.flood_rate, args.flood_seconds)
+        print(json.dumps(result) if args.json else format_flood(result))
+        return 0
     result = run_bench(args.model, args.backend, args.frames)
     if args.res:
         try:

@@ -98,10 +98,15 @@ class Controls:
         """Set latent components start.. (those past the latent size are ignored); count set."""
         n = 0
         with self._lock:
-            for i, v in enumerate(values, start):
-                if 0 <= i < self.z_dim and math.isfinite(v):
-                    self._z_updates[i] = float(v)
-                    n += 1
+            run = values[: self.z_dim - start] if 0 <= start < self.z_dim else ()
+            if run and math.isfinite(sum(run)):  # a whole finite list: one update
+                self._z_updates.update(zip(range(start, start + len(run)), map(float, run)))
+                n = len(run)
+            else:
+                for i, v in enumerate(values, start):
+                    if 0 <= i < self.z_dim and math.isfinite(v):
+                        self._z_updates[i] = float(v)
+                        n += 1
             self._version += 1 if n else 0
         return n
 
@@ -109,10 +114,17 @@ class Controls:
         """Set direction amounts start.. (past the direction count ignored); count set."""
         n = 0
         with self._lock:
-            for i, v in enumerate(values, start):
-                if 0 <= i < self._dirs.shape[0] and math.isfinite(v):
-                    self._dirs[i] = min(FLOAT32_MAX, max(-FLOAT32_MAX, v))  # never inf
-                    n += 1
+            size = self._dirs.shape[0]
+            run = values[: size - start] if 0 <= start < size else ()
+            if run and math.isfinite(sum(run)) and -FLOAT32_MAX <= min(run) \
+                    and max(run) <= FLOAT32_MAX:  # a whole list that fits: one update
+                self._dirs[start : start + len(run)] = run
+                n = len(run)
+            else:
+                for i, v in enumerate(values, start):
+                    if 0 <= i < size and math.isfinite(v):
+                        self._dirs[i] = min(FLOAT32_MAX, max(-FLOAT32_MAX, v))  # never inf
+                        n += 1
             self._version += 1 if n else 0
         return n
 

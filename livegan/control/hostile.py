@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import random
 import socket
 import struct
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -34,6 +36,8 @@ KINDS: dict[str, int] = {
 #: Addresses whose well-formed messages change what is on screen (the flood's mix).
 FLOOD_ADDRESSES = ("/livegan/z/{i}", "/livegan/dir/{i}", "/wek/outputs", "/livegan/z",
                    "/livegan/speed", "/livegan/truncation", "/livegan/dirs")
+
+POOL = 4096  # distinct datagrams a sender process cycles through
 
 _NUMERIC = ("/livegan/speed", "/livegan/truncation", "/livegan/smooth", "/livegan/morph")
 _KNOWN = ("/livegan/z", "/livegan/dirs", "/wek/outputs", "/livegan/seed", "/livegan/key",
@@ -286,24 +290,33 @@ class Flood:
 
 
 def send(port: int, rate: float, seconds: float, traffic: Callable[[], bytes],
-         host: str = "127.0.0.1", stop: Callable[[], bool] = lambda: False) -> int:
+         host: str = "127.0.0.1", active: Callable[[], bool | None] = lambda: True) -> int:
     """Send `traffic()` datagrams to host:port at `rate` per second for `seconds`.
 
     Paced in 1 ms slices against the clock, so a slow moment is caught up on (never
     ahead of the rate). A full socket buffer drops a datagram (not counted as sent).
 
+    Args:
+        active: polled each slice: True sends, False pauses (paused time does not count
+            towards `seconds`), None stops.
+
     Returns:
         The datagrams handed to the OS.
     """
     sent = tried = 0
+    spent = 0.0  # seconds spent sending (paused time does not count)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.setblocking(False)
-        start = time.perf_counter()
-        while not stop():
-            elapsed = time.perf_counter() - start
-            if elapsed >= seconds:
+        last = time.perf_counter()
+        total = int(seconds * rate)
+        while tried < total:
+            state, now = active(), time.perf_counter()
+            if state is None:
                 break
-            due = min(int(elapsed * rate) + 1, int(seconds * rate))
+            if state:
+                spent += now - last
+            last = now
+            due = total if spent >= seconds else min(int(spent * rate) + bool(state), total)
             while tried < due:
                 tried += 1
                 try:
@@ -315,23 +328,41 @@ def send(port: int, rate: float, seconds: float, traffic: Callable[[], bytes],
     return sent
 
 
+def _switch_from_stdin() -> Callable[[], bool | None]:
+    """on/off lines on stdin switch sending; end of input stops it."""
+    state: list[bool | None] = [False]
+
+    def read() -> None:
+        for line in sys.stdin:
+            state[0] = line.strip() == "on"
+        state[0] = None
+
+    threading.Thread(target=read, daemon=True).start()
+    return lambda: state[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m livegan.control.hostile --port P [--rate R] [--seconds S] [--kind K]`:
-    send a flood or hostile traffic from its own process; prints {"sent": N} at the end."""
+    send a flood or hostile traffic from its own process; prints {"sent": N} at the end.
+    With --switched it waits for "on" / "off" lines on stdin."""
     p = argparse.ArgumentParser(prog="python -m livegan.control.hostile")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--rate", type=float, default=10_000.0, help="datagrams per second")
-    p.add_argument("--seconds", type=float, default=10.0)
+    p.add_argument("--seconds", type=float, default=10.0, help="seconds of sending")
     p.add_argument("--kind", choices=["flood", "hostile"], default="flood")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--z-dim", type=int, default=128)
     p.add_argument("--dirs", type=int, default=16)
+    p.add_argument("--switched", action="store_true", help="send only while stdin says on")
     args = p.parse_args(argv)
     maker = Flood if args.kind == "flood" else HostileTraffic
     traffic = maker(args.seed, args.z_dim, args.dirs)
+    # made up front and cycled: the sender's own Python work stays off the machine's back
+    pool = itertools.cycle([traffic.packet() for _ in range(POOL)])
+    active = _switch_from_stdin() if args.switched else (lambda: True)
     try:
-        sent = send(args.port, args.rate, args.seconds, traffic.packet, args.host)
+        sent = send(args.port, args.rate, args.seconds, pool.__next__, args.host, active)
     except KeyboardInterrupt:
         return 130
     print(json.dumps({"sent": sent}), flush=True)

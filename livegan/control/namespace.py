@@ -47,6 +47,8 @@ def _number(value: object) -> float | None:
 
 
 def _numbers(args: tuple) -> list[float] | None:
+    if args and set(map(type, args)) == {float}:  # the usual list: floats, parsed finite
+        return list(args)
     values = [_number(a) for a in args]
     return None if not values or any(v is None for v in values) else values  # type: ignore
 
