@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from livegan.show.snapshot import DEFAULT_OUT_DIR
 from livegan.show.window import Action, Window, WindowConfig
 
 log = logging.getLogger(__name__)
+
+GIL_SWITCH_S = 0.001  # seconds between interpreter-lock hand-overs during a show
 
 STALL_SECONDS = 30.0  # kiosk: no frame for this long and the show exits for its service to restart
 
@@ -182,6 +185,10 @@ class Show:
 
     def run(self) -> int:
         """Play until quit (or `frames` shown). Returns the number of frames shown."""
+        # Python hands the interpreter lock between threads every 5 ms by default: an OSC
+        # message or a finished frame could wait that long. 1 ms keeps input close to frames.
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(GIL_SWITCH_S)
         self.osc.start()
         try:
             self.window = Window(self.cfg.window)
@@ -190,6 +197,7 @@ class Show:
             self.render.start()
             self._loop()
         finally:
+            sys.setswitchinterval(switch)
             self.render.stop()
             self.inputs.stop()
             self.outputs.close()
