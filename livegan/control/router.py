@@ -334,7 +334,7 @@ class Router:
             name = names[round(index)]
         scene = self.patch.scenes.get(name) if isinstance(name, str) else None
         if scene is None:
-            self._ratelog.warning("scene", "no scene %r in this patch (scenes: %s)", name,
+            self._ratelog.warning("scene", "no scene %.80r in this patch (scenes: %s)", name,
                                   ", ".join(names) or "none")
             return None
         with self._lock:

@@ -148,7 +148,7 @@ class Targets:
             index = None if n is None else round(n)
         if index is None or index < 0 or (labels and index >= len(labels)) or \
                 (not labels and index > 0):
-            self._ratelog.warning("label", "no label %r in this model (labels: %s)", value,
+            self._ratelog.warning("label", "no label %.80r in this model (labels: %s)", value,
                                   ", ".join(labels) or "none, it is not conditional")
             return False
         self.controls.set_label(index)
