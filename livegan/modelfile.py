@@ -216,20 +216,30 @@ def find_model(name: str | Path, extra_dirs: list[Path] | None = None,
     accepted, so a remote sender cannot make livegan read arbitrary files.
     """
     text = str(name)
+    shown = text if len(text) <= 80 else text[:77] + "..."  # names can come from the network
     is_plain = "/" not in text and "\\" not in text and text not in ("", ".", "..")
     if not is_plain and not allow_paths:
-        raise ModelFileError(f"'{text}': only model names from the model folders are allowed here")
-    if allow_paths and (not is_plain or text.endswith(SUFFIX)) and Path(text).is_file():
+        raise ModelFileError(f"'{shown}': only model names from the model folders are allowed "
+                             "here")
+    if allow_paths and (not is_plain or text.endswith(SUFFIX)) and _is_file(Path(text)):
         return Path(text)
     if is_plain:
         stem = text.removesuffix(SUFFIX)
         for d in model_dirs(extra_dirs):
             candidate = d / (stem + SUFFIX)
-            if candidate.is_file():
+            if _is_file(candidate):
                 return candidate
     searched = ", ".join(str(d) for d in model_dirs(extra_dirs))
-    raise ModelFileError(f"model '{text}' not found (searched {searched}); "
+    raise ModelFileError(f"model '{shown}' not found (searched {searched}); "
                          "`livegan models` lists what is installed")
+
+
+def _is_file(path: Path) -> bool:
+    """Path.is_file, with names the OS cannot take (too long, NUL) counting as absent."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def list_models(extra_dirs: list[Path] | None = None) -> list[ModelInfo | ModelFileError]:

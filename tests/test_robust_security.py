@@ -88,7 +88,8 @@ def test_a_patch_allowlist_opens_up_safely(captured: list, tmp_path: Path,
 # -- which files a show may read ----------------------------------------------------------------
 
 TRAVERSALS = ["../x", "/etc/passwd", "models/../../x", "..", ".", "", "x/../../x", "..\\x",
-              "C:\\Windows\\x", "~/x", "./x", "x/", "/", "../models_dir/tiny"]
+              "C:\\Windows\\x", "~/x", "./x", "x/", "/", "../models_dir/tiny", "x" * 5000,
+              "tiny\0.safetensors"]
 
 
 @pytest.mark.parametrize("name", TRAVERSALS)
