@@ -91,6 +91,7 @@ def save_model(
     save_file(tensors, str(tmp), metadata=metadata)
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
+    os.chmod(tmp, 0o644)  # a model is meant to be shared: readable by everyone
     os.replace(tmp, path)
     return path
 
