@@ -79,6 +79,8 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--feedback", default=None, metavar="HOST:PORT",
                    help="send telemetry (fps, frame, heartbeat, model, errors) over OSC")
     p.add_argument("--hud", action="store_true", help="show the on-screen display at start (H)")
+    p.add_argument("--nearest", action="store_true",
+                   help="scale the picture with crisp square pixels instead of smoothly")
     p.add_argument("--frames", type=_positive, default=None, help="quit after N frames")
     p.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="seed of the latent walk (default: "
                    "the patch's [motion] seed, else 0)")

@@ -32,7 +32,8 @@ def perform(args: argparse.Namespace) -> int:
                           fullscreen=args.fullscreen or bool(win.fullscreen),
                           display=pick("display", win.display, 0),
                           hud=args.hud or bool(win.hud), vsync=args.vsync or bool(win.vsync),
-                          kiosk=args.kiosk or bool(win.kiosk), title=win.title or "livegan")
+                          kiosk=args.kiosk or bool(win.kiosk), title=win.title or "livegan",
+                          smooth_scale=not args.nearest)
     cfg = PerformConfig(model=pick("model", patch.model, "default"),
                         backend=pick("backend", patch.backend, "auto"),
                         osc_host=pick("host", osc_cfg.host, "127.0.0.1"),

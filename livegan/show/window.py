@@ -46,7 +46,7 @@ class WindowConfig:
     title: str = "livegan"  # window title
     hud: bool = False  # show the on-screen display at start
     kiosk: bool = False  # fullscreen; Esc, window close and F are ignored (installations)
-    smooth_scale: bool = False  # smoothscale (filtered) instead of nearest-neighbour scale
+    smooth_scale: bool = True  # filtered scaling (soft); False: nearest neighbour (crisp pixels)
 
 
 class Action(enum.Enum):

@@ -35,7 +35,8 @@ def dummy_display(monkeypatch):
 
 @pytest.fixture
 def window():
-    win = Window(WindowConfig(size=(256, 256)))
+    # nearest-neighbour scaling, so exact pixel colours can be checked at edges
+    win = Window(WindowConfig(size=(256, 256), smooth_scale=False))
     yield win
     win.close()
 
