@@ -45,7 +45,7 @@ _KNOWN = ("/livegan/z", "/livegan/dirs", "/wek/outputs", "/livegan/seed", "/live
           "/livegan/model", "/livegan/hud", "/livegan/snapshot", "/livegan/query",
           "/livegan/z/0", "/livegan/dir/0", *_NUMERIC)
 _HOSTILE_NAMES = ("../x", "/etc/passwd", "models/../../x", "..", ".", "", "a\\b", "~root",
-                  "x" * 5000, "default\0.safetensors", "CON", "%s%s%n", "${HOME}",
+                  "x" * 5000, "nothing\0/../../x", "CON", "%s%s%n", "${HOME}",
                   "__import__('os').system('x')")
 _TAG_CHARS = "ifsbhdtcrmTFNI[]SxyzQ?,"
 
