@@ -121,7 +121,7 @@ def bench(args: argparse.Namespace) -> int:
         print(json.dumps(result) if args.json else format_train_table(result))
         return 0
     if args.flood:
-        from livegan.bench import format_flood, run_flood_bench
+        from livegan.floodbench import format_flood, run_flood_bench
 
         result = run_flood_bench(args.model, args.backend, args.flood_rate, args.flood_seconds)
         print(json.dumps(result) if args.json else format_flood(result))

@@ -37,10 +37,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import mido
 import pygame
 
-from livegan.bench import rss_mb
 from livegan.control import midi as midi_module
 from livegan.control.osc import OscSender
 from livegan.control.patch import load_patch
+from livegan.floodbench import rss_mb
 from livegan.modelfile import find_model
 from livegan.perform import PerformConfig, Show
 from livegan.show.window import WindowConfig
