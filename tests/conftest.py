@@ -29,6 +29,7 @@ import torch
 
 from livegan.modelfile import save_model
 from livegan.nets import build_generator, generator_config
+from livegan.nets.layers import recalibrate_batchnorm
 
 TINY_RES = 32  # resolution of the tiny test models
 TINY_NGF = 8  # generator width of the tiny test models
@@ -63,6 +64,8 @@ def write_tiny_model(
     with torch.random.fork_rng():  # leaves the caller's random stream alone
         torch.manual_seed(seed)
         generator = build_generator(arch, config)
+        # BatchNorm statistics measured for these weights, as every exported model has them
+        recalibrate_batchnorm(generator, TINY_Z, len(labels or []), batches=2, size=8)
         dirs = torch.randn(len(TINY_DIRECTION_NAMES), TINY_Z) if directions else None
     training = {"dataset": "tests", "images": 0, "steps": 0, "date": "2024-01-01"}
     return save_model(Path(path), generator, arch, config, name, training=training,

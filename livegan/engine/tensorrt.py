@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -21,6 +22,9 @@ from torch import nn
 from livegan.engine.base import Backend, to_frame
 from livegan.engine.cuda import CudaFramePath, require_cuda
 from livegan.errors import BackendError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +55,8 @@ def engine_cache_key(model_hash: str, resolution: int, batch: int, trt_version: 
 
 def _import_tensorrt():
     try:
-        import tensorrt as trt  # noqa: PLC0415 - optional extra
-        import torch_tensorrt  # noqa: PLC0415, F401
+        import tensorrt as trt
+        import torch_tensorrt  # noqa: F401
     except ImportError as exc:
         raise BackendError("torch-tensorrt is not installed "
                            f"(pip install 'livegan[tensorrt]'): {exc}") from None
@@ -71,7 +75,7 @@ class _Ticker:
         while not self.stop.wait(5.0):
             log.info("%s… %.0f s", self.what, time.monotonic() - start)
 
-    def __enter__(self) -> _Ticker:
+    def __enter__(self) -> Self:
         log.info("%s (first run of this model on this GPU; cached afterwards)", self.what)
         self.thread.start()
         return self
@@ -82,7 +86,7 @@ class _Ticker:
 
 def build_engine_bytes(generator: nn.Module, z_dim: int, device: torch.device) -> bytes:
     """Export the fp16 generator and compile it to serialized TensorRT engine bytes."""
-    import torch_tensorrt  # noqa: PLC0415 - optional extra
+    import torch_tensorrt
 
     z = torch.zeros(1, z_dim, device=device, dtype=torch.float16)
     exported = torch.export.export(generator, (z,))

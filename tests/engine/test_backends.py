@@ -125,7 +125,7 @@ def test_conditional_label_reaches_the_generator():
 
 
 def test_engine_cache_key_changes_with_each_input():
-    base = dict(model_hash="abc", resolution=512, batch=1, trt_version="10.3", gpu_name="H100")
+    base = {"model_hash": "abc", "resolution": 512, "batch": 1, "trt_version": "10.3", "gpu_name": "H100"}
     key = engine_cache_key(**base)
     assert key == engine_cache_key(**base)
     for field, other in [("model_hash", "abd"), ("resolution", 1024), ("batch", 2),
