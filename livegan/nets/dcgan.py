@@ -9,6 +9,7 @@ from livegan.nets.layers import (
     channel_plan,
     check_resolution,
     feature_norm,
+    latent_stem,
 )
 
 
@@ -24,10 +25,7 @@ class DCGANGenerator(nn.Module):
         self.resolution, self.z_dim, self.n_labels = resolution, z_dim, n_labels
         self.label_input = LabelInput(z_dim, n_labels)
         plan = channel_plan(resolution, ngf, cap)
-        zin = z_dim + (z_dim if n_labels else 0)
-        layers: list[nn.Module] = [
-            nn.ConvTranspose2d(zin, plan[4], 4, 1, 0), feature_norm(norm, plan[4]), nn.LeakyReLU(0.2),
-        ]
+        layers: list[nn.Module] = [*latent_stem(z_dim, n_labels, plan[4], norm)]
         size = 4
         while size < resolution:
             layers += [

@@ -61,6 +61,14 @@ def recalibrate_batchnorm(generator: nn.Module, z_dim: int, n_labels: int = 0,
     generator.eval()
 
 
+def latent_stem(z_dim: int, n_labels: int, channels: int, norm: str) -> nn.Sequential:
+    """z (with its label embedding) as a 1x1 map -> a 4x4 map: transposed conv, norm, LeakyReLU."""
+    z_in = z_dim * 2 if n_labels else z_dim
+    return nn.Sequential(
+        nn.ConvTranspose2d(z_in, channels, 4, 1, 0), feature_norm(norm, channels), nn.LeakyReLU(0.2)
+    )
+
+
 class LabelInput(nn.Module):
     """Turns (z, labels) into the generator's input map; a no-op for unconditional models."""
 

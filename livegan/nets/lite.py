@@ -11,6 +11,7 @@ from livegan.nets.layers import (
     channel_plan,
     check_resolution,
     feature_norm,
+    latent_stem,
 )
 
 
@@ -60,10 +61,7 @@ class LiteGenerator(nn.Module):
         self.resolution, self.z_dim, self.n_labels = resolution, z_dim, n_labels
         self.label_input = LabelInput(z_dim, n_labels)
         plan = channel_plan(resolution, ngf, cap)
-        zin = z_dim + (z_dim if n_labels else 0)
-        self.init = nn.Sequential(
-            nn.ConvTranspose2d(zin, plan[4], 4, 1, 0), feature_norm(norm, plan[4]), nn.LeakyReLU(0.2)
-        )
+        self.init = latent_stem(z_dim, n_labels, plan[4], norm)
         sizes = [4 * 2**i for i in range(1, int(math.log2(resolution)) - 1)]
         self.ups = nn.ModuleList(UpBlock(plan[s // 2], plan[s], norm) for s in sizes)
         self.sizes = sizes
