@@ -8,14 +8,14 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Generator
 from pathlib import Path
 
 import numpy as np
-import pygame
 import pytest
+from showdriver import Script, until
+from showdriver import drive as shared_drive
 
 from livegan.cli import main
 from livegan.control.controls import Controls
@@ -74,59 +74,12 @@ class Sender:
         self.process.stdin.close()
 
 
-Script = Callable[[Show], Generator[None, Frame, None]]
-
-
 def drive(show: Show, script: Script, limit: float = LIMIT) -> None:
-    """Run `show` on this (main) thread; `script` receives every frame shown (`frame = yield`)
-    and the show quits when it returns. An assertion inside the script, a render error or
-    a script still waiting after `limit` seconds fails the test."""
-    steps = script(show)
-    next(steps)
-    failure: list[BaseException] = []
-    finished = threading.Event()
-
-    def quit_show() -> None:
-        finished.set()
-        pygame.event.post(pygame.event.Event(pygame.QUIT))
-
-    def on_frame(frame: Frame) -> None:
-        if finished.is_set():
-            return
-        try:
-            steps.send(frame)
-        except StopIteration:
-            quit_show()
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the test thread below
-            failure.append(exc)
-            quit_show()
-
-    def watchdog() -> None:
-        deadline = time.monotonic() + limit
-        while not finished.wait(0.05):
-            if show.render.errors:  # frames stop coming: say why instead of waiting
-                failure.append(AssertionError(f"render failed: {show.render.last_error}"))
-            elif time.monotonic() > deadline:
-                failure.append(TimeoutError(f"the script did not finish within {limit} s"))
-            else:
-                continue
-            pygame.event.post(pygame.event.Event(pygame.QUIT))
-            return
-
-    show.on_frame = on_frame
-    threading.Thread(target=watchdog, daemon=True).start()
-    show.run()
-    finished.set()
-    if failure:
-        raise failure[0]
+    """Run `show` with `script` (see showdriver.drive); render errors fail the test."""
+    shared_drive(show, script, limit)
 
 
-def wait_until(condition: Callable[[], bool]) -> Generator[None, Frame, Frame]:
-    """Inside a script: take frames until `condition()` holds; returns the frame it held on."""
-    while True:
-        frame = yield
-        if condition():
-            return frame
+wait_until = until
 
 
 def frames_after(show: Show, count: int) -> Generator[None, Frame, list[np.ndarray]]:

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import mido
 import numpy as np
-import pygame
 import pytest
 from safetensors import safe_open
 from safetensors.torch import save_file
+from showdriver import Script, until
+from showdriver import drive as shared_drive
 
 from livegan.control import midi as midi_module
 from livegan.control.hostile import HostileTraffic
@@ -31,7 +32,6 @@ from livegan.show.window import WindowConfig
 LIMIT = 120.0  # seconds before a stuck script is ended (a hang guard, not a timing)
 RES = 32  # the conftest's tiny models
 
-Script = Callable[[Show], Generator[None, Frame, None]]
 
 
 class Inbox:
@@ -80,49 +80,9 @@ def check_frame(frame: Frame) -> None:
 
 
 def drive(show: Show, script: Script, limit: float = LIMIT) -> int:
-    """Run `show` here; `script` gets every frame (`frame = yield`) and the show quits when
-    it returns. Every frame is checked with check_frame. Returns the frames shown."""
-    steps = script(show)
-    next(steps)
-    failure: list[BaseException] = []
-    finished = threading.Event()
-
-    def quit_show() -> None:
-        finished.set()
-        pygame.event.post(pygame.event.Event(pygame.QUIT))
-
-    def on_frame(frame: Frame) -> None:
-        if finished.is_set():
-            return
-        try:
-            check_frame(frame)
-            steps.send(frame)
-        except StopIteration:
-            quit_show()
-        except BaseException as exc:  # noqa: BLE001 - re-raised on the test thread
-            failure.append(exc)
-            quit_show()
-
-    def watchdog() -> None:
-        if not finished.wait(limit):
-            failure.append(TimeoutError(f"the script did not finish within {limit} s"))
-            quit_show()
-
-    show.on_frame = on_frame
-    threading.Thread(target=watchdog, daemon=True).start()
-    shown = show.run()
-    finished.set()
-    if failure:
-        raise failure[0]
-    return shown
-
-
-def until(condition: Callable[[], bool]) -> Generator[None, Frame, Frame]:
-    """Inside a script: take frames until `condition()` holds."""
-    while True:
-        frame = yield
-        if condition():
-            return frame
+    """Run `show` with `script` (see showdriver.drive), checking every frame; render errors
+    are part of what these tests provoke, so they do not fail it by themselves."""
+    return shared_drive(show, script, limit, check=check_frame, render_errors_fail=False)
 
 
 def frames(count: int) -> Generator[None, Frame, list[Frame]]:

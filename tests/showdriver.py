@@ -1,0 +1,71 @@
+"""Drive a real headless Show from a test, frame by frame (shared by the show tests)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Generator
+
+import pygame
+
+from livegan.perform import Show
+from livegan.show.frames import Frame
+
+Script = Callable[[Show], Generator[None, Frame, None]]
+
+
+def drive(show: Show, script: Script, limit: float, check: Callable[[Frame], None] | None = None,
+          render_errors_fail: bool = True) -> int:
+    """Run `show` on this (main) thread; `script` receives every frame shown (`frame = yield`)
+    and the show quits when it returns. `check` runs on every frame first. An assertion
+    inside the script, a render error (unless render_errors_fail is False) or a script still
+    waiting after `limit` seconds fails the test. Returns the frames shown."""
+    steps = script(show)
+    next(steps)
+    failure: list[BaseException] = []
+    finished = threading.Event()
+
+    def quit_show() -> None:
+        finished.set()
+        pygame.event.post(pygame.event.Event(pygame.QUIT))
+
+    def on_frame(frame: Frame) -> None:
+        if finished.is_set():
+            return
+        try:
+            if check is not None:
+                check(frame)
+            steps.send(frame)
+        except StopIteration:
+            quit_show()
+        except BaseException as exc:  # noqa: BLE001 - re-raised on the test thread below
+            failure.append(exc)
+            quit_show()
+
+    def watchdog() -> None:
+        deadline = time.monotonic() + limit
+        while not finished.wait(0.05):
+            if render_errors_fail and show.render.errors:  # say why frames stopped coming
+                failure.append(AssertionError(f"render failed: {show.render.last_error}"))
+            elif time.monotonic() > deadline:
+                failure.append(TimeoutError(f"the script did not finish within {limit} s"))
+            else:
+                continue
+            quit_show()
+            return
+
+    show.on_frame = on_frame
+    threading.Thread(target=watchdog, daemon=True).start()
+    shown = show.run()
+    finished.set()
+    if failure:
+        raise failure[0]
+    return shown
+
+
+def until(condition: Callable[[], bool]) -> Generator[None, Frame, Frame]:
+    """Inside a script: take frames until `condition()` holds; returns the frame it held on."""
+    while True:
+        frame = yield
+        if condition():
+            return frame
