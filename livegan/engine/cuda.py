@@ -65,6 +65,7 @@ class CudaBackend(Backend):
                  use_graph: bool = True) -> None:
         super().__init__(generator, z_dim, n_labels)
         self.device = require_cuda()
+        torch.backends.cudnn.benchmark = True  # one input shape: let cuDNN pick its fastest kernels
         self.generator = generator.to(self.device).half().eval().requires_grad_(False)
         self.generator = self.generator.to(memory_format=torch.channels_last)
         self.path = CudaFramePath(self.device, z_dim, generator.resolution, n_labels,
