@@ -139,6 +139,8 @@ def run_bench(model: str = "default", backend: str = "auto", frames: int = 300) 
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import pygame
 
+    # The show first, while this thread has run no parallel work (see off_main_thread).
+    e2e = end_to_end(model, backend, frames)
     loaded = load_model(find_model(model))
     engine = Engine(loaded, backend)
     device = getattr(engine.backend, "device", torch.device("cpu"))
@@ -153,7 +155,6 @@ def run_bench(model: str = "default", backend: str = "auto", frames: int = 300) 
     finally:
         pygame.display.quit()
     engine.close()
-    e2e = end_to_end(model, backend, frames)
     return {
         "model": loaded.info.name, "backend": engine.backend.name,
         "device": engine.backend.describe(), "cpu": platform.processor() or platform.machine(),

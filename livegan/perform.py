@@ -18,7 +18,7 @@ from livegan.control.namespace import OscNamespace
 from livegan.control.osc import DROP_REASONS, OscServer
 from livegan.control.patch import PatchConfig
 from livegan.control.ratelog import RateLimitedLog
-from livegan.engine import Engine
+from livegan.engine import Engine, off_main_thread
 from livegan.engine.guard import Failover, load_checked
 from livegan.errors import LiveganError
 from livegan.modelfile import DEFAULT_MODEL, find_model, load_model
@@ -149,7 +149,9 @@ class Show:
 
     def __init__(self, cfg: PerformConfig) -> None:
         self.cfg = cfg
-        self.engine = Engine(load_model(find_model(cfg.model)), cfg.backend)
+        # the main thread never runs the generator itself (see off_main_thread)
+        self.engine = off_main_thread(
+            lambda: Engine(load_model(find_model(cfg.model)), cfg.backend))
         self.controls = Controls(self.engine.z_dim, self.engine.directions.shape[0])
         self.namespace = OscNamespace(self.controls, self.engine.direction_names)
         self.inputs = ShowInputs(self.controls, self.namespace, cfg.patch or PatchConfig(),

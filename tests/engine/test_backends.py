@@ -151,3 +151,14 @@ def test_gpu_backends_match_eager_fp32(name):
     z = np.random.default_rng(5).standard_normal(128).astype(np.float32)
     diff = np.abs(backend.render(z).astype(np.float32) - _reference(model, z)).max()
     assert diff <= 4.0, f"{name} differs from fp32 by {diff} levels"
+
+
+def test_off_main_thread_builds_elsewhere_and_returns_or_raises():
+    import threading
+
+    from livegan.engine import off_main_thread
+
+    main = threading.get_ident()
+    assert off_main_thread(threading.get_ident) != main
+    with pytest.raises(BackendError, match="no such backend"):
+        off_main_thread(lambda: (_ for _ in ()).throw(BackendError("no such backend")))
