@@ -43,6 +43,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number")
+    return value
+
+
 def _add_perform(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("perform", help="open a window and play a model live, steered by OSC",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -67,6 +77,9 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--display", type=int, default=argparse.SUPPRESS,
                    help="monitor index (default: the patch's, else 0)")
     p.add_argument("--vsync", action="store_true", help="sync to the monitor's refresh")
+    p.add_argument("--max-fps", type=_positive_float, default=argparse.SUPPRESS, metavar="FPS",
+                   help="render no faster than FPS (default: the patch's, else as fast as "
+                        "the machine goes); an installation at 60 leaves the CPU cool")
     p.add_argument("--kiosk", action="store_true", help="installations: fullscreen, quit keys "
                    "off, a stopped render restarts, a stalled one exits for its service")
     p.add_argument("--out-dir", default="livegan-out",

@@ -45,7 +45,8 @@ def perform(args: argparse.Namespace) -> int:
                         vcam=args.vcam, feedback=args.feedback or osc_cfg.feedback or None,
                         patch=patch, midi=tuple(given.get("midi", ())),
                         midi_file=given.get("midi_file"),
-                        midi_loop=args.midi_loop)
+                        midi_loop=args.midi_loop,
+                        max_fps=pick("max_fps", win.max_fps, None))
     shown = run_show(cfg)
     log.info("showed %d frames", shown)
     return 0

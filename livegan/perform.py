@@ -58,6 +58,7 @@ class PerformConfig:
     midi: tuple[str, ...] = ()  # MIDI input name substrings (replace the patch's)
     midi_file: str | None = None  # a MIDI file played as input
     midi_loop: bool = False  # loop the MIDI file
+    max_fps: float | None = None  # render no faster than this (None: as fast as it goes)
 
 
 class RenderThread(threading.Thread):
@@ -68,9 +69,11 @@ class RenderThread(threading.Thread):
     engine is rebuilt on the next backend (`failover`). A hot-swap crossfades.
     """
 
-    def __init__(self, engine: Engine, controls: Controls, frames: FrameQueue) -> None:
+    def __init__(self, engine: Engine, controls: Controls, frames: FrameQueue,
+                 max_fps: float | None = None) -> None:
         super().__init__(name="livegan-render", daemon=True)
         self.engine, self.controls, self.frames = engine, controls, frames
+        self.interval = 1.0 / max_fps if max_fps else 0.0  # seconds between frame starts
         self.motion = Motion(engine.z_dim, engine.directions)
         self.stopping = threading.Event()
         self.errors = 0
@@ -111,8 +114,13 @@ class RenderThread(threading.Thread):
         return z, self.engine.render(z, snap.label)
 
     def run(self) -> None:
-        last = time.perf_counter()
+        last = due = time.perf_counter()
         while not self.stopping.is_set():
+            if self.interval:  # --max-fps: wait for this frame's slot, never catch up in a burst
+                wait = due - time.perf_counter()
+                if wait > 0 and self.stopping.wait(wait):
+                    break
+                due = max(due + self.interval, time.perf_counter())
             self._take_swap()
             now = time.perf_counter()
             dt, last = min(now - last, 0.25), now
@@ -160,7 +168,7 @@ class Show:
         self.osc = OscServer(self.inputs.osc_handler(self.namespace), cfg.osc_host,
                              cfg.osc_port, cfg.osc_allow)
         self.frames = FrameQueue()
-        self.render = RenderThread(self.engine, self.controls, self.frames)
+        self.render = RenderThread(self.engine, self.controls, self.frames, cfg.max_fps)
         self.render.motion = Motion(self.engine.z_dim, self.engine.directions, cfg.seed)
         self.outputs = Outputs(OutputsConfig(cfg.out_dir, cfg.record, cfg.record_fps, cfg.ndi,
                                              cfg.vcam, cfg.feedback))
@@ -266,7 +274,7 @@ class Show:
             old = self.render
             log.error("the render thread stopped; restarting it (kiosk)")
             self.outputs.error("render thread stopped; restarted")
-            self.render = RenderThread(old.engine, self.controls, self.frames)
+            self.render = RenderThread(old.engine, self.controls, self.frames, self.cfg.max_fps)
             self.render.motion, self.render.rendered = old.motion, old.rendered
             self.render.errors, self.render.on_render = old.errors, old.on_render
             self.render.crossfade, self.render.failover = old.crossfade, old.failover

@@ -167,7 +167,7 @@ class Soak:
         midi_module.input_names = self.midi.list  # the MIDI backend is the fake controller
         midi_module.open_port = self.midi.open
         self.show = Show(PerformConfig(
-            model="soak-a", backend=args.backend, osc_port=0, frames=None,
+            model="soak-a", backend=args.backend, osc_port=0, frames=None, max_fps=args.max_fps,
             window=WindowConfig(size=(256, 256), hud=True), out_dir=str(work / "out"),
             patch=load_patch(work / "soak.toml")))
         self.show.inputs.midi.rescan = 0.5
@@ -286,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--minutes", type=float, default=30.0)
     p.add_argument("--model", default="default", help="model name or path")
     p.add_argument("--backend", default="auto")
+    p.add_argument("--max-fps", type=float, default=None,
+                   help="cap the frame rate as an installation would (default: uncapped)")
     p.add_argument("--every", type=float, default=10.0, help="seconds between samples")
     p.add_argument("--osc-rate", type=float, default=500.0, help="OSC datagrams per second")
     p.add_argument("--midi-rate", type=float, default=100.0, help="MIDI messages per second")

@@ -312,3 +312,43 @@ def test_console_script_performs_while_another_process_sends(tiny_model: Path, t
         sender.close()
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
+
+
+def test_max_fps_spaces_the_rendered_frames(tiny_model: Path) -> None:
+    """--max-fps 25: frames come about 40 ms apart (a cap can only slow a machine down, so
+    this lower bound holds however loaded the machine is)."""
+    engine = Engine(load_model(tiny_model), "cpu")
+    controls = Controls(engine.z_dim, engine.directions.shape[0])
+    frames: list[Frame] = []
+
+    class Recording(FrameQueue):
+        def put(self, frame: Frame) -> None:
+            frames.append(frame)
+            super().put(frame)
+
+    thread = RenderThread(engine, controls, Recording(), max_fps=25)
+    thread.start()
+    try:
+        deadline = time.monotonic() + LIMIT
+        while len(frames) < 10 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        thread.stop()
+    # finish times, past the warm-up frames: their mean spacing is the slot length give or
+    # take how much render times differ, never the back-to-back spacing of an uncapped loop
+    done = [f.rendered_at for f in frames[2:10]]
+    assert (done[-1] - done[0]) / (len(done) - 1) >= 0.04 * 0.9
+    engine.close()
+
+
+def test_max_fps_flag_and_patch_key(tmp_path: Path, tiny_model: Path) -> None:
+    from livegan.control.patch import load_patch
+
+    patch = tmp_path / "capped.toml"
+    patch.write_text("[window]\nmax_fps = 60\n")
+    assert load_patch(patch).window.max_fps == 60
+    patch.write_text("[window]\nmax_fps = 0\n")
+    with pytest.raises(Exception, match=r"capped.toml:2.*max_fps"):
+        load_patch(patch)
+    with pytest.raises(SystemExit):
+        main(["perform", "--max-fps", "fast", "--frames", "1"])

@@ -71,6 +71,7 @@ class WindowSection:
     hud: bool | None = None  # on-screen display at start
     vsync: bool | None = None  # sync to the monitor refresh
     kiosk: bool | None = None  # installation mode: Esc and F are ignored
+    max_fps: float | None = None  # render no faster than this (saves CPU and heat)
     title: str | None = None  # window title
 
 
@@ -227,7 +228,7 @@ def _motion(check: Checker, table: dict) -> MotionConfig:
 def _window(check: Checker, table: dict) -> WindowSection:
     where = ("window",)
     check.keys(table, where, ("size", "fullscreen", "display", "hud", "vsync", "kiosk",
-                              "title"))
+                              "title", "max_fps"))
     return WindowSection(
         size=check.size(table.get("size"), where + ("size",)),
         fullscreen=check.flag(table, "fullscreen", where, None),
@@ -236,6 +237,7 @@ def _window(check: Checker, table: dict) -> WindowSection:
         vsync=check.flag(table, "vsync", where, None),
         kiosk=check.flag(table, "kiosk", where, None),
         title=check.choice(table, "title", where, None),
+        max_fps=check.number(table, "max_fps", where, 1, 1000),
     )
 
 
