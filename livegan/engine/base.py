@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import torch
 from torch import nn
@@ -52,3 +54,12 @@ class Backend:
 
     def close(self) -> None:
         """Release device memory and caches."""
+
+
+def weights_hash(generator: nn.Module) -> str:
+    """sha256 of the generator's weights, independent of where the model file lives."""
+    h = hashlib.sha256()
+    for name, tensor in sorted(generator.state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().float().contiguous().numpy().tobytes())
+    return h.hexdigest()

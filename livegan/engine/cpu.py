@@ -11,7 +11,7 @@ import warnings
 import torch
 from torch import nn
 
-from livegan.engine.base import Backend, to_frame
+from livegan.engine.base import Backend, to_frame, weights_hash
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,10 @@ def bf16_supported() -> bool:
         return False
 
 
+# the generator each CpuBackend settled on, per (weights, z size, labels, precision, threads)
+_FROZEN: dict[tuple, tuple[nn.Module, torch.dtype, str]] = {}
+
+
 class _Frozen(nn.Module):
     """A generator traced and frozen by TorchScript: BatchNorm folded into the convolutions,
     constants baked in, and one C++ call per frame instead of a Python call per layer."""
@@ -50,10 +54,16 @@ class _Frozen(nn.Module):
         # tens of seconds at every start; until that is cheap, say nothing about it.
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            # A compilation unit of its own: TorchScript registers every traced module's
+            # type, and with it the frozen weights, in its unit for good, so the shared
+            # default unit grew by ~50 MB at every model swap; this one dies with the engine.
+            self._unit = torch._C.CompilationUnit()
             if self.conditional:
-                traced = torch.jit.trace(generator, (z, torch.zeros(1, dtype=torch.long)))
+                traced = torch.jit.trace(generator, (z, torch.zeros(1, dtype=torch.long)),
+                                         _compilation_unit=self._unit, check_trace=False)
             else:
-                traced = torch.jit.trace(_Unconditional(generator), (z,))
+                traced = torch.jit.trace(_Unconditional(generator), (z,),
+                                         _compilation_unit=self._unit, check_trace=False)
             self.frozen = torch.jit.freeze(traced.eval())
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -131,14 +141,22 @@ class CpuBackend(Backend):
         return float((ref - low).abs().max()) * 127.5 <= BF16_TOLERANCE
 
     def _pick(self, precision: str) -> None:
+        """Time the eager variants, keep the fastest, then freeze only that one.
+
+        TorchScript never frees what it freezes (about 10 MB for the default model), so the
+        frozen winner is kept per weights and settings: a model swapped in again, however
+        often, reuses it, and memory grows only the first time each model is played.
+        """
+        key = (weights_hash(self.generator), self.z_dim, self.n_labels, precision,
+               torch.get_num_threads())
+        if key in _FROZEN:
+            self.generator, self.dtype, self.layout = _FROZEN[key]
+            return
         best: tuple[float, nn.Module, torch.dtype, str] | None = None
         for dtype, layout in self._variants(precision):
             g = copy.deepcopy(self.generator).to(dtype)
             if layout == "channels_last":
                 g = g.to(memory_format=torch.channels_last)
-            g = freeze(g, self.z_dim, self.n_labels, dtype)
-            if isinstance(g, _Frozen):
-                layout += ", frozen"
             if dtype == torch.bfloat16 and precision == "auto" and not self._bf16_close(g):
                 log.info("bf16 output differs from fp32 by more than %s levels; using fp32",
                          BF16_TOLERANCE)
@@ -147,7 +165,13 @@ class CpuBackend(Backend):
             if best is None or seconds < best[0] * 0.95:  # switch only for a clear win
                 best = (seconds, g, dtype, layout)
         assert best is not None
-        _, self.generator, self.dtype, self.layout = best
+        _, eager, dtype, layout = best
+        frozen = freeze(eager, self.z_dim, self.n_labels, dtype)
+        if isinstance(frozen, _Frozen) and self._seconds(frozen, dtype) < best[0] and (
+                dtype == torch.float32 or precision != "auto" or self._bf16_close(frozen)):
+            eager, layout = frozen, layout + ", frozen"
+        self.generator, self.dtype, self.layout = eager, dtype, layout
+        _FROZEN[key] = (eager, dtype, layout)
 
     def _generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         with torch.inference_mode():

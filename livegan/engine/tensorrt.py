@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from livegan.engine.base import Backend, to_frame
+from livegan.engine.base import Backend, to_frame, weights_hash
 from livegan.engine.cuda import CudaFramePath, require_cuda
 from livegan.errors import BackendError
 
@@ -35,15 +35,6 @@ def cache_dir() -> Path:
         return Path(os.environ["LIVEGAN_CACHE"]) / "tensorrt"
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "livegan" / "tensorrt"
-
-
-def weights_hash(generator: nn.Module) -> str:
-    """sha256 of the generator's weights, independent of where the model file lives."""
-    h = hashlib.sha256()
-    for name, tensor in sorted(generator.state_dict().items()):
-        h.update(name.encode())
-        h.update(tensor.detach().cpu().float().contiguous().numpy().tobytes())
-    return h.hexdigest()
 
 
 def engine_cache_key(model_hash: str, resolution: int, batch: int, trt_version: str,

@@ -162,3 +162,19 @@ def test_off_main_thread_builds_elsewhere_and_returns_or_raises():
     assert off_main_thread(threading.get_ident) != main
     with pytest.raises(BackendError, match="no such backend"):
         off_main_thread(lambda: (_ for _ in ()).throw(BackendError("no such backend")))
+
+
+def test_cpu_backend_reuses_its_frozen_generator_per_weights():
+    """TorchScript never frees a frozen graph, so a model swapped in again must reuse the
+    first one (memory stays flat over weeks of swaps); other weights get their own."""
+    model = _model()
+    first = CpuBackend(model.generator, model.info.z_dim)
+    again = CpuBackend(model.generator, model.info.z_dim)
+    assert again.generator is first.generator and again.layout == first.layout
+    z = np.random.default_rng(3).standard_normal(model.info.z_dim).astype(np.float32)
+    assert np.array_equal(first.render(z), again.render(z))
+    with torch.no_grad():
+        next(model.generator.parameters()).add_(0.5)
+    other = CpuBackend(model.generator, model.info.z_dim)
+    assert other.generator is not first.generator
+    assert not np.array_equal(other.render(z), first.render(z))
