@@ -189,17 +189,24 @@ def test_malformed_packets_are_dropped_and_the_show_goes_on(make_show) -> None:
     assert show.render.errors == 0
 
 
+class _Recording(FrameQueue):
+    """A frame queue that also keeps every frame put into it, in order."""
+
+    def __init__(self, into: list[Frame]) -> None:
+        super().__init__()
+        self.into = into
+
+    def put(self, frame: Frame) -> None:
+        self.into.append(frame)
+        super().put(frame)
+
+
 def test_render_errors_keep_the_last_frame_and_recover(tiny_model: Path) -> None:
     engine = Engine(load_model(tiny_model), "cpu")
     controls = Controls(engine.z_dim, engine.directions.shape[0])
     frames: list[Frame] = []
 
-    class Recording(FrameQueue):
-        def put(self, frame: Frame) -> None:
-            frames.append(frame)
-            super().put(frame)
-
-    thread = RenderThread(engine, controls, Recording())
+    thread = RenderThread(engine, controls, _Recording(frames))
     real_render = engine.render
     calls = {"n": 0}
 
@@ -321,12 +328,7 @@ def test_max_fps_spaces_the_rendered_frames(tiny_model: Path) -> None:
     controls = Controls(engine.z_dim, engine.directions.shape[0])
     frames: list[Frame] = []
 
-    class Recording(FrameQueue):
-        def put(self, frame: Frame) -> None:
-            frames.append(frame)
-            super().put(frame)
-
-    thread = RenderThread(engine, controls, Recording(), max_fps=25)
+    thread = RenderThread(engine, controls, _Recording(frames), max_fps=25)
     thread.start()
     try:
         deadline = time.monotonic() + LIMIT
