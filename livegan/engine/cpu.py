@@ -38,7 +38,8 @@ def bf16_supported() -> bool:
         return False
 
 
-# the generator each CpuBackend settled on, per (weights, z size, labels, precision, threads)
+# the generator each CpuBackend settled on, per (weights, z size, labels, precision, the
+# variants it could choose from, threads)
 _FROZEN: dict[tuple, tuple[nn.Module, torch.dtype, str]] = {}
 
 
@@ -147,13 +148,14 @@ class CpuBackend(Backend):
         frozen winner is kept per weights and settings: a model swapped in again, however
         often, reuses it, and memory grows only the first time each model is played.
         """
+        variants = self._variants(precision)
         key = (weights_hash(self.generator), self.z_dim, self.n_labels, precision,
-               torch.get_num_threads())
+               tuple(variants), torch.get_num_threads())
         if key in _FROZEN:
             self.generator, self.dtype, self.layout = _FROZEN[key]
             return
         best: tuple[float, nn.Module, torch.dtype, str] | None = None
-        for dtype, layout in self._variants(precision):
+        for dtype, layout in variants:
             g = copy.deepcopy(self.generator).to(dtype)
             if layout == "channels_last":
                 g = g.to(memory_format=torch.channels_last)

@@ -173,6 +173,9 @@ def test_cpu_backend_reuses_its_frozen_generator_per_weights():
     assert again.generator is first.generator and again.layout == first.layout
     z = np.random.default_rng(3).standard_normal(model.info.z_dim).astype(np.float32)
     assert np.array_equal(first.render(z), again.render(z))
+    fp32 = CpuBackend(model.generator, model.info.z_dim, precision="fp32")  # other choices
+    assert fp32.dtype == torch.float32
+    assert fp32.generator is not first.generator or first.dtype == torch.float32
     with torch.no_grad():
         next(model.generator.parameters()).add_(0.5)
     other = CpuBackend(model.generator, model.info.z_dim)
