@@ -33,6 +33,13 @@ _UINT64 = struct.Struct(">Q")
 _FLOAT32 = struct.Struct(">f")
 _FLOAT64 = struct.Struct(">d")
 _FLOAT_RUN = re.compile("f*")
+# Messages whose arguments are only floats and ints (what controllers, Wekinator and Max
+# send, thousands a second in a flood) are parsed with one struct per address and type
+# tags, kept in a small cache keyed by the raw header bytes.
+_FAST_TAGS = re.compile(rb",[fi]*")
+_FAST_HEADER_MAX = 1024  # bytes; longer headers take the general path
+_FAST_ENTRIES = 1024  # the cache is emptied when it holds this many
+_fast: dict[bytes, tuple[str, struct.Struct]] = {}
 
 
 class _Drop(Exception):
@@ -115,6 +122,9 @@ def _parse_bundle(data: bytes, depth: int, messages: list[Message], drops: list[
 
 def _parse_message(data: bytes) -> Message:
     """Parse one message; raises ``_Drop`` with the reason when it cannot be used."""
+    fast = _parse_fast(data)
+    if fast is not None:
+        return fast
     try:
         address, pos = _read_string(data, 0)
         if not address.startswith("/"):
@@ -153,6 +163,40 @@ def _parse_message(data: bytes) -> Message:
         return address, tuple(args)
     except (struct.error, ValueError, IndexError, OverflowError):
         raise _Drop(MALFORMED) from None
+
+
+def _parse_fast(data: bytes) -> Message | None:
+    """The message if its arguments are only floats and ints, else None (general path).
+
+    Gives exactly what the general path gives for such messages, drops included.
+    """
+    address_end = data.find(b"\0")
+    tags_at = (address_end + 4) & ~3
+    if address_end < 0 or data[tags_at : tags_at + 1] != b",":
+        return None
+    tags_end = data.find(b"\0", tags_at)
+    header_size = (tags_end + 4) & ~3
+    if tags_end < 0 or header_size > _FAST_HEADER_MAX:
+        return None
+    header = data[:header_size]
+    entry = _fast.get(header)
+    if entry is None:
+        if not _FAST_TAGS.fullmatch(data, tags_at, tags_end):
+            return None
+        if len(_fast) >= _FAST_ENTRIES:
+            _fast.clear()  # hostile traffic with ever new addresses: start over
+        tags = data[tags_at + 1 : tags_end].decode("ascii")
+        entry = _fast[header] = (data[:address_end].decode("utf-8", "replace"),
+                                 struct.Struct(">" + tags))
+    address, codec = entry
+    if not codec.size:
+        return address, ()  # no arguments: the tags' padding need not be there
+    if len(data) < header_size + codec.size:
+        return None  # truncated: the general path tells which drop it is
+    values = codec.unpack_from(data, header_size)
+    if not math.isfinite(sum(values)):  # int32s and float32s cannot overflow a double
+        raise _Drop(NONFINITE)
+    return address, values
 
 
 def _read_string(data: bytes, pos: int) -> tuple[str, int]:

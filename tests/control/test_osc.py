@@ -16,7 +16,7 @@ from pythonosc.osc_bundle_builder import OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.udp_client import SimpleUDPClient
 
-from livegan.control import osc
+from livegan.control import osc, oscwire
 from livegan.control.osc import DROP_REASONS, OscSender, OscServer, parse_hostport
 from livegan.control.oscwire import MAX_BUNDLE_DEPTH, encode_message, parse_datagram
 from livegan.control.ratelog import RateLimitedLog
@@ -315,6 +315,36 @@ def test_fuzzed_datagrams_never_escape_and_counters_add_up() -> None:
     stats = server.stats()
     assert stats["datagrams"] == 5000 and balanced(stats)
     assert stats["delivered"] > 0 and stats["malformed"] > 0
+
+
+def test_float_and_int_messages_parse_as_the_general_path_does(monkeypatch) -> None:
+    """The cached fast path for f/i messages gives the general parser's answer, drops included."""
+    rng = random.Random(99)
+    seeds = [message("/livegan/z", *[rng.gauss(0, 1) for _ in range(8)]),
+             message("/wek/outputs", 0.5, 0.25), message("/livegan/z/3", 7),
+             message("/livegan/seed", 2**31 - 1), message("/livegan/dir/1", -1.5, 3),
+             message("/livegan/hud"), struct.pack(">4s4sf", b"/a\0\0", b",f\0\0", float("nan")),
+             struct.pack(">4s4sf", b"/a\0\0", b",f\0\0", float("-inf")) + b"tail"]
+    datagrams = []
+    for _ in range(3000):
+        data = bytearray(rng.choice(seeds))
+        if rng.random() < 0.5:
+            del data[rng.randrange(1, len(data)) :]
+        for _ in range(rng.randrange(0, 3)):
+            data[rng.randrange(len(data))] = rng.choice([0, 44, 102, 105, 0x7F, 0xFF])
+        datagrams.append(bytes(data))
+    fast = [parse_datagram(data) for data in datagrams]
+    monkeypatch.setattr(oscwire, "_FAST_HEADER_MAX", 0)  # every message on the general path
+    oscwire._fast.clear()
+    general = [parse_datagram(data) for data in datagrams]
+    assert fast == general
+    assert sum(len(m) for m, _ in fast) > 500 and sum(len(d) for _, d in fast) > 500
+
+
+def test_fast_path_cache_stays_bounded() -> None:
+    for i in range(3 * oscwire._FAST_ENTRIES):
+        assert parse_datagram(message(f"/x/{i}", 1.0)) == ([(f"/x/{i}", (1.0,))], [])
+    assert 0 < len(oscwire._fast) <= oscwire._FAST_ENTRIES
 
 
 def test_parse_datagram_reports_drops_in_order() -> None:
