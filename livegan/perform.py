@@ -24,6 +24,7 @@ from livegan.errors import LiveganError
 from livegan.modelfile import DEFAULT_MODEL, find_model, load_model
 from livegan.show.crossfade import Crossfade
 from livegan.show.frames import Frame, FrameQueue
+from livegan.show.heap import limit_malloc_arenas
 from livegan.show.outputs import Outputs, OutputsConfig
 from livegan.show.recorder import DEFAULT_FPS
 from livegan.show.snapshot import DEFAULT_OUT_DIR
@@ -157,6 +158,7 @@ class Show:
 
     def __init__(self, cfg: PerformConfig) -> None:
         self.cfg = cfg
+        limit_malloc_arenas()  # before the show's threads start: memory stays flat for weeks
         # the main thread never runs the generator itself (see off_main_thread)
         self.engine = off_main_thread(
             lambda: Engine(load_model(find_model(cfg.model)), cfg.backend))
