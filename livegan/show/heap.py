@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import os
 
@@ -23,12 +22,9 @@ def limit_malloc_arenas(arenas: int = SHOW_ARENAS) -> bool:
     """
     if os.environ.get("MALLOC_ARENA_MAX"):
         return False
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
     try:
-        mallopt = ctypes.CDLL(name).mallopt
-    except (OSError, AttributeError):
+        mallopt = ctypes.CDLL(None).mallopt  # the C library this process runs on
+    except (OSError, TypeError, AttributeError):  # TypeError: Windows needs a name
         return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     ok = mallopt(_M_ARENA_MAX, arenas) == 1

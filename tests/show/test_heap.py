@@ -55,7 +55,11 @@ def test_an_explicit_malloc_arena_max_is_respected(monkeypatch):
 
 def test_without_a_c_library_it_does_nothing(monkeypatch):
     monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
-    monkeypatch.setattr(heap.ctypes.util, "find_library", lambda name: None)
+
+    def no_library(name):
+        raise OSError("no C library here")
+
+    monkeypatch.setattr(heap.ctypes, "CDLL", no_library)
     assert heap.limit_malloc_arenas() is False
 
 
