@@ -132,6 +132,7 @@ class FloodBench:
             "messages_sent": sent, "messages_received": received,
             "lost_before_livegan": max(0, sent - received) if sent >= 0 else None,
             "messages_delivered": after["delivered"] - before["delivered"],
+            "messages_coalesced": after["coalesced"] - before["coalesced"],
             "messages_dropped": dropped, "rss_after_mb": round(rss, 1),
             "rss_growth_mb": round(rss - self.result["rss_before_mb"], 1)})
 
@@ -156,7 +157,8 @@ def format_flood(result: dict) -> str:
                          "idle: the same flood into a socket nobody reads)")),
         ("flooded", f"{r['flood_fps']} fps  ({100 * (r['ratio'] or 0):.0f}% of idle)"),
         ("messages", (f"sent {r['messages_sent']}, received {r['messages_received']}, "
-                      f"acted on {r['messages_delivered']}, dropped {r['messages_dropped']}")),
+                      f"acted on {r['messages_delivered']}, superseded by a newer value "
+                      f"{r['messages_coalesced']}, dropped {r['messages_dropped']}")),
         ("memory", (f"{r['rss_before_mb']} MB before, {r['rss_after_mb']} MB after "
                     f"({r['rss_growth_mb']:+} MB)")),
     ]

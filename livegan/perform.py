@@ -168,7 +168,8 @@ class Show:
                                  labels=lambda: self.engine.info.labels, midi=cfg.midi,
                                  midi_file=cfg.midi_file, midi_loop=cfg.midi_loop)
         self.osc = OscServer(self.inputs.osc_handler(self.namespace), cfg.osc_host,
-                             cfg.osc_port, cfg.osc_allow)
+                             cfg.osc_port, cfg.osc_allow,
+                             coalesce=self.inputs.router.coalescing)
         self.frames = FrameQueue()
         self.render = RenderThread(self.engine, self.controls, self.frames, cfg.max_fps)
         self.render.motion = Motion(self.engine.z_dim, self.engine.directions, cfg.seed)

@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 
 from livegan.control.controls import Controls
+from livegan.control.oscbatch import Coalescing
 from livegan.control.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,14 @@ NAMESPACE: dict[str, tuple[str, str]] = {
     "/livegan/query": ("[i]", "reply with the namespace to the sender (optional reply port)"),
     "/wek/outputs": ("f…", "Wekinator's outputs; by default each drives one direction"),
 }
+
+
+# Default addresses that only set values: the newest message to one may stand for the
+# others in the same batch (see livegan.control.oscbatch). Everything else acts.
+CONTINUOUS = Coalescing(
+    frozenset(("/livegan/z", "/livegan/dirs", "/wek/outputs", "/livegan/speed",
+               "/livegan/truncation", "/livegan/smooth", "/livegan/morph")),
+    ("/livegan/z/", "/livegan/dir/"))
 
 
 def _number(value: object) -> float | None:

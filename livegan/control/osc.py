@@ -1,16 +1,27 @@
-"""OSC over UDP: a one-thread server that parses, filters and delivers messages, and a sender."""
+"""OSC over UDP: a server that receives, filters and delivers messages, and a sender."""
 
 from __future__ import annotations
 
 import errno
 import ipaddress
 import logging
+import selectors
 import socket
 import threading
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from livegan.control.oscbatch import (
+    NOT_ALLOWED as NOT_ALLOWED_RECORD,
+    Coalescer,
+    Coalescing,
+    Datagram,
+    Sender,
+    decode_packet,
+    take,
+)
 from livegan.control.oscwire import (
     MALFORMED,
     NONFINITE,
@@ -25,12 +36,19 @@ from livegan.errors import LiveganError
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from livegan.control.oscproc import ReceiverProcess
+
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 12000  # where Wekinator sends /wek/outputs
-MAX_DATAGRAM = 65535
 POLL_SECONDS = 0.1  # receive timeout: how soon stop() is noticed
 RECEIVE_BUFFER = 4 * 1024 * 1024  # asked of the OS so bursts wait in the kernel, not dropped
+# Receiving on the show's own thread (when no receiver process can run), the thread rests
+# after each batch in proportion to the time the batch took, so that it holds the
+# interpreter, which the render thread needs between frames, for at most about this
+# share of the time; what arrives meanwhile waits in the socket for the next batch.
+RECEIVE_SHARE = 0.1
+MAX_REST_SECONDS = 0.02
 
 NOT_ALLOWED = "not_allowed"
 HANDLER_ERROR = "handler_error"
@@ -38,19 +56,53 @@ HANDLER_ERROR = "handler_error"
 DROP_REASONS = (MALFORMED, NONFINITE, TOO_DEEP, NOT_ALLOWED, HANDLER_ERROR)
 
 Handler = Callable[[str, tuple, tuple[str, int]], None]
-Sender = tuple[str, int]
 
 _EADDRINUSE_WINDOWS = 10048
 
 
-class OscServer:
-    """Receive OSC on one daemon thread and hand each message to ``handler``.
+class Allowlist:
+    """Sender addresses allowed to steer the show: IP addresses and networks.
 
+    Raises:
+        LiveganError: an entry is not an IP address, a network or "localhost".
+    """
+
+    def __init__(self, entries: list[str]) -> None:
+        self.entries = list(entries)
+        self._networks = [n for e in entries for n in _parse_allow(e)]
+        self._cache: dict[str, bool] = {}
+
+    def __call__(self, ip: str) -> bool:
+        """Whether ``ip`` is allowed (cached per address, at most 1024 remembered)."""
+        verdict = self._cache.get(ip)
+        if verdict is None:
+            try:
+                address = ipaddress.ip_address(ip.split("%", 1)[0])
+            except ValueError:
+                verdict = False
+            else:
+                if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+                    address = address.ipv4_mapped
+                verdict = any(address in network for network in self._networks)
+            if len(self._cache) > 1024:
+                self._cache.clear()
+            self._cache[ip] = verdict
+        return verdict
+
+
+class OscServer:
+    """Receive OSC and hand each message to ``handler`` on one thread of this process.
+
+    A receiver process (see ``livegan.control.oscproc``) takes the datagrams from the
+    socket in batches, so a flood costs the show's interpreter work per batch and per
+    address, not per message; where it cannot run, a thread of this process does the
+    same. Within a batch, plain messages to an address that ``coalesce`` names count
+    only the newest (the others are ``coalesced``); all others are delivered in order.
     Bundles (nested up to 8 deep) are flattened and delivered at once whatever their
     timetag. Addresses starting with ``/_`` (TouchDesigner's ``/_samplerate``) are
     ignored. Malformed datagrams, NaN/infinite arguments, senders outside ``allow`` and
     handler exceptions are dropped, counted in ``stats()`` and logged at a limited rate;
-    nothing a sender does stops the thread.
+    nothing a sender does stops the server.
 
     Args:
         handler: called as ``handler(address, args, sender)`` on the server thread for
@@ -60,6 +112,9 @@ class OscServer:
         port: UDP port; 0 picks a free one (see ``port`` once started).
         allow: sender IP addresses or networks ("192.168.1.0/24") accepted; ``None``
             accepts every sender that can reach ``host``.
+        coalesce: returns the current `Coalescing` (asked again before each batch, so
+            it may change, e.g. on a patch reload); ``None``: every message is delivered.
+        process: receive in a separate process (True), or on this process's thread.
 
     Raises:
         LiveganError: an ``allow`` entry is not an IP address or network.
@@ -71,16 +126,21 @@ class OscServer:
         host: str = "127.0.0.1",
         port: int = DEFAULT_PORT,
         allow: list[str] | None = None,
+        coalesce: Callable[[], Coalescing] | None = None,
+        process: bool = True,
     ) -> None:
         self.handler = handler
         self.host = host
         self._requested_port = port
         self._bound_port = 0
-        self._allow = None if allow is None else [n for e in allow for n in _parse_allow(e)]
-        self._allowed_cache: dict[str, bool] = {}
+        self._allow = None if allow is None else Allowlist(allow)
+        self.coalesce = coalesce
+        self.process = process
+        self._coalescer = Coalescer()
         self._counts = {key: 0 for key in _COUNTER_KEYS}
         self._ratelog = RateLimitedLog(log)
         self._sock: socket.socket | None = None
+        self._receiver: ReceiverProcess | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self.last_message: Message | None = None
@@ -96,8 +156,13 @@ class OscServer:
         """Whether the receive thread is alive."""
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def in_process(self) -> bool:
+        """Whether a receiver process takes the datagrams (False: this process's thread)."""
+        return self._receiver is not None and self._receiver.alive
+
     def start(self) -> Self:
-        """Bind the socket and start the receive thread.
+        """Bind the socket and start receiving.
 
         Returns:
             self, so ``server = OscServer(h).start()`` reads naturally.
@@ -117,19 +182,30 @@ class OscServer:
         self._sock = _bind(self.host, self._requested_port)
         self._bound_port = self._sock.getsockname()[1]
         self._stopping.clear()
-        self._thread = threading.Thread(target=self._serve, name="livegan-osc", daemon=True)
+        if self.process:
+            from livegan.control.oscproc import ReceiverProcess
+
+            self._receiver = ReceiverProcess.spawn(
+                self._sock, None if self._allow is None else self._allow.entries)
+        target = self._serve if self._receiver is None else self._serve_process
+        self._thread = threading.Thread(target=target, name="livegan-osc", daemon=True)
         self._thread.start()
         log.info("OSC listening on %s:%d", self.host, self.port)
         return self
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop the receive thread (within about 0.1 s), join it and close the socket."""
+        """Stop receiving (within about 0.1 s), join the thread and close the socket."""
         thread, self._thread = self._thread, None
         self._stopping.set()
+        if self._receiver is not None:
+            self._receiver.stop(timeout)
         if thread is not None:
             thread.join(timeout)
             if thread.is_alive():
                 log.warning("OSC thread did not stop within %.1f s", timeout)
+        if self._receiver is not None:
+            self._receiver.close()
+            self._receiver = None
         if self._sock is not None:
             self._sock.close()
             self._sock = None
@@ -149,24 +225,66 @@ class OscServer:
         """A copy of the counters.
 
         ``datagrams`` counts UDP packets; ``received`` counts messages found in them
-        (a datagram that cannot be split into messages counts as one), and
-        ``received == delivered + ignored + sum(drops)`` where the drops are the keys
-        in ``DROP_REASONS``. ``socket_errors`` counts failed receives.
+        (a datagram that cannot be split into messages counts as one, and so does one
+        superseded by a newer one to its address in the same batch), and
+        ``received == delivered + ignored + coalesced + sum(drops)`` where the drops are
+        the keys in ``DROP_REASONS``. ``socket_errors`` counts failed receives.
         """
         return dict(self._counts)
 
     def feed(self, datagram: bytes, sender: Sender = ("127.0.0.1", 0)) -> None:
         """Parse and deliver one datagram as if it arrived from ``sender``.
 
-        The server thread calls this for every packet; tests call it with raw bytes.
-        Never raises. Not meant to be called concurrently with a running server.
+        Tests call this with raw bytes. Never raises. Not meant to be called
+        concurrently with a running server.
+        """
+        self.feed_batch([(datagram, sender)])
+
+    def feed_batch(self, batch: list[Datagram]) -> None:
+        """Deliver datagrams that arrived together, the newest per coalescable address.
+
+        A plain message (not a bundle) to an address the ``coalesce`` rule names is
+        delivered only if no newer one to the same address is in ``batch``, and then in
+        the place of the newest; everything else is delivered in order. Never raises.
+        Not meant to be called concurrently with a running server.
         """
         counts = self._counts
-        counts["datagrams"] += 1
-        if self._allow is not None and not self._allowed(sender[0]):
-            counts["received"] += 1
-            self._drop(NOT_ALLOWED, sender, "sender not in osc.allow")
+        counts["datagrams"] += len(batch)
+        if self._allow is not None:
+            allowed = self._allow
+            kept = [item for item in batch if allowed(item[1][0])]
+            for sender in [item[1] for item in batch if not allowed(item[1][0])]:
+                counts["received"] += 1
+                self._drop(NOT_ALLOWED, sender, "sender not in osc.allow")
+            batch = kept
+        if self.coalesce is not None:
+            self._coalescer.set_rule(self.coalesce())
+            batch, superseded = self._coalescer.reduce(batch)
+            counts["received"] += superseded
+            counts["coalesced"] += superseded
+        for datagram, sender in batch:
+            self._parse_and_deliver(datagram, sender)
+
+    def _feed_packet(self, packet: bytes) -> None:
+        """Deliver one packet from the receiver process (its counts, then its datagrams)."""
+        counts = self._counts
+        try:
+            increments, records = decode_packet(packet)
+        except ValueError as exc:  # our own process wrote it: a bug, not an attack
+            self._ratelog.error("packet", "bad packet from the OSC receiver process: %s", exc)
             return
+        for key, value in increments.items():
+            counts[key] += value
+        counts["received"] += increments["coalesced"] + increments["not_allowed"]
+        for kind, datagram, sender in records:
+            if kind == NOT_ALLOWED_RECORD:
+                self._ratelog.warning(NOT_ALLOWED, "dropped OSC from %s:%s: %s", sender[0],
+                                      sender[1], "sender not in osc.allow")
+            else:
+                self._parse_and_deliver(datagram, sender)
+
+    def _parse_and_deliver(self, datagram: bytes, sender: Sender) -> None:
+        counts = self._counts
         try:
             messages, drops = parse_datagram(datagram)
         except Exception:  # noqa: BLE001 - a parser bug must not stop the show
@@ -204,43 +322,57 @@ class OscServer:
         self._counts[reason] += 1
         self._ratelog.warning(reason, "dropped OSC from %s:%s: %s", sender[0], sender[1], detail)
 
-    def _allowed(self, ip: str) -> bool:
-        """Whether ``ip`` is in the allowlist (cached per address)."""
-        verdict = self._allowed_cache.get(ip)
-        if verdict is None:
-            try:
-                address = ipaddress.ip_address(ip.split("%", 1)[0])
-            except ValueError:
-                verdict = False
-            else:
-                if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-                    address = address.ipv4_mapped
-                verdict = any(address in network for network in self._allow or ())
-            if len(self._allowed_cache) > 1024:
-                self._allowed_cache.clear()
-            self._allowed_cache[ip] = verdict
-        return verdict
+    def _socket_error(self, exc: OSError) -> None:
+        if not self._stopping.is_set():
+            self._counts["socket_errors"] += 1
+            self._ratelog.warning("socket_error", "OSC receive failed: %s", exc)
+            self._stopping.wait(POLL_SECONDS)  # don't spin on a persistent error
+
+    def _serve_process(self) -> None:
+        """Deliver what the receiver process sends; take over its work if it ends."""
+        receiver = self._receiver
+        assert receiver is not None
+        while not self._stopping.is_set():
+            if self.coalesce is not None:
+                receiver.set_rule(self.coalesce())
+            packet = receiver.receive(POLL_SECONDS)
+            if packet is None:
+                continue  # nothing this time: check for stop() and a new rule
+            if packet:
+                self._feed_packet(packet)
+                continue
+            if self._stopping.is_set():
+                return
+            log.warning("the OSC receiver process ended (%s): receiving on the show's own "
+                        "thread from now on", receiver.describe_exit())
+            break
+        if not self._stopping.is_set():
+            self._serve()
 
     def _serve(self) -> None:
-        """The receive loop: one blocking recvfrom at a time, never dies on bad input."""
+        """Receive on this thread: wait, take what is there, rest (RECEIVE_SHARE)."""
         sock = self._sock
         assert sock is not None
-        while not self._stopping.is_set():
-            try:
-                datagram, sender = sock.recvfrom(MAX_DATAGRAM)
-            except TimeoutError:  # socket.timeout: nothing arrived, check for stop()
-                continue
-            except OSError as exc:
-                if self._stopping.is_set():
-                    break
-                self._counts["socket_errors"] += 1
-                self._ratelog.warning("socket_error", "OSC receive failed: %s", exc)
-                self._stopping.wait(POLL_SECONDS)  # don't spin on a persistent error
-                continue
-            self.feed(datagram, (sender[0], sender[1]))
+        stopping = self._stopping
+        rest_factor = 1 / RECEIVE_SHARE - 1
+        with selectors.DefaultSelector() as selector:
+            selector.register(sock, selectors.EVENT_READ)
+            while not stopping.is_set():
+                try:
+                    if not selector.select(POLL_SECONDS):
+                        continue  # nothing arrived: check for stop()
+                except (OSError, ValueError):  # the socket was closed by stop()
+                    return
+                start = time.perf_counter()
+                batch = take(sock, self._socket_error)
+                if batch:
+                    self.feed_batch(batch)
+                # what arrives meanwhile waits in the socket for the next batch
+                time.sleep(min(MAX_REST_SECONDS, (time.perf_counter() - start) * rest_factor))
 
 
-_COUNTER_KEYS = ("datagrams", "received", "delivered", "ignored", *DROP_REASONS, "socket_errors")
+_COUNTER_KEYS = ("datagrams", "received", "delivered", "ignored", "coalesced", *DROP_REASONS,
+                 "socket_errors")
 _DROP_DETAIL = {
     MALFORMED: "malformed datagram",
     NONFINITE: "NaN or infinite argument",
@@ -249,7 +381,7 @@ _DROP_DETAIL = {
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    """A bound UDP socket with a short timeout; a clear LiveganError when it can't bind.
+    """A bound non-blocking UDP socket; a clear LiveganError when it can't bind.
 
     SO_REUSEADDR is deliberately not set: UDP has no TIME_WAIT, so a quick restart
     binds without it, while on Linux it would let a second livegan bind the same port
@@ -265,7 +397,7 @@ def _bind(host: str, port: int) -> socket.socket:
         except OSError:
             pass  # the OS keeps its default size
         sock.bind((host, port))
-        sock.settimeout(POLL_SECONDS)
+        sock.setblocking(False)
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE or getattr(exc, "winerror", 0) == _EADDRINUSE_WINDOWS:

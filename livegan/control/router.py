@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from livegan.control.controls import Controls
 from livegan.control.mapping import Mapping, Pickup, Target
+from livegan.control.namespace import CONTINUOUS
+from livegan.control.oscbatch import Coalescing
 from livegan.control.patch import PatchConfig, Scene
 from livegan.control.ratelog import RateLimitedLog
 from livegan.control.targets import Key, Targets, number, whole
@@ -78,6 +80,7 @@ class Router:
             self._states = [_State() for _ in patch.maps]
             self._smoothing.clear()
             self._index()
+            self._coalescing = self._build_coalescing()
             # dir/z written by default OSC matter only to pickup mappings on them
             self._watched = {m.target.name for m in patch.maps
                              if m.pickup and m.target.name in ("dir", "z")}
@@ -151,6 +154,21 @@ class Router:
                 with self._lock:
                     self.targets.observe(address, args, self._watched)
         return watched
+
+    def coalescing(self) -> Coalescing:
+        """OscServer's coalesce rule: the default continuous addresses, and the patch's
+        addresses whose mappings all set values (no press modes, no pickup); a patch
+        address with a button or pickup on it is never coalesced."""
+        return self._coalescing
+
+    def _build_coalescing(self) -> Coalescing:
+        values, acts = set(), set()
+        for address, indices in self._by_osc.items():
+            maps = [self.maps[i] for i in indices]
+            sets_values = all(m.press_mode is None and not m.pickup
+                              and (m.target.is_continuous or m.target.is_vector) for m in maps)
+            (values if sets_values else acts).add(address)
+        return Coalescing(CONTINUOUS.addresses | values, CONTINUOUS.prefixes, frozenset(acts))
 
     # --- inputs --------------------------------------------------------------------------
 

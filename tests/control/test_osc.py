@@ -75,7 +75,7 @@ def nested(depth: int, inner: bytes) -> bytes:
 
 def balanced(stats: dict[str, int]) -> bool:
     drops = sum(stats[reason] for reason in DROP_REASONS)
-    return stats["received"] == stats["delivered"] + stats["ignored"] + drops
+    return stats["received"] == stats["delivered"] + stats["ignored"] + stats["coalesced"] + drops
 
 
 # --- over UDP -------------------------------------------------------------------------

@@ -1,0 +1,256 @@
+"""OSC in batches: the receiver process, the newest value per address, the thread fallback."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from livegan.control.controls import Controls
+from livegan.control.namespace import OscNamespace
+from livegan.control.osc import DROP_REASONS, OscServer
+from livegan.control.oscbatch import (
+    DELIVER,
+    MAX_PACKET,
+    NOT_ALLOWED,
+    Coalescer,
+    Coalescing,
+    decode_packet,
+    encode_packets,
+)
+from livegan.control.oscwire import encode_message
+from livegan.control.patch import parse_patch
+from livegan.control.router import Router
+
+WAIT = 10.0
+ONE_ADDRESS = Coalescing(frozenset({"/x"}))
+HOME = ("127.0.0.1", 9)
+
+
+def balanced(stats: dict[str, int]) -> bool:
+    drops = sum(stats[reason] for reason in DROP_REASONS)
+    return stats["received"] == stats["delivered"] + stats["ignored"] + stats["coalesced"] + drops
+
+
+def until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+class Inbox(list):
+    def __call__(self, address: str, args: tuple, sender: tuple[str, int]) -> None:
+        self.append((address, args))
+
+
+@contextmanager
+def paused(server: OscServer) -> Iterator[None]:
+    """Hold the receiver process still: what is sent meanwhile is one batch."""
+    assert server.in_process
+    pid = server._receiver.process.pid  # type: ignore[union-attr]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def send_all(port: int, datagrams: list[bytes]) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for datagram in datagrams:
+            sock.sendto(datagram, ("127.0.0.1", port))
+
+
+# --- the batch rule, on its own -------------------------------------------------------
+
+
+def test_newest_value_per_address_stands_in_the_place_of_its_arrival() -> None:
+    coalescer = Coalescer(Coalescing(frozenset({"/z"}), ("/dir/",)))
+    batch = [(encode_message(a, v), HOME) for a, v in [
+        ("/z", 1.0), ("/dir/0", 1.0), ("/go", 1), ("/z", 2.0), ("/dir/1", 5.0),
+        ("/go", 2), ("/dir/0", 3.0)]]
+    kept, superseded = coalescer.reduce(batch)
+    assert superseded == 2
+    assert [d for d, _ in kept] == [encode_message(a, v) for a, v in [
+        ("/go", 1), ("/z", 2.0), ("/dir/1", 5.0), ("/go", 2), ("/dir/0", 3.0)]]
+
+
+def test_bundles_garbage_and_unnamed_addresses_are_never_merged() -> None:
+    coalescer = Coalescer(ONE_ADDRESS)
+    bundle = b"#bundle\0" + bytes(8) + b"\0\0\0\x0c" + encode_message("/x", 1.0)
+    batch = [(d, HOME) for d in [bundle, bundle, b"/x", b"/x", b"\x00junk",
+                                 encode_message("/y", 1.0), encode_message("/y", 2.0)]]
+    kept, superseded = coalescer.reduce(batch)
+    # "/x" without its NUL has no address to go by; the two /y are not named
+    assert superseded == 0 and kept == batch
+
+
+def test_a_new_rule_forgets_the_old_verdicts() -> None:
+    coalescer = Coalescer(ONE_ADDRESS)
+    batch = [(encode_message("/x", float(n)), HOME) for n in range(3)]
+    assert coalescer.reduce(batch)[1] == 2
+    coalescer.set_rule(Coalescing())
+    assert coalescer.reduce(batch) == (batch, 0)
+
+
+def test_rules_travel_as_json() -> None:
+    rule = Coalescing(frozenset({"/a", "/b"}), ("/p/",), frozenset({"/p/3"}))
+    assert Coalescing.from_json(rule.to_json()) == rule
+    assert rule("/a") and rule("/p/0") and not rule("/p/3") and not rule("/c")
+
+
+def test_packets_carry_counts_and_records_and_split_when_large() -> None:
+    big = bytes(60_000)
+    records = [(DELIVER, b"/a\0\0", ("127.0.0.1", 5000)), (NOT_ALLOWED, b"", ("10.0.0.9", 7))]
+    records += [(DELIVER, big, ("::1", 1))] * 9
+    packets = encode_packets({"datagrams": 12, "coalesced": 1, "not_allowed": 1}, records)
+    assert len(packets) > 1 and all(len(p) <= MAX_PACKET + 70_000 for p in packets)
+    decoded = [decode_packet(p) for p in packets]
+    assert decoded[0][0] == {"datagrams": 12, "coalesced": 1, "not_allowed": 1,
+                             "socket_errors": 0}
+    assert all(counts == dict.fromkeys(counts, 0) for counts, _ in decoded[1:])
+    assert [r for _, rs in decoded for r in rs] == records
+    with pytest.raises(ValueError):
+        decode_packet(packets[0][:-1])
+
+
+# --- the server: process, thread, fallback ----------------------------------------------
+
+
+@pytest.mark.parametrize("process", [True, False], ids=["process", "thread"])
+def test_a_burst_delivers_every_trigger_and_the_newest_value(process: bool) -> None:
+    inbox = Inbox()
+    with OscServer(inbox, port=0, coalesce=lambda: ONE_ADDRESS, process=process) as server:
+        assert server.in_process is process
+        datagrams = []
+        for n in range(1000):
+            datagrams.append(encode_message("/x", float(n)))
+            if n % 100 == 0:
+                datagrams.append(encode_message("/go", n))
+        send_all(server.port, datagrams)
+        until(lambda: server.stats()["datagrams"] == len(datagrams), "the burst")
+        until(lambda: len(inbox) == server.stats()["delivered"], "delivery")
+        stats = server.stats()
+    assert [args for address, args in inbox if address == "/go"] == [(n,) for n in range(0, 1000, 100)]
+    values = [args[0] for address, args in inbox if address == "/x"]
+    assert values[-1] == 999.0 and values == sorted(values)
+    assert stats["coalesced"] == 1000 - len(values) and balanced(stats)
+
+
+def test_what_waits_while_the_receiver_is_busy_arrives_as_one_value() -> None:
+    inbox = Inbox()
+    with OscServer(inbox, port=0, coalesce=lambda: ONE_ADDRESS) as server:
+        with paused(server):
+            send_all(server.port, [encode_message("/x", float(n)) for n in range(500)]
+                     + [encode_message("/go", 1)])
+        until(lambda: server.stats()["datagrams"] == 501, "the batch")
+        until(lambda: len(inbox) == 2, "delivery")
+        stats = server.stats()
+    assert inbox == [("/x", (499.0,)), ("/go", (1,))]
+    assert stats["coalesced"] == 499 and stats["delivered"] == 2 and balanced(stats)
+
+
+def test_a_changed_rule_reaches_the_receiver_process() -> None:
+    rules = [ONE_ADDRESS]
+    inbox = Inbox()
+    with OscServer(inbox, port=0, coalesce=lambda: rules[-1]) as server:
+        receiver = server._receiver
+        until(lambda: receiver._rule == ONE_ADDRESS, "the first rule")  # type: ignore[union-attr]
+        rules.append(Coalescing())  # a patch reload: /x became a button
+        until(lambda: receiver._rule == rules[-1], "the new rule")  # type: ignore[union-attr]
+        with paused(server):
+            send_all(server.port, [encode_message("/x", float(n)) for n in range(5)])
+        until(lambda: len(inbox) == 5, "every /x")
+    assert [args for _, args in inbox] == [(float(n),) for n in range(5)]
+
+
+def test_senders_outside_the_allowlist_are_refused_by_the_process(caplog) -> None:
+    inbox = Inbox()
+    with caplog.at_level(logging.WARNING, "livegan.control.osc"):
+        with OscServer(inbox, port=0, allow=["10.1.2.0/24"],
+                       coalesce=lambda: ONE_ADDRESS) as server:
+            assert server.in_process
+            send_all(server.port, [encode_message("/x", 1.0)] * 3)
+            until(lambda: server.stats()["not_allowed"] == 3, "the refusals")
+            stats = server.stats()
+    assert inbox == [] and stats["delivered"] == 0 and balanced(stats)
+    assert "127.0.0.1" in caplog.text and "not in osc.allow" in caplog.text
+
+
+def test_the_show_receives_on_its_own_thread_when_the_process_dies(caplog) -> None:
+    inbox = Inbox()
+    with caplog.at_level(logging.WARNING, "livegan.control.osc"):
+        with OscServer(inbox, port=0, coalesce=lambda: ONE_ADDRESS) as server:
+            send_all(server.port, [encode_message("/go", 1)])
+            until(lambda: len(inbox) == 1, "the first message")
+            server._receiver.process.kill()  # type: ignore[union-attr]
+            until(lambda: not server.in_process and "receiver process ended" in caplog.text,
+                  "the fallback")
+            send_all(server.port, [encode_message("/go", 2)])
+            until(lambda: len(inbox) == 2, "a message after the fallback")
+            assert server.running
+    assert inbox == [("/go", (1,)), ("/go", (2,))]
+
+
+def test_stop_ends_the_receiver_and_frees_the_port() -> None:
+    server = OscServer(Inbox(), port=0).start()
+    process, port = server._receiver.process, server.port  # type: ignore[union-attr]
+    server.stop()
+    assert process.poll() is not None and not server.running
+    with OscServer(Inbox(), port=port) as again:  # the port is free at once
+        assert again.port == port
+
+
+# --- the show's rule ---------------------------------------------------------------------
+
+
+def router_for(patch_text: str) -> Router:
+    controls = Controls(8, 4)
+    router = Router(controls, parse_patch(patch_text))
+    router.install(OscNamespace(controls))
+    return router
+
+
+def test_default_rule_merges_values_and_keeps_events() -> None:
+    rule = router_for("").coalescing()
+    for address in ("/livegan/z", "/livegan/z/3", "/livegan/dir/smile", "/livegan/dirs",
+                    "/wek/outputs", "/livegan/speed", "/livegan/truncation", "/livegan/morph"):
+        assert rule(address), address
+    for address in ("/livegan/seed", "/livegan/scene", "/livegan/snapshot", "/livegan/key",
+                    "/livegan/model", "/livegan/record", "/livegan/label", "/unknown"):
+        assert not rule(address), address
+
+
+def test_patch_buttons_and_pickup_are_never_merged() -> None:
+    router = router_for("""
+[[map]]
+osc = "/fader"
+to = "truncation"
+
+[[map]]
+osc = "/button"
+to = "seed"
+press = "trigger"
+value = 3
+
+[[map]]
+osc = "/livegan/z/0"
+to = "snapshot"
+
+[[map]]
+osc = "/soft"
+to = "speed"
+pickup = true
+""")
+    rule = router.coalescing()
+    assert rule("/fader") and rule("/livegan/z/1")
+    assert not rule("/button") and not rule("/livegan/z/0") and not rule("/soft")
+    router.set_patch(parse_patch('[[map]]\nosc = "/fader"\nto = "seed"\nvalue = 1\n'))
+    assert not router.coalescing()("/fader")  # a reload makes a new rule
