@@ -13,15 +13,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from livegan.control.oscbatch import (
-    NOT_ALLOWED as NOT_ALLOWED_RECORD,
-    Coalescer,
-    Coalescing,
-    Datagram,
-    Sender,
-    decode_packet,
-    take,
-)
+from livegan.control.oscbatch import Coalescer, Coalescing, Datagram, Sender, take
 from livegan.control.oscwire import (
     MALFORMED,
     NONFINITE,
@@ -36,19 +28,17 @@ from livegan.errors import LiveganError
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from livegan.control.oscproc import ReceiverProcess
-
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 12000  # where Wekinator sends /wek/outputs
 POLL_SECONDS = 0.1  # receive timeout: how soon stop() is noticed
 RECEIVE_BUFFER = 4 * 1024 * 1024  # asked of the OS so bursts wait in the kernel, not dropped
-# Receiving on the show's own thread (when no receiver process can run), the thread rests
-# after each batch in proportion to the time the batch took, so that it holds the
-# interpreter, which the render thread needs between frames, for at most about this
-# share of the time; what arrives meanwhile waits in the socket for the next batch.
+# After each batch the receive thread rests in proportion to the time the batch took, so
+# that it holds the interpreter (which the render thread needs between frames) for at
+# most about this share of the time; what arrives meanwhile waits in the socket for the
+# next batch. A lone message is handled at once; under a flood batches grow.
 RECEIVE_SHARE = 0.1
-MAX_REST_SECONDS = 0.02
+MAX_REST_SECONDS = 0.02  # the most a datagram waits behind the batch before it
 
 NOT_ALLOWED = "not_allowed"
 HANDLER_ERROR = "handler_error"
@@ -68,7 +58,6 @@ class Allowlist:
     """
 
     def __init__(self, entries: list[str]) -> None:
-        self.entries = list(entries)
         self._networks = [n for e in entries for n in _parse_allow(e)]
         self._cache: dict[str, bool] = {}
 
@@ -91,18 +80,16 @@ class Allowlist:
 
 
 class OscServer:
-    """Receive OSC and hand each message to ``handler`` on one thread of this process.
+    """Receive OSC on one daemon thread and hand each message to ``handler``.
 
-    A receiver process (see ``livegan.control.oscproc``) takes the datagrams from the
-    socket in batches, so a flood costs the show's interpreter work per batch and per
-    address, not per message; where it cannot run, a thread of this process does the
-    same. Within a batch, plain messages to an address that ``coalesce`` names count
-    only the newest (the others are ``coalesced``); all others are delivered in order.
-    Bundles (nested up to 8 deep) are flattened and delivered at once whatever their
-    timetag. Addresses starting with ``/_`` (TouchDesigner's ``/_samplerate``) are
-    ignored. Malformed datagrams, NaN/infinite arguments, senders outside ``allow`` and
+    The thread takes what waits in the socket in batches (see RECEIVE_SHARE), so a flood
+    costs work per batch and per address, not per message: within a batch, plain
+    messages to an address that ``coalesce`` names count only the newest (the others
+    are ``coalesced``); all others are delivered in order. Bundles (nested up to 8
+    deep) are flattened and delivered at once whatever their timetag. Addresses
+    starting with ``/_`` (TouchDesigner's ``/_samplerate``) are ignored. Malformed datagrams, NaN/infinite arguments, senders outside ``allow`` and
     handler exceptions are dropped, counted in ``stats()`` and logged at a limited rate;
-    nothing a sender does stops the server.
+    nothing a sender does stops the thread.
 
     Args:
         handler: called as ``handler(address, args, sender)`` on the server thread for
@@ -114,7 +101,6 @@ class OscServer:
             accepts every sender that can reach ``host``.
         coalesce: returns the current `Coalescing` (asked again before each batch, so
             it may change, e.g. on a patch reload); ``None``: every message is delivered.
-        process: receive in a separate process (True), or on this process's thread.
 
     Raises:
         LiveganError: an ``allow`` entry is not an IP address or network.
@@ -127,7 +113,6 @@ class OscServer:
         port: int = DEFAULT_PORT,
         allow: list[str] | None = None,
         coalesce: Callable[[], Coalescing] | None = None,
-        process: bool = True,
     ) -> None:
         self.handler = handler
         self.host = host
@@ -135,12 +120,10 @@ class OscServer:
         self._bound_port = 0
         self._allow = None if allow is None else Allowlist(allow)
         self.coalesce = coalesce
-        self.process = process
         self._coalescer = Coalescer()
         self._counts = {key: 0 for key in _COUNTER_KEYS}
         self._ratelog = RateLimitedLog(log)
         self._sock: socket.socket | None = None
-        self._receiver: ReceiverProcess | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self.last_message: Message | None = None
@@ -156,13 +139,8 @@ class OscServer:
         """Whether the receive thread is alive."""
         return self._thread is not None and self._thread.is_alive()
 
-    @property
-    def in_process(self) -> bool:
-        """Whether a receiver process takes the datagrams (False: this process's thread)."""
-        return self._receiver is not None and self._receiver.alive
-
     def start(self) -> Self:
-        """Bind the socket and start receiving.
+        """Bind the socket and start the receive thread.
 
         Returns:
             self, so ``server = OscServer(h).start()`` reads naturally.
@@ -182,30 +160,19 @@ class OscServer:
         self._sock = _bind(self.host, self._requested_port)
         self._bound_port = self._sock.getsockname()[1]
         self._stopping.clear()
-        if self.process:
-            from livegan.control.oscproc import ReceiverProcess
-
-            self._receiver = ReceiverProcess.spawn(
-                self._sock, None if self._allow is None else self._allow.entries)
-        target = self._serve if self._receiver is None else self._serve_process
-        self._thread = threading.Thread(target=target, name="livegan-osc", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name="livegan-osc", daemon=True)
         self._thread.start()
         log.info("OSC listening on %s:%d", self.host, self.port)
         return self
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Stop receiving (within about 0.1 s), join the thread and close the socket."""
+        """Stop the receive thread (within about 0.1 s), join it and close the socket."""
         thread, self._thread = self._thread, None
         self._stopping.set()
-        if self._receiver is not None:
-            self._receiver.stop(timeout)
         if thread is not None:
             thread.join(timeout)
             if thread.is_alive():
                 log.warning("OSC thread did not stop within %.1f s", timeout)
-        if self._receiver is not None:
-            self._receiver.close()
-            self._receiver = None
         if self._sock is not None:
             self._sock.close()
             self._sock = None
@@ -265,24 +232,6 @@ class OscServer:
         for datagram, sender in batch:
             self._parse_and_deliver(datagram, sender)
 
-    def _feed_packet(self, packet: bytes) -> None:
-        """Deliver one packet from the receiver process (its counts, then its datagrams)."""
-        counts = self._counts
-        try:
-            increments, records = decode_packet(packet)
-        except ValueError as exc:  # our own process wrote it: a bug, not an attack
-            self._ratelog.error("packet", "bad packet from the OSC receiver process: %s", exc)
-            return
-        for key, value in increments.items():
-            counts[key] += value
-        counts["received"] += increments["coalesced"] + increments["not_allowed"]
-        for kind, datagram, sender in records:
-            if kind == NOT_ALLOWED_RECORD:
-                self._ratelog.warning(NOT_ALLOWED, "dropped OSC from %s:%s: %s", sender[0],
-                                      sender[1], "sender not in osc.allow")
-            else:
-                self._parse_and_deliver(datagram, sender)
-
     def _parse_and_deliver(self, datagram: bytes, sender: Sender) -> None:
         counts = self._counts
         try:
@@ -328,29 +277,9 @@ class OscServer:
             self._ratelog.warning("socket_error", "OSC receive failed: %s", exc)
             self._stopping.wait(POLL_SECONDS)  # don't spin on a persistent error
 
-    def _serve_process(self) -> None:
-        """Deliver what the receiver process sends; take over its work if it ends."""
-        receiver = self._receiver
-        assert receiver is not None
-        while not self._stopping.is_set():
-            if self.coalesce is not None:
-                receiver.set_rule(self.coalesce())
-            packet = receiver.receive(POLL_SECONDS)
-            if packet is None:
-                continue  # nothing this time: check for stop() and a new rule
-            if packet:
-                self._feed_packet(packet)
-                continue
-            if self._stopping.is_set():
-                return
-            log.warning("the OSC receiver process ended (%s): receiving on the show's own "
-                        "thread from now on", receiver.describe_exit())
-            break
-        if not self._stopping.is_set():
-            self._serve()
-
     def _serve(self) -> None:
-        """Receive on this thread: wait, take what is there, rest (RECEIVE_SHARE)."""
+        """The receive loop: wait, take what is there, rest (RECEIVE_SHARE); never dies on
+        bad input."""
         sock = self._sock
         assert sock is not None
         stopping = self._stopping

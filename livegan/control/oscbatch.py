@@ -1,7 +1,6 @@
 """OSC in batches: take what waits in a socket, keep the newest value per address.
 
-Used by the OSC receiver process and by the receive thread that stands in for it. A
-batch is every datagram waiting in the socket; within it, a plain message to an address
+The OSC server's thread takes every datagram waiting in the socket as one batch; within it, a plain message to an address
 that only sets a value (a latent component, a direction, a parameter) is superseded by a
 newer one to the same address, so a flood costs the show work per address, not per
 message. Messages that act (seeds, scenes, snapshots, triggers, anything unknown) are
@@ -11,7 +10,6 @@ always kept, in order.
 from __future__ import annotations
 
 import socket
-import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -108,54 +106,3 @@ def take(sock: socket.socket, on_error: Callable[[OSError], None]) -> list[Datag
     except OSError as exc:
         on_error(exc)
     return batch
-
-
-# --- the receiver process's packets to the show ---------------------------------------
-# One packet: a header of counter increments, then records of
-# (kind, port, host length, data length, host, data). DELIVER records carry a datagram to
-# parse and deliver; a NOT_ALLOWED record names one refused sender (for the log).
-
-COUNTS = ("datagrams", "coalesced", "not_allowed", "socket_errors")
-_HEADER = struct.Struct(f"!{len(COUNTS)}I")
-_RECORD = struct.Struct("!BHHI")
-DELIVER, NOT_ALLOWED = 0, 1
-MAX_PACKET = 256 * 1024  # records go in packets of about this size at most
-
-
-def encode_packets(counts: dict[str, int], records: list[tuple[int, bytes, Sender]]) -> list[bytes]:
-    """Packets for `records`; the counter increments ride on the first."""
-    packets: list[bytes] = []
-    parts = [_HEADER.pack(*(counts.get(k, 0) for k in COUNTS))]
-    size = _HEADER.size
-    zero = _HEADER.pack(*(0 for _ in COUNTS))
-    for kind, data, (host, port) in records:
-        raw_host = host.encode("utf-8", "replace")[:255]
-        record = _RECORD.pack(kind, port & 0xFFFF, len(raw_host), len(data)) + raw_host + data
-        if size + len(record) > MAX_PACKET and len(parts) > 1:
-            packets.append(b"".join(parts))
-            parts, size = [zero], _HEADER.size
-        parts.append(record)
-        size += len(record)
-    packets.append(b"".join(parts))
-    return packets
-
-
-def decode_packet(packet: bytes) -> tuple[dict[str, int], list[tuple[int, bytes, Sender]]]:
-    """Counter increments and records from one packet (ValueError if it is cut short)."""
-    if len(packet) < _HEADER.size:
-        raise ValueError("packet shorter than its header")
-    counts = dict(zip(COUNTS, _HEADER.unpack_from(packet, 0)))
-    records: list[tuple[int, bytes, Sender]] = []
-    pos, end = _HEADER.size, len(packet)
-    while pos < end:
-        if pos + _RECORD.size > end:
-            raise ValueError("record header cut short")
-        kind, port, host_len, data_len = _RECORD.unpack_from(packet, pos)
-        pos += _RECORD.size
-        if pos + host_len + data_len > end:
-            raise ValueError("record cut short")
-        host = packet[pos : pos + host_len].decode("utf-8", "replace")
-        pos += host_len
-        records.append((kind, packet[pos : pos + data_len], (host, port)))
-        pos += data_len
-    return counts, records

@@ -1,29 +1,17 @@
-"""OSC in batches: the receiver process, the newest value per address, the thread fallback."""
+"""OSC in batches: the newest value per address, triggers kept, and the show's rule."""
 
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import socket
+import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-
-import pytest
+from collections.abc import Callable
 
 from livegan.control.controls import Controls
 from livegan.control.namespace import OscNamespace
 from livegan.control.osc import DROP_REASONS, OscServer
-from livegan.control.oscbatch import (
-    DELIVER,
-    MAX_PACKET,
-    NOT_ALLOWED,
-    Coalescer,
-    Coalescing,
-    decode_packet,
-    encode_packets,
-)
+from livegan.control.oscbatch import Coalescer, Coalescing
 from livegan.control.oscwire import encode_message
 from livegan.control.patch import parse_patch
 from livegan.control.router import Router
@@ -48,18 +36,6 @@ def until(condition: Callable[[], bool], what: str) -> None:
 class Inbox(list):
     def __call__(self, address: str, args: tuple, sender: tuple[str, int]) -> None:
         self.append((address, args))
-
-
-@contextmanager
-def paused(server: OscServer) -> Iterator[None]:
-    """Hold the receiver process still: what is sent meanwhile is one batch."""
-    assert server.in_process
-    pid = server._receiver.process.pid  # type: ignore[union-attr]
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(pid, signal.SIGCONT)
 
 
 def send_all(port: int, datagrams: list[bytes]) -> None:
@@ -106,29 +82,12 @@ def test_rules_travel_as_json() -> None:
     assert rule("/a") and rule("/p/0") and not rule("/p/3") and not rule("/c")
 
 
-def test_packets_carry_counts_and_records_and_split_when_large() -> None:
-    big = bytes(60_000)
-    records = [(DELIVER, b"/a\0\0", ("127.0.0.1", 5000)), (NOT_ALLOWED, b"", ("10.0.0.9", 7))]
-    records += [(DELIVER, big, ("::1", 1))] * 9
-    packets = encode_packets({"datagrams": 12, "coalesced": 1, "not_allowed": 1}, records)
-    assert len(packets) > 1 and all(len(p) <= MAX_PACKET + 70_000 for p in packets)
-    decoded = [decode_packet(p) for p in packets]
-    assert decoded[0][0] == {"datagrams": 12, "coalesced": 1, "not_allowed": 1,
-                             "socket_errors": 0}
-    assert all(counts == dict.fromkeys(counts, 0) for counts, _ in decoded[1:])
-    assert [r for _, rs in decoded for r in rs] == records
-    with pytest.raises(ValueError):
-        decode_packet(packets[0][:-1])
+# --- the server ------------------------------------------------------------------------
 
 
-# --- the server: process, thread, fallback ----------------------------------------------
-
-
-@pytest.mark.parametrize("process", [True, False], ids=["process", "thread"])
-def test_a_burst_delivers_every_trigger_and_the_newest_value(process: bool) -> None:
+def test_a_burst_delivers_every_trigger_and_the_newest_value() -> None:
     inbox = Inbox()
-    with OscServer(inbox, port=0, coalesce=lambda: ONE_ADDRESS, process=process) as server:
-        assert server.in_process is process
+    with OscServer(inbox, port=0, coalesce=lambda: ONE_ADDRESS) as server:
         datagrams = []
         for n in range(1000):
             datagrams.append(encode_message("/x", float(n)))
@@ -138,74 +97,65 @@ def test_a_burst_delivers_every_trigger_and_the_newest_value(process: bool) -> N
         until(lambda: server.stats()["datagrams"] == len(datagrams), "the burst")
         until(lambda: len(inbox) == server.stats()["delivered"], "delivery")
         stats = server.stats()
-    assert [args for address, args in inbox if address == "/go"] == [(n,) for n in range(0, 1000, 100)]
+    assert [args for address, args in inbox if address == "/go"] == [
+        (n,) for n in range(0, 1000, 100)]
     values = [args[0] for address, args in inbox if address == "/x"]
     assert values[-1] == 999.0 and values == sorted(values)
     assert stats["coalesced"] == 1000 - len(values) and balanced(stats)
 
 
-def test_what_waits_while_the_receiver_is_busy_arrives_as_one_value() -> None:
-    inbox = Inbox()
+class Holding(Inbox):
+    """An inbox whose handler keeps the receive thread busy on "/hold" until released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holding, self.release = threading.Event(), threading.Event()
+
+    def __call__(self, address: str, args: tuple, sender: tuple[str, int]) -> None:
+        if address == "/hold":
+            self.holding.set()
+            self.release.wait(WAIT)
+        super().__call__(address, args, sender)
+
+
+def test_what_waits_while_the_thread_is_busy_arrives_as_one_value() -> None:
+    inbox = Holding()
     with OscServer(inbox, port=0, coalesce=lambda: ONE_ADDRESS) as server:
-        with paused(server):
-            send_all(server.port, [encode_message("/x", float(n)) for n in range(500)]
-                     + [encode_message("/go", 1)])
-        until(lambda: server.stats()["datagrams"] == 501, "the batch")
-        until(lambda: len(inbox) == 2, "delivery")
+        send_all(server.port, [encode_message("/hold")])
+        assert inbox.holding.wait(WAIT)
+        send_all(server.port, [encode_message("/x", float(n)) for n in range(500)]
+                 + [encode_message("/go", 1)])
+        inbox.release.set()
+        until(lambda: server.stats()["datagrams"] == 502, "the batch")
+        until(lambda: len(inbox) == 3, "delivery")
         stats = server.stats()
-    assert inbox == [("/x", (499.0,)), ("/go", (1,))]
-    assert stats["coalesced"] == 499 and stats["delivered"] == 2 and balanced(stats)
+    assert inbox == [("/hold", ()), ("/x", (499.0,)), ("/go", (1,))]
+    assert stats["coalesced"] == 499 and stats["delivered"] == 3 and balanced(stats)
 
 
-def test_a_changed_rule_reaches_the_receiver_process() -> None:
+def test_the_rule_is_asked_again_for_each_batch() -> None:
     rules = [ONE_ADDRESS]
     inbox = Inbox()
-    with OscServer(inbox, port=0, coalesce=lambda: rules[-1]) as server:
-        receiver = server._receiver
-        until(lambda: receiver._rule == ONE_ADDRESS, "the first rule")  # type: ignore[union-attr]
-        rules.append(Coalescing())  # a patch reload: /x became a button
-        until(lambda: receiver._rule == rules[-1], "the new rule")  # type: ignore[union-attr]
-        with paused(server):
-            send_all(server.port, [encode_message("/x", float(n)) for n in range(5)])
-        until(lambda: len(inbox) == 5, "every /x")
-    assert [args for _, args in inbox] == [(float(n),) for n in range(5)]
+    server = OscServer(inbox, coalesce=lambda: rules[-1])
+    burst = [(encode_message("/x", float(n)), HOME) for n in range(5)]
+    server.feed_batch(burst)
+    rules.append(Coalescing())  # a patch reload: /x became a button
+    server.feed_batch(burst)
+    assert [args for _, args in inbox] == [(4.0,)] + [(float(n),) for n in range(5)]
+    assert server.stats()["coalesced"] == 4 and balanced(server.stats())
 
 
-def test_senders_outside_the_allowlist_are_refused_by_the_process(caplog) -> None:
+def test_senders_outside_the_allowlist_cannot_supersede_allowed_ones(caplog) -> None:
     inbox = Inbox()
+    server = OscServer(inbox, allow=["10.1.2.0/24"], coalesce=lambda: ONE_ADDRESS)
     with caplog.at_level(logging.WARNING, "livegan.control.osc"):
-        with OscServer(inbox, port=0, allow=["10.1.2.0/24"],
-                       coalesce=lambda: ONE_ADDRESS) as server:
-            assert server.in_process
-            send_all(server.port, [encode_message("/x", 1.0)] * 3)
-            until(lambda: server.stats()["not_allowed"] == 3, "the refusals")
-            stats = server.stats()
-    assert inbox == [] and stats["delivered"] == 0 and balanced(stats)
+        server.feed_batch([(encode_message("/x", 1.0), ("10.1.2.3", 9000)),
+                           (encode_message("/x", 666.0), ("127.0.0.1", 9000)),
+                           (encode_message("/x", 2.0), ("10.1.2.4", 9000))])
+    stats = server.stats()
+    assert inbox == [("/x", (2.0,))]
+    assert stats["not_allowed"] == 1 and stats["coalesced"] == 1 and balanced(stats)
     assert "127.0.0.1" in caplog.text and "not in osc.allow" in caplog.text
-
-
-def test_the_show_receives_on_its_own_thread_when_the_process_dies(caplog) -> None:
-    inbox = Inbox()
-    with caplog.at_level(logging.WARNING, "livegan.control.osc"):
-        with OscServer(inbox, port=0, coalesce=lambda: ONE_ADDRESS) as server:
-            send_all(server.port, [encode_message("/go", 1)])
-            until(lambda: len(inbox) == 1, "the first message")
-            server._receiver.process.kill()  # type: ignore[union-attr]
-            until(lambda: not server.in_process and "receiver process ended" in caplog.text,
-                  "the fallback")
-            send_all(server.port, [encode_message("/go", 2)])
-            until(lambda: len(inbox) == 2, "a message after the fallback")
-            assert server.running
-    assert inbox == [("/go", (1,)), ("/go", (2,))]
-
-
-def test_stop_ends_the_receiver_and_frees_the_port() -> None:
-    server = OscServer(Inbox(), port=0).start()
-    process, port = server._receiver.process, server.port  # type: ignore[union-attr]
-    server.stop()
-    assert process.poll() is not None and not server.running
-    with OscServer(Inbox(), port=port) as again:  # the port is free at once
-        assert again.port == port
 
 
 # --- the show's rule ---------------------------------------------------------------------
