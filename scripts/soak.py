@@ -266,7 +266,8 @@ def summary(soak: Soak) -> tuple[str, bool]:
          f"(growth {growth:+.1f} MB)"),
         (f"  errors   render {rows[-1]['render_errors']}  OSC handler "
          f"{stats['handler_error']}  {'stopped: ' + str(soak.failure) if soak.failure else ''}"),
-        (f"  OSC      {stats['datagrams']} datagrams, {rows[-1]['osc_dropped']} dropped "
+        (f"  OSC      {stats['datagrams']} datagrams, {stats['coalesced']} superseded by a "
+         f"newer value, {rows[-1]['osc_dropped']} dropped "
          f"(malformed {stats['malformed']}, NaN/inf {stats['nonfinite']}, too deep "
          f"{stats['too_deep']}, unknown/bad args {sum(soak.show.namespace.counts.values())})"),
         (f"  MIDI     {soak.midi.sent} sent, {rows[-1]['midi_messages']} received, "

@@ -37,7 +37,7 @@ RECEIVE_BUFFER = 4 * 1024 * 1024  # asked of the OS so bursts wait in the kernel
 # that it holds the interpreter (which the render thread needs between frames) for at
 # most about this share of the time; what arrives meanwhile waits in the socket for the
 # next batch. A lone message is handled at once; under a flood batches grow.
-RECEIVE_SHARE = 0.1
+RECEIVE_SHARE = 0.05
 MAX_REST_SECONDS = 0.02  # the most a datagram waits behind the batch before it
 
 NOT_ALLOWED = "not_allowed"

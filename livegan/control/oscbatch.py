@@ -1,10 +1,10 @@
 """OSC in batches: take what waits in a socket, keep the newest value per address.
 
-The OSC server's thread takes every datagram waiting in the socket as one batch; within it, a plain message to an address
-that only sets a value (a latent component, a direction, a parameter) is superseded by a
-newer one to the same address, so a flood costs the show work per address, not per
-message. Messages that act (seeds, scenes, snapshots, triggers, anything unknown) are
-always kept, in order.
+The OSC server's thread takes every datagram waiting in the socket as one batch; within
+it, a plain message to an address that only sets a value (a latent component, a
+direction, a parameter) is superseded by a newer one to the same address, so a flood
+costs the show work per address, not per message. Messages that act (seeds, scenes,
+snapshots, triggers, anything unknown) are always kept, in order.
 """
 
 from __future__ import annotations
@@ -36,16 +36,6 @@ class Coalescing:
     def __call__(self, address: str) -> bool:
         return address not in self.never and (
             address in self.addresses or address.startswith(self.prefixes))
-
-    def to_json(self) -> dict:
-        return {"addresses": sorted(self.addresses), "prefixes": list(self.prefixes),
-                "never": sorted(self.never)}
-
-    @classmethod
-    def from_json(cls, data: dict) -> Coalescing:
-        return cls(frozenset(map(str, data.get("addresses", ()))),
-                   tuple(map(str, data.get("prefixes", ()))),
-                   frozenset(map(str, data.get("never", ()))))
 
 
 NOTHING = Coalescing()  # every message is delivered

@@ -64,9 +64,17 @@ def parse_datagram(data: bytes) -> tuple[list[Message], list[str]]:
         and one reason (``MALFORMED``, ``NONFINITE``, ``TOO_DEEP``) per message,
         bundle element or whole datagram that had to be dropped.
     """
+    data = bytes(data)  # no copy when it already is bytes
+    if data[:1] == b"/":  # one message, most often of floats and ints: no lists to build
+        try:
+            fast = _parse_fast(data)
+        except _Drop as drop:
+            return [], [drop.reason]
+        if fast is not None:
+            return [fast], []
     messages: list[Message] = []
     drops: list[str] = []
-    _parse_element(bytes(data), 0, messages, drops)
+    _parse_element(data, 0, messages, drops)
     return messages, drops
 
 
