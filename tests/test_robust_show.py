@@ -161,6 +161,8 @@ def test_hostile_udp_at_a_running_show(make_show, inbox: Inbox, tmp_path: Path,
     assert stats["received"] == stats["delivered"] + stats["ignored"] + stats["coalesced"] + sum(
         stats[k] for k in DROP_REASONS)
     assert stats["handler_error"] == 0
+    rule = show.osc.coalesce()  # the show's patch decides what may be superseded
+    assert rule("/livegan/z/3") and rule("/wek/outputs") and not rule("/livegan/snapshot")
     assert show.dropped() == sum(stats[k] for k in DROP_REASONS) + sum(
         show.namespace.counts.values())
     assert show.render.errors == 0, show.render.last_error
