@@ -24,7 +24,7 @@ from livegan.errors import LiveganError
 from livegan.modelfile import DEFAULT_MODEL, find_model, load_model
 from livegan.show.crossfade import Crossfade
 from livegan.show.frames import Frame, FrameQueue
-from livegan.show.heap import limit_malloc_arenas
+from livegan.show.heap import limit_malloc_arenas, release_free_memory
 from livegan.show.outputs import Outputs, OutputsConfig
 from livegan.show.recorder import DEFAULT_FPS
 from livegan.show.snapshot import DEFAULT_OUT_DIR
@@ -345,6 +345,12 @@ class Show:
         self.render.swap(engine)
         self.engine = engine
         log.info("now playing %s", engine.info.name)
+        # once the old model has faded out and is gone, give its memory back
+        deadline = time.monotonic() + 4 * self.render.crossfade.seconds + 1.0
+        while (self.render._next_engine is engine or self.render.crossfade.active) \
+                and time.monotonic() < deadline and self.render.is_alive():
+            time.sleep(0.05)
+        release_free_memory()
 
     def _fall_back(self, failed: Engine, engine: Engine) -> None:
         """Failover built `engine` on the next backend for `failed` (builder thread)."""

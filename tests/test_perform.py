@@ -17,6 +17,7 @@ import pytest
 from showdriver import Script, until
 from showdriver import drive as shared_drive
 
+import livegan.perform
 from livegan.cli import main
 from livegan.control.controls import Controls
 from livegan.control.osc import OscSender
@@ -235,11 +236,15 @@ def test_render_errors_keep_the_last_frame_and_recover(tiny_model: Path) -> None
 # -- show events over OSC ------------------------------------------------------------------------
 
 def test_model_hot_swap_by_name(make_show, models_dir: Path, make_tiny_model,
-                                caplog: pytest.LogCaptureFixture) -> None:
+                                caplog: pytest.LogCaptureFixture,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
     make_tiny_model(models_dir / "plain.safetensors", directions=False, name="plain", seed=5)
     (models_dir / "broken.safetensors").write_bytes(b"\x00" * 64)
     show = make_show()
     first = show.engine
+    trims: list[bool] = []  # when the old model is gone, its memory goes back
+    monkeypatch.setattr(livegan.perform, "release_free_memory",
+                        lambda: trims.append(not show.render.crossfade.active) or True)
     out = OscSender("127.0.0.1", 9)  # replaced once the port is known
 
     def refusals() -> int:
@@ -266,6 +271,7 @@ def test_model_hot_swap_by_name(make_show, models_dir: Path, make_tiny_model,
         assert show.controls.n_dirs == show.engine.directions.shape[0] == 16
         out.send("/livegan/dir/dir7", 0.5)  # the new model's (fallback) direction names
         yield from wait_until(lambda: show.controls.snapshot().dirs[7] == 0.5)
+        yield from wait_until(lambda: trims == [True])  # once, after the fade
 
     caplog.set_level("ERROR", logger="livegan.perform")
     try:

@@ -1,4 +1,5 @@
-"""Keep a long show's memory flat: fewer malloc arenas for its many threads (glibc)."""
+"""Keep a long show's memory flat: fewer malloc arenas for its many threads, and free
+memory handed back to the system after a model swap (glibc)."""
 
 from __future__ import annotations
 
@@ -31,3 +32,18 @@ def limit_malloc_arenas(arenas: int = SHOW_ARENAS) -> bool:
     if ok:
         log.debug("malloc arenas capped at %d", arenas)
     return ok
+
+
+def release_free_memory() -> bool:
+    """Hand the C allocator's free memory back to the system; True where it did anything.
+
+    glibc keeps freed memory for reuse; after a hot-swap (the old model's weights, graph
+    and buffers) that is tens of MB a show may never need again, and over days of swaps
+    it adds up. ``malloc_trim`` returns it. Elsewhere (macOS, musl, Windows) a no-op.
+    """
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, TypeError, AttributeError):
+        return False
+    trim.argtypes, trim.restype = (ctypes.c_size_t,), ctypes.c_int
+    return trim(0) == 1
