@@ -87,9 +87,10 @@ class OscServer:
     messages to an address that ``coalesce`` names count only the newest (the others
     are ``coalesced``); all others are delivered in order. Bundles (nested up to 8
     deep) are flattened and delivered at once whatever their timetag. Addresses
-    starting with ``/_`` (TouchDesigner's ``/_samplerate``) are ignored. Malformed datagrams, NaN/infinite arguments, senders outside ``allow`` and
-    handler exceptions are dropped, counted in ``stats()`` and logged at a limited rate;
-    nothing a sender does stops the thread.
+    starting with ``/_`` (TouchDesigner's ``/_samplerate``) are ignored. Malformed
+    datagrams, NaN/infinite arguments, senders outside ``allow`` and handler exceptions
+    are dropped, counted in ``stats()`` and logged at a limited rate; nothing a sender
+    does stops the thread.
 
     Args:
         handler: called as ``handler(address, args, sender)`` on the server thread for
@@ -218,13 +219,15 @@ class OscServer:
         counts = self._counts
         counts["datagrams"] += len(batch)
         if self._allow is not None:
-            allowed = self._allow
-            kept = [item for item in batch if allowed(item[1][0])]
-            for sender in [item[1] for item in batch if not allowed(item[1][0])]:
-                counts["received"] += 1
-                self._drop(NOT_ALLOWED, sender, "sender not in osc.allow")
+            kept = []
+            for item in batch:
+                if self._allow(item[1][0]):
+                    kept.append(item)
+                else:
+                    counts["received"] += 1
+                    self._drop(NOT_ALLOWED, item[1], "sender not in osc.allow")
             batch = kept
-        if self.coalesce is not None:
+        if self.coalesce is not None and len(batch) > 1:
             self._coalescer.set_rule(self.coalesce())
             batch, superseded = self._coalescer.reduce(batch)
             counts["received"] += superseded

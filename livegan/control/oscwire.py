@@ -65,13 +65,11 @@ def parse_datagram(data: bytes) -> tuple[list[Message], list[str]]:
         bundle element or whole datagram that had to be dropped.
     """
     data = bytes(data)  # no copy when it already is bytes
-    if data[:1] == b"/":  # one message, most often of floats and ints: no lists to build
+    if data[:1] == b"/":  # one message, the usual datagram: no lists to fill
         try:
-            fast = _parse_fast(data)
+            return [_parse_message(data)], []
         except _Drop as drop:
             return [], [drop.reason]
-        if fast is not None:
-            return [fast], []
     messages: list[Message] = []
     drops: list[str] = []
     _parse_element(data, 0, messages, drops)
