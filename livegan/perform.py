@@ -347,7 +347,7 @@ class Show:
         log.info("now playing %s", engine.info.name)
         # once the old model has faded out and is gone, give its memory back
         deadline = time.monotonic() + 4 * self.render.crossfade.seconds + 1.0
-        while (self.render._next_engine is engine or self.render.crossfade.active) \
+        while (self.render.engine is not engine or self.render.crossfade.active) \
                 and time.monotonic() < deadline and self.render.is_alive():
             time.sleep(0.05)
         release_free_memory()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -23,11 +24,9 @@ def limit_malloc_arenas(arenas: int = SHOW_ARENAS) -> bool:
     """
     if os.environ.get("MALLOC_ARENA_MAX"):
         return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt  # the C library this process runs on
-    except (OSError, TypeError, AttributeError):  # TypeError: Windows needs a name
+    mallopt = _libc_function("mallopt", ctypes.c_int, ctypes.c_int)
+    if mallopt is None:
         return False
-    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     ok = mallopt(_M_ARENA_MAX, arenas) == 1
     if ok:
         log.debug("malloc arenas capped at %d", arenas)
@@ -41,9 +40,16 @@ def release_free_memory() -> bool:
     and buffers) that is tens of MB a show may never need again, and over days of swaps
     it adds up. ``malloc_trim`` returns it. Elsewhere (macOS, musl, Windows) a no-op.
     """
+    trim = _libc_function("malloc_trim", ctypes.c_size_t)
+    return trim is not None and trim(0) == 1
+
+
+def _libc_function(name: str, *argtypes: type) -> Callable[..., int] | None:
+    """A function of the C library this process runs on (returning int), or None where
+    it has none by that name (macOS, musl, Windows)."""
     try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, TypeError, AttributeError):
-        return False
-    trim.argtypes, trim.restype = (ctypes.c_size_t,), ctypes.c_int
-    return trim(0) == 1
+        function = getattr(ctypes.CDLL(None), name)
+    except (OSError, TypeError, AttributeError):  # TypeError: Windows needs a library name
+        return None
+    function.argtypes, function.restype = argtypes, ctypes.c_int
+    return function
