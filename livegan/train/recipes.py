@@ -1,0 +1,80 @@
+"""Named training recipes: TrainConfig field overrides that a bench or a run starts from."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import fields, replace
+from typing import TYPE_CHECKING
+
+from livegan.errors import LiveganError
+
+if TYPE_CHECKING:
+    from livegan.train.loop import TrainConfig
+
+log = logging.getLogger(__name__)
+
+# name -> TrainConfig field overrides. "default" is whatever TrainConfig's defaults are
+# today; "v1" is the first trainer's recipe spelled out, so a bench can always compare with it.
+RECIPES: dict[str, dict] = {
+    "default": {},
+    "v1": {
+        "arch": "lite",
+        "ngf": 16,
+        "ndf": 16,
+        "batch": 16,
+        "lr": 1e-4,
+        "lr_d": 4e-4,
+        "augment": "color,translation,cutout",
+        "ema": 0.999,
+        "r1": 0.0,
+        "z_dim": 128,
+    },
+}
+
+
+def recipe(name: str) -> dict:
+    """The overrides of recipe `name`; one-sentence error naming the recipes otherwise."""
+    if name not in RECIPES:
+        raise LiveganError(f"unknown recipe '{name}'; choose from {', '.join(RECIPES)}")
+    return dict(RECIPES[name])
+
+
+def _parse_value(name: str, kind: object, text: str) -> object:
+    kind = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
+    try:
+        if kind == "bool":
+            lowered = text.strip().lower()
+            if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(text)
+            return lowered in ("1", "true", "yes", "on")
+        if kind == "int":
+            return int(text)
+        if kind == "float":
+            return float(text)
+    except ValueError:
+        raise LiveganError(f"--set {name}={text}: '{text}' is not a {kind}") from None
+    return text
+
+
+def parse_settings(pairs: list[str]) -> dict:
+    """["lr=2e-4", "batch=32"] -> {"lr": 0.0002, "batch": 32}, each value parsed by the type
+    of its TrainConfig field; an unknown field is a one-sentence error listing the fields."""
+    from livegan.train.loop import TrainConfig
+
+    kinds = {f.name: f.type for f in fields(TrainConfig) if f.name != "data"}
+    settings: dict = {}
+    for pair in pairs:
+        name, eq, text = pair.partition("=")
+        name = name.strip().replace("-", "_")
+        if not eq or not name:
+            raise LiveganError(f"--set '{pair}' is not KEY=VALUE, e.g. --set lr=2e-4")
+        if name not in kinds:
+            raise LiveganError(f"--set {name}: unknown training setting; choose from "
+                               f"{', '.join(kinds)}")
+        settings[name] = _parse_value(name, kinds[name], text.strip())
+    return settings
+
+
+def apply(cfg: TrainConfig, name: str = "default", settings: dict | None = None) -> TrainConfig:
+    """`cfg` with recipe `name`'s overrides, then `settings`, applied (settings win)."""
+    return replace(cfg, **{**recipe(name), **(settings or {})})
