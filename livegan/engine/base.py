@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 
 import numpy as np
@@ -20,12 +21,15 @@ class Backend:
 
     `render` takes a latent [Z] float32 (numpy) and returns a uint8 [H, W, 3] numpy frame,
     converted on the device; the host side only receives the finished bytes.
+
+    `self.generator` is the backend's own copy (see `own_copy`): a backend converts it to its
+    device, precision and layout freely, and the model's generator stays as loaded.
     """
 
     name = "base"
 
     def __init__(self, generator: nn.Module, z_dim: int, n_labels: int = 0) -> None:
-        self.generator = generator
+        self.generator = own_copy(generator)
         self.z_dim = z_dim
         self.n_labels = n_labels
         self.device = torch.device("cpu")
@@ -54,6 +58,16 @@ class Backend:
 
     def close(self) -> None:
         """Release device memory and caches."""
+
+
+def own_copy(generator: nn.Module) -> nn.Module:
+    """A private copy of `generator` in inference mode.
+
+    The model's own generator stays fp32 on the CPU as loaded: the bench's naive loop, the
+    guard's weight check and a failover rebuild all read it while a backend runs its copy
+    in fp16 on a GPU.
+    """
+    return copy.deepcopy(generator).eval().requires_grad_(False)
 
 
 def weights_hash(generator: nn.Module) -> str:

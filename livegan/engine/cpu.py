@@ -101,7 +101,7 @@ class CpuBackend(Backend):
                  threads: int | None = None, precision: str = "auto") -> None:
         super().__init__(generator, z_dim, n_labels)
         torch.set_num_threads(threads or cpu_threads())
-        self.generator = generator.float().eval().requires_grad_(False)
+        self.generator = self.generator.float()  # the base class made it our own copy
         self.dtype = torch.float32
         self.layout = "contiguous"
         self._pick(precision)

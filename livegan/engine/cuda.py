@@ -63,17 +63,24 @@ class CudaBackend(Backend):
 
     def __init__(self, generator: nn.Module, z_dim: int, n_labels: int = 0,
                  use_graph: bool = True) -> None:
-        super().__init__(generator, z_dim, n_labels)
-        self.device = require_cuda()
+        device = require_cuda()
+        super().__init__(generator, z_dim, n_labels)  # our own copy, still fp32 on the CPU
+        self.device = device
         torch.backends.cudnn.benchmark = True  # one input shape: let cuDNN pick its fastest kernels
-        self.generator = generator.to(self.device).half().eval().requires_grad_(False)
-        self.generator = self.generator.to(memory_format=torch.channels_last)
-        self.path = CudaFramePath(self.device, z_dim, generator.resolution, n_labels,
-                                  torch.float16)
         self.graph: torch.cuda.CUDAGraph | None = None
         self.frame: torch.Tensor | None = None
-        if use_graph:
-            self._capture()
+        try:
+            self.generator = self.generator.to(self.device).half()
+            self.generator = self.generator.to(memory_format=torch.channels_last)
+            self.path = CudaFramePath(self.device, z_dim, generator.resolution, n_labels,
+                                      torch.float16)
+            if use_graph:
+                self._capture()
+        except torch.cuda.OutOfMemoryError as exc:
+            self.close()
+            raise BackendError(f"the model does not fit in the GPU's memory "
+                               f"({str(exc).splitlines()[0] if str(exc) else 'out of memory'})"
+                               ) from None
 
     def describe(self) -> str:
         mode = "cuda graph" if self.graph is not None else "eager"
@@ -94,6 +101,8 @@ class CudaBackend(Backend):
                     self.frame = self._forward()
             self.graph = graph
         except RuntimeError as exc:
+            if isinstance(exc, torch.cuda.OutOfMemoryError):
+                raise  # too big for this GPU: the backend falls back (see __init__)
             log.warning("CUDA graph capture failed, rendering eagerly: %s", exc)
             self.graph = None
 
@@ -110,4 +119,6 @@ class CudaBackend(Backend):
     def close(self) -> None:
         self.graph = None
         self.frame = None
-        torch.cuda.empty_cache()
+        self.generator = None
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()

@@ -2,13 +2,16 @@
 
 The engine is serialized as raw TensorRT bytes (never a pickle) under the cache folder,
 keyed by everything that makes an engine invalid: the model's weights, resolution,
-batch size, TensorRT version and GPU name. The first build takes a minute and says so;
-later shows load it in a second.
+batch size, TensorRT version and GPU name. A one-line JSON header in front of the bytes
+names the TensorRT version and GPU that built them and holds their checksum, so a copied,
+stale or damaged file is caught before TensorRT reads it. The first build takes a minute
+and says so; later shows load it in a second.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import threading
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 log = logging.getLogger(__name__)
+
+MAGIC = b"LIVEGAN-TRT "  # first bytes of a cache file, before its JSON header line
+FORMAT = 1  # version of the cache file layout
 
 
 def cache_dir() -> Path:
@@ -86,46 +92,122 @@ def build_engine_bytes(generator: nn.Module, z_dim: int, device: torch.device) -
     )
 
 
+def pack_engine(data: bytes, built_by: dict[str, str]) -> bytes:
+    """Engine bytes behind a one-line JSON header: who built it and a checksum of the bytes."""
+    header = {"format": FORMAT, **built_by, "sha256": hashlib.sha256(data).hexdigest()}
+    return MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n" + data
+
+
+def unpack_engine(blob: bytes, built_by: dict[str, str]) -> bytes:
+    """The engine bytes of a cache file, or StaleEngine saying why they cannot be used."""
+    if not blob.startswith(MAGIC) or b"\n" not in blob:
+        raise StaleEngine("it is not a livegan engine file (damaged or foreign)")
+    line, data = blob[len(MAGIC):].split(b"\n", 1)
+    try:
+        header = json.loads(line)
+    except ValueError:
+        raise StaleEngine("its header is damaged") from None
+    for field, want in built_by.items():
+        if header.get(field) != want:
+            raise StaleEngine(f"it was built for {field} {header.get(field)!r}, "
+                              f"this machine has {want!r}")
+    if header.get("sha256") != hashlib.sha256(data).hexdigest():
+        raise StaleEngine("it is truncated or damaged (checksum mismatch)")
+    return data
+
+
+class StaleEngine(Exception):
+    """A cached engine that must be rebuilt; the message says why."""
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether `exc` says the GPU ran out of memory (torch's own error or a runtime's text)."""
+    return isinstance(exc, torch.cuda.OutOfMemoryError) or "out of memory" in str(exc).lower()
+
+
 class TensorRTBackend(Backend):
-    """A cached TensorRT engine run through TensorRT's own runtime on one CUDA stream."""
+    """A cached TensorRT engine run through TensorRT's own runtime on one CUDA stream.
+
+    Each failure is one log line and then a rebuild or a fallback (to cuda, by the chain
+    in `create_backend`): a cache file from another TensorRT version or GPU, or a damaged
+    one, is rebuilt; an engine that will not build, or a model too big for the GPU's
+    memory, raises BackendError.
+    """
 
     name = "tensorrt"
 
     def __init__(self, generator: nn.Module, z_dim: int, n_labels: int = 0,
                  model_path: Path | None = None) -> None:
-        super().__init__(generator, z_dim, n_labels)
         if n_labels:
             raise BackendError("conditional models run on the cuda backend for now")
         trt = _import_tensorrt()
-        self.device = require_cuda()
+        device = require_cuda()
+        super().__init__(generator, z_dim, n_labels)  # our own copy, still fp32 on the CPU
+        self.device = device
         resolution = generator.resolution
-        generator = generator.to(self.device).half().eval().requires_grad_(False)
-        key = engine_cache_key(weights_hash(generator), resolution, 1, trt.__version__,
-                               torch.cuda.get_device_name(self.device))
+        gpu = torch.cuda.get_device_name(device)
+        key = engine_cache_key(weights_hash(self.generator), resolution, 1, trt.__version__, gpu)
         self.engine_path = cache_dir() / key
-        data = self._load_or_build(generator, z_dim, trt)
+        self.built_by = {"tensorrt": str(trt.__version__), "gpu": gpu}
+        try:
+            self._start(trt, z_dim, resolution)
+        except Exception as exc:
+            self.close()
+            if out_of_memory(exc):
+                raise BackendError(f"the model does not fit in the GPU's memory at {resolution}"
+                                   f"x{resolution} ({_first_line(exc)})") from None
+            raise
+        self.generator = None  # the engine holds the weights now
+
+    def _start(self, trt, z_dim: int, resolution: int) -> None:
         runtime = trt.Runtime(trt.Logger(trt.Logger.WARNING))
-        self.engine = runtime.deserialize_cuda_engine(data)
+        self.engine = self._load(runtime)
         if self.engine is None:
-            self.engine_path.unlink(missing_ok=True)
-            raise BackendError(f"cached engine {self.engine_path} did not load; it was removed "
-                               "and will be rebuilt next start")
+            data = self._build(z_dim)
+            self.engine = runtime.deserialize_cuda_engine(data)
+            if self.engine is None:
+                raise BackendError("TensorRT built an engine it cannot load")
         self.context = self.engine.create_execution_context()
         self.path = CudaFramePath(self.device, z_dim, resolution, 0, torch.float16)
         self.images = torch.empty(1, 3, resolution, resolution, device=self.device,
                                   dtype=torch.float16)
         self._bind(trt)
-        self.generator = None  # the engine holds the weights now
+        self._generate(torch.zeros(1, z_dim), None)  # a first frame: faults show at start
 
-    def _load_or_build(self, generator: nn.Module, z_dim: int, trt) -> bytes:
-        if self.engine_path.is_file():
-            log.info("loading TensorRT engine %s", self.engine_path)
-            return self.engine_path.read_bytes()
-        with _Ticker("building TensorRT engine"):
-            data = bytes(build_engine_bytes(generator, z_dim, self.device))
+    def _load(self, runtime):
+        """The cached engine, or None (with one line) when there is none or it is stale."""
+        if not self.engine_path.is_file():
+            return None
+        try:
+            data = unpack_engine(self.engine_path.read_bytes(), self.built_by)
+            engine = runtime.deserialize_cuda_engine(data)
+            if engine is None:
+                raise StaleEngine("TensorRT could not deserialize it")
+        except (StaleEngine, OSError, RuntimeError) as exc:
+            if out_of_memory(exc):
+                raise
+            log.warning("cached TensorRT engine %s cannot be used: %s; rebuilding",
+                        self.engine_path.name, _first_line(exc))
+            self.engine_path.unlink(missing_ok=True)
+            return None
+        log.info("loaded TensorRT engine %s", self.engine_path)
+        return engine
+
+    def _build(self, z_dim: int) -> bytes:
+        generator = self.generator.to(self.device).half()
+        try:
+            with _Ticker("building TensorRT engine"):
+                data = bytes(build_engine_bytes(generator, z_dim, self.device))
+        except Exception as exc:
+            if out_of_memory(exc):
+                raise
+            raise BackendError(f"TensorRT could not build an engine for this model "
+                               f"({_first_line(exc)})") from None
+        finally:
+            self.generator = None  # free the fp16 copy before the engine needs the memory
         self.engine_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.engine_path.with_suffix(".tmp")
-        tmp.write_bytes(data)
+        tmp.write_bytes(pack_engine(data, self.built_by))
         os.replace(tmp, self.engine_path)
         return data
 
@@ -153,4 +235,11 @@ class TensorRTBackend(Backend):
     def close(self) -> None:
         self.context = None
         self.engine = None
-        torch.cuda.empty_cache()
+        self.generator = None
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
