@@ -1,4 +1,4 @@
-"""Engines: pick a backend for a model (tensorrt, cuda, cpu), falling back with one log line."""
+"""Engines: pick a backend for a model (tensorrt, cuda, mps, cpu), falling back with one log line."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from livegan.modelfile import Model
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("auto", "tensorrt", "cuda", "cpu")
+BACKENDS = ("auto", "tensorrt", "cuda", "mps", "cpu")
+CHAIN = ("tensorrt", "cuda", "mps", "cpu")  # the order `auto` tries, and each falls back along
 FALLBACK_DIRECTIONS = 16
 T = TypeVar("T")
 
@@ -58,6 +59,10 @@ def _make(name: str, model: Model) -> Backend:
         from livegan.engine.cuda import CudaBackend
 
         return CudaBackend(g, info.z_dim, n_labels)
+    if name == "mps":
+        from livegan.engine.mps import MpsBackend
+
+        return MpsBackend(g, info.z_dim, n_labels)
     if name == "tensorrt":
         from livegan.engine.tensorrt import TensorRTBackend
 
@@ -66,7 +71,7 @@ def _make(name: str, model: Model) -> Backend:
 
 
 def create_backend(model: Model, backend: str = "auto") -> Backend:
-    """Build the requested backend; `auto` walks tensorrt -> cuda -> cpu.
+    """Build the requested backend; `auto` walks tensorrt -> cuda -> mps -> cpu.
 
     A backend that fails falls back to the next one in the chain with one log line saying
     why; asking for one explicitly that cannot be built falls back the same way, so a show
@@ -74,8 +79,7 @@ def create_backend(model: Model, backend: str = "auto") -> Backend:
     """
     if backend not in BACKENDS:
         raise BackendError(f"unknown backend '{backend}'; choose from {', '.join(BACKENDS)}")
-    chain = ["tensorrt", "cuda", "cpu"]
-    chain = chain[chain.index(backend):] if backend != "auto" else chain
+    chain = CHAIN[CHAIN.index(backend):] if backend != "auto" else CHAIN
     for name in chain:
         try:
             built = _make(name, model)

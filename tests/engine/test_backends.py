@@ -68,10 +68,10 @@ def test_a_backend_that_fails_to_build_falls_back_to_the_next(monkeypatch, caplo
     monkeypatch.setattr(engine_module, "_make", flaky)
     with caplog.at_level(logging.INFO, logger="livegan.engine"):
         backend = create_backend(_model(), "auto")
-    assert tried == ["tensorrt", "cuda", "cpu"]
+    assert tried == ["tensorrt", "cuda", "mps", "cpu"]
     assert backend.name == "cpu"
     lines = [r.message for r in caplog.records if "unavailable" in r.message]
-    assert len(lines) == 2 and all("second line" not in m for m in lines)  # one line each
+    assert len(lines) == 3 and all("second line" not in m for m in lines)  # one line each
 
 
 def test_missing_torch_tensorrt_is_a_clear_message(monkeypatch):
