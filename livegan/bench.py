@@ -77,7 +77,7 @@ def end_to_end(model: str, backend: str, frames: int) -> dict[str, float]:
     returns its frame rate and OSC-to-frame latency percentiles."""
     import pygame
 
-    from livegan.control.osc import OscSender
+    from livegan.control.osc.sender import OscSender
     from livegan.perform import PerformConfig, Show
     from livegan.show.window import WindowConfig
 

@@ -13,7 +13,7 @@ log = logging.getLogger("livegan")
 
 
 def perform(args: argparse.Namespace) -> int:
-    from livegan.control.patch import PatchConfig, load_patch
+    from livegan.control.patch.load import PatchConfig, load_patch
     from livegan.perform import PerformConfig
     from livegan.perform import perform as run_show
     from livegan.show.window import WindowConfig
@@ -83,7 +83,7 @@ def data(args: argparse.Namespace) -> int:
     if args.data_cmd == "synth":
         from livegan.train.synth import synthesize
 
-        synthesize(Path(args.out), args.count, args.res, seed=args.seed)
+        synthesize(Path(args.out), args.count, args.res, seed=args.seed, style=args.style)
         return 0
     from livegan.train.data import prepare
 
@@ -160,7 +160,7 @@ def models(args: argparse.Namespace) -> int:
 
 def osc(args: argparse.Namespace) -> int:
     from livegan.control.inputs import describe_patch, namespace_entries
-    from livegan.control.patch import load_patch
+    from livegan.control.patch.load import load_patch
 
     patch = load_patch(args.patch) if args.patch else None
     print("OSC namespace (UDP 12000 on 127.0.0.1 unless the patch or --osc-port/--host say "
@@ -175,8 +175,8 @@ def osc(args: argparse.Namespace) -> int:
 
 
 def midi(args: argparse.Namespace) -> int:
-    from livegan.control.midi import MidiInputs, input_names, output_names
-    from livegan.control.midilearn import Learner, learn, live_messages
+    from livegan.control.midi.ports import MidiInputs, input_names, output_names
+    from livegan.control.midi.learn import Learner, learn, live_messages
 
     if args.action == "list":
         inputs, outputs = input_names(), output_names()

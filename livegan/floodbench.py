@@ -72,7 +72,7 @@ class FloodBench:
     def _sender(self, port: int) -> subprocess.Popen:
         show = self.show
         return subprocess.Popen(
-            [sys.executable, "-m", "livegan.control.hostile", "--port", str(port), "--rate",
+            [sys.executable, "-m", "livegan.testing.hostile", "--port", str(port), "--rate",
              str(self.rate), "--seconds", str(self.seconds), "--switched", "--z-dim",
              str(show.engine.z_dim), "--dirs", str(show.controls.n_dirs)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

@@ -14,9 +14,10 @@ import numpy as np
 from livegan.control.controls import Controls, Snapshot, latest_events
 from livegan.control.inputs import ShowInputs
 from livegan.control.motion import Motion
-from livegan.control.namespace import OscNamespace
-from livegan.control.osc import DROP_REASONS, OscServer
-from livegan.control.patch import PatchConfig
+from livegan.control.osc.namespace import OscNamespace
+from livegan.control.osc.sender import OscSender
+from livegan.control.osc.server import DROP_REASONS, OscServer
+from livegan.control.patch.load import PatchConfig
 from livegan.control.ratelog import RateLimitedLog
 from livegan.engine import Engine, off_main_thread
 from livegan.engine.guard import Failover, load_checked
@@ -174,7 +175,8 @@ class Show:
         self.render = RenderThread(self.engine, self.controls, self.frames, cfg.max_fps)
         self.render.motion = Motion(self.engine.z_dim, self.engine.directions, cfg.seed)
         self.outputs = Outputs(OutputsConfig(cfg.out_dir, cfg.record, cfg.record_fps, cfg.ndi,
-                                             cfg.vcam, cfg.feedback))
+                                             cfg.vcam),
+                               OscSender.to(cfg.feedback) if cfg.feedback else None)
         self.render.on_render = self.outputs.rendered
         self.render.failover = Failover(self._fall_back)
         self.backend = cfg.backend  # what hot-swaps build on (a fallback changes it)

@@ -37,9 +37,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import mido
 import pygame
 
-from livegan.control import midi as midi_module
-from livegan.control.osc import OscSender
-from livegan.control.patch import load_patch
+from livegan.control.midi import ports as midi_module
+from livegan.control.osc.sender import OscSender
+from livegan.control.patch.load import load_patch
 from livegan.floodbench import rss_mb
 from livegan.modelfile import find_model
 from livegan.perform import PerformConfig, Show
@@ -200,7 +200,7 @@ class Soak:
             time.sleep(0.05)
         seconds = args.minutes * 60
         self.sender = subprocess.Popen(
-            [sys.executable, "-m", "livegan.control.hostile", "--kind", "hostile",
+            [sys.executable, "-m", "livegan.testing.hostile", "--kind", "hostile",
              "--port", str(show.osc.port), "--rate", str(args.osc_rate),
              "--seconds", str(seconds + 60), "--seed", str(args.seed)],
             stdout=subprocess.DEVNULL)

@@ -105,6 +105,7 @@ def test_models_in_an_empty_folder_says_what_to_do(models_dir: Path, tmp_path: P
         ["render", "no_such_model", "out.png", "--grid", "1x1"],
         ["export", "no_such_run", "--out", "x.safetensors"],
         ["data", "synth", "synth_out", "--count", "2", "--res", "20"],
+        ["data", "synth", "synth_out", "--count", "2", "--res", "32", "--style", "cubism"],
         ["data", "prepare", "no_such_folder", "prepared", "--res", "32"],
         ["train", "no_such_folder", "--out", "run", "--steps", "1"],
         ["osc", "no_such_patch.toml"],

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from livegan.control.namespace import NAMESPACE
+from livegan.control.osc.namespace import NAMESPACE
 
 CLIENTS = Path(__file__).resolve().parent.parent / "patches" / "clients"
 TELEMETRY = {"/livegan/fps", "/livegan/frame", "/livegan/heartbeat", "/livegan/model",

@@ -20,8 +20,8 @@ from showdriver import drive as shared_drive
 import livegan.perform
 from livegan.cli import main
 from livegan.control.controls import Controls
-from livegan.control.osc import OscSender
-from livegan.control.oscwire import encode_message
+from livegan.control.osc.sender import OscSender
+from livegan.control.osc.wire import encode_message
 from livegan.engine import Engine
 from livegan.modelfile import load_model
 from livegan.perform import PerformConfig, RenderThread, Show
@@ -350,7 +350,7 @@ def test_max_fps_spaces_the_rendered_frames(tiny_model: Path) -> None:
 
 
 def test_max_fps_flag_and_patch_key(tmp_path: Path, tiny_model: Path) -> None:
-    from livegan.control.patch import load_patch
+    from livegan.control.patch.load import load_patch
 
     patch = tmp_path / "capped.toml"
     patch.write_text("[window]\nmax_fps = 60\n")

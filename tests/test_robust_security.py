@@ -19,9 +19,9 @@ from livegan import perform as perform_module
 from livegan.cli import main
 from livegan.control.controls import Controls
 from livegan.control.inputs import ShowInputs
-from livegan.control.namespace import OscNamespace
-from livegan.control.osc import OscServer
-from livegan.control.patch import load_patch, parse_patch
+from livegan.control.osc.namespace import OscNamespace
+from livegan.control.osc.server import OscServer
+from livegan.control.patch.load import load_patch, parse_patch
 from livegan.engine.guard import load_checked
 from livegan.errors import LiveganError, ModelFileError, PatchError
 from livegan.modelfile import find_model, load_model

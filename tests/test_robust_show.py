@@ -21,10 +21,11 @@ from safetensors.torch import save_file
 from showdriver import Script, until
 from showdriver import drive as shared_drive
 
-from livegan.control import midi as midi_module
-from livegan.control.hostile import HostileTraffic
-from livegan.control.osc import DROP_REASONS, OscSender, OscServer
-from livegan.control.patch import load_patch
+from livegan.control.midi import ports as midi_module
+from livegan.testing.hostile import HostileTraffic
+from livegan.control.osc.server import DROP_REASONS, OscServer
+from livegan.control.osc.sender import OscSender
+from livegan.control.patch.load import load_patch
 from livegan.perform import PerformConfig, Show
 from livegan.show.frames import Frame
 from livegan.show.window import WindowConfig
@@ -186,7 +187,7 @@ def test_a_flood_from_another_process_keeps_frames_coming_and_memory_flat(make_s
         yield from frames(20)  # warmed up
         samples["before"] = rss_mb()
         flood.append(subprocess.Popen(
-            [sys.executable, "-m", "livegan.control.hostile", "--port", str(show.osc.port),
+            [sys.executable, "-m", "livegan.testing.hostile", "--port", str(show.osc.port),
              "--rate", "10000", "--seconds", "2.5"], stdout=subprocess.PIPE, text=True))
         yield from until(lambda: show.osc.stats()["datagrams"] > 5000)
         samples["early"], rendered = rss_mb(), show.render.rendered

@@ -6,11 +6,11 @@ import logging
 from collections.abc import Callable, Sequence
 
 from livegan.control.controls import PARAMS, Controls
-from livegan.control.midi import MidiFilePlayer, MidiInputs
-from livegan.control.namespace import NAMESPACE
-from livegan.control.osc import OscSender
-from livegan.control.patch import PatchConfig, PatchWatcher
-from livegan.control.router import Router
+from livegan.control.midi.ports import MidiFilePlayer, MidiInputs
+from livegan.control.osc.namespace import NAMESPACE
+from livegan.control.osc.sender import OscSender
+from livegan.control.patch.load import PatchConfig, PatchWatcher
+from livegan.control.patch.router import Router
 from livegan.errors import LiveganError
 
 log = logging.getLogger(__name__)

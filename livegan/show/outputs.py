@@ -16,7 +16,7 @@ from livegan.show.controllog import ControlLog, ModelRef, log_path_for
 from livegan.show.frames import Frame
 from livegan.show.recorder import DEFAULT_FPS, Recorder
 from livegan.show.snapshot import DEFAULT_OUT_DIR, OutputFolder, Snapshots
-from livegan.show.telemetry import Telemetry
+from livegan.show.telemetry import MessageSender, Telemetry
 from livegan.show.videoout import VideoOut, open_video_outs
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,6 @@ class OutputsConfig:
     record_fps: int = DEFAULT_FPS  # frame rate of recordings
     ndi: str | None = None  # NDI source name, or None for no NDI
     vcam: bool = False  # send frames to a virtual webcam
-    feedback: str | None = None  # "HOST:PORT" for telemetry, or None
 
 
 class Recording:
@@ -59,16 +58,17 @@ class Outputs:
 
     Args:
         cfg: what to record, send and where to write.
+        feedback: where telemetry goes (an OSC sender to `--feedback`), or None for none.
 
     Raises:
-        LiveganError: a --record name outside the output folder, or a bad feedback target.
+        LiveganError: a --record name outside the output folder.
     """
 
-    def __init__(self, cfg: OutputsConfig) -> None:
+    def __init__(self, cfg: OutputsConfig, feedback: MessageSender | None = None) -> None:
         self.cfg = cfg
         self.folder = OutputFolder(cfg.out_dir)
         self.snapshots = Snapshots(self.folder)
-        self.telemetry = Telemetry(cfg.feedback) if cfg.feedback else None
+        self.telemetry = Telemetry(feedback) if feedback is not None else None
         self.video_outs: list[VideoOut] = []
         self.recording: Recording | None = None
         self.reports: list[str] = []  # summaries of finished recordings

@@ -5,8 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-
-from livegan.control.osc import OscSender, parse_hostport
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -14,6 +13,21 @@ FPS_EVERY = 0.5  # seconds between /livegan/fps messages
 HEARTBEAT_EVERY = 1.0  # seconds between /livegan/heartbeat messages
 ERROR_EVERY = 1.0  # at most one render-error message a second (errors can come per frame)
 MAX_ERROR_TEXT = 200  # characters of an error message sent
+
+
+class MessageSender(Protocol):
+    """Where telemetry goes: an OSC sender to one target (`livegan.control.osc.sender`)."""
+
+    target: str  # "HOST:PORT", for logs
+
+    def send(self, address: str, *args: Any) -> bool:
+        """Send one message; never raises on a network problem."""
+
+    def stats(self) -> dict[str, int]:
+        """Counters: ``sent`` and ``failed``."""
+
+    def close(self) -> None:
+        """Close the socket."""
 
 
 class Telemetry:
@@ -28,16 +42,12 @@ class Telemetry:
     Sending never blocks or raises; `error` may be called from any thread.
 
     Args:
-        target: "HOST:PORT", or a bare "PORT" for 127.0.0.1.
-
-    Raises:
-        LiveganError: the target is malformed or the host cannot be resolved.
+        sender: sends the messages (the show gives it an OscSender to `--feedback`).
     """
 
-    def __init__(self, target: str) -> None:
-        host, port = parse_hostport(target)
-        self.sender = OscSender(host, port)
-        self.target = f"{host}:{port}"
+    def __init__(self, sender: MessageSender) -> None:
+        self.sender = sender
+        self.target = sender.target
         self.heartbeats = 0
         self._next_fps = 0.0
         self._next_heartbeat = 0.0

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 
-from livegan.control.oscwire import encode_message
+from livegan.control.osc.wire import encode_message
 
 log = logging.getLogger(__name__)
 
@@ -342,10 +342,10 @@ def _switch_from_stdin() -> Callable[[], bool | None]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m livegan.control.hostile --port P [--rate R] [--seconds S] [--kind K]`:
+    """`python -m livegan.testing.hostile --port P [--rate R] [--seconds S] [--kind K]`:
     send a flood or hostile traffic from its own process; prints {"sent": N} at the end.
     With --switched it waits for "on" / "off" lines on stdin."""
-    p = argparse.ArgumentParser(prog="python -m livegan.control.hostile")
+    p = argparse.ArgumentParser(prog="python -m livegan.testing.hostile")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--rate", type=float, default=10_000.0, help="datagrams per second")

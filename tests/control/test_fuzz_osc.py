@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 from livegan.control.controls import Controls, latest_events
-from livegan.control.hostile import KINDS, HostileTraffic, bundle, float_list
+from livegan.testing.hostile import KINDS, HostileTraffic, bundle, float_list
 from livegan.control.inputs import ShowInputs
 from livegan.control.motion import LATENT_LIMIT, Motion
-from livegan.control.namespace import OscNamespace
-from livegan.control.osc import DROP_REASONS, OscServer
-from livegan.control.oscwire import MAX_BUNDLE_DEPTH, parse_datagram
-from livegan.control.patch import parse_patch
+from livegan.control.osc.namespace import OscNamespace
+from livegan.control.osc.server import DROP_REASONS, OscServer
+from livegan.control.osc.wire import MAX_BUNDLE_DEPTH, parse_datagram
+from livegan.control.patch.load import parse_patch
 from livegan.latent import random_directions
 
 PACKETS = 100_000

@@ -11,10 +11,10 @@ import pytest
 from mido.ports import BaseInput
 
 from livegan import cli
-from livegan.control import midi as midi_module
+from livegan.control.midi import ports as midi_module
 from livegan.control.controls import Controls
 from livegan.control.inputs import ShowInputs
-from livegan.control.midi import (
+from livegan.control.midi.ports import (
     CLOCKS_PER_BEAT,
     VIRTUAL_PORT,
     MidiFilePlayer,
@@ -22,10 +22,10 @@ from livegan.control.midi import (
     NoMidiBackend,
     TempoClock,
 )
-from livegan.control.midilearn import PAIR_SECONDS, Learner, learn
-from livegan.control.namespace import OscNamespace
-from livegan.control.patch import load_patch, parse_patch
-from livegan.control.router import Router
+from livegan.control.midi.learn import PAIR_SECONDS, Learner, learn
+from livegan.control.osc.namespace import OscNamespace
+from livegan.control.patch.load import load_patch, parse_patch
+from livegan.control.patch.router import Router
 
 WAIT = 5.0
 NANO = "nanoKONTROL2:nanoKONTROL2 MIDI 1 20:0"

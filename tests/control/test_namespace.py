@@ -9,9 +9,9 @@ import pytest
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from livegan.control.controls import PARAMS, Controls
-from livegan.control.namespace import NAMESPACE, OscNamespace
-from livegan.control.osc import OscServer
-from livegan.control.oscwire import encode_message
+from livegan.control.osc.namespace import NAMESPACE, OscNamespace
+from livegan.control.osc.server import OscServer
+from livegan.control.osc.wire import encode_message
 
 Z, K = 8, 4
 NAMES = ["pc0", "pc1", "warm", "calm"]

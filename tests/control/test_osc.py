@@ -16,9 +16,10 @@ from pythonosc.osc_bundle_builder import OscBundleBuilder
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.udp_client import SimpleUDPClient
 
-from livegan.control import osc, oscwire
-from livegan.control.osc import DROP_REASONS, OscSender, OscServer, parse_hostport
-from livegan.control.oscwire import MAX_BUNDLE_DEPTH, encode_message, parse_datagram
+from livegan.control.osc import server as osc, wire as oscwire
+from livegan.control.osc.server import DROP_REASONS, OscServer
+from livegan.control.osc.sender import OscSender, parse_hostport
+from livegan.control.osc.wire import MAX_BUNDLE_DEPTH, encode_message, parse_datagram
 from livegan.control.ratelog import RateLimitedLog
 from livegan.errors import LiveganError
 

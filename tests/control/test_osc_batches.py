@@ -9,12 +9,12 @@ import time
 from collections.abc import Callable
 
 from livegan.control.controls import Controls
-from livegan.control.namespace import OscNamespace
-from livegan.control.osc import DROP_REASONS, OscServer
-from livegan.control.oscbatch import Coalescer, Coalescing
-from livegan.control.oscwire import encode_message
-from livegan.control.patch import parse_patch
-from livegan.control.router import Router
+from livegan.control.osc.namespace import OscNamespace
+from livegan.control.osc.server import DROP_REASONS, OscServer
+from livegan.control.osc.batch import Coalescer, Coalescing
+from livegan.control.osc.wire import encode_message
+from livegan.control.patch.load import parse_patch
+from livegan.control.patch.router import Router
 
 WAIT = 10.0
 ONE_ADDRESS = Coalescing(frozenset({"/x"}))

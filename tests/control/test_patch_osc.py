@@ -12,11 +12,11 @@ from pythonosc.udp_client import SimpleUDPClient
 
 from livegan.control.controls import Controls
 from livegan.control.inputs import ShowInputs
-from livegan.control.mapping import PICKUP_WINDOW, shape_curve
-from livegan.control.namespace import NAMESPACE, OscNamespace
-from livegan.control.osc import OscServer
-from livegan.control.oscwire import parse_datagram
-from livegan.control.patch import parse_patch
+from livegan.control.patch.mapping import PICKUP_WINDOW, shape_curve
+from livegan.control.osc.namespace import NAMESPACE, OscNamespace
+from livegan.control.osc.server import OscServer
+from livegan.control.osc.wire import parse_datagram
+from livegan.control.patch.load import parse_patch
 
 WAIT = 5.0  # generous bound for loopback delivery; each wait ends as soon as it arrives
 NAMES = ["pc0", "pc1", "warm", "calm"]

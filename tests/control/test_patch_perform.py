@@ -12,9 +12,9 @@ from pythonosc.udp_client import SimpleUDPClient
 from livegan import cli
 from livegan.control.controls import Controls
 from livegan.control.inputs import ShowInputs
-from livegan.control.namespace import OscNamespace
-from livegan.control.osc import OscServer
-from livegan.control.patch import load_patch
+from livegan.control.osc.namespace import OscNamespace
+from livegan.control.osc.server import OscServer
+from livegan.control.patch.load import load_patch
 
 PATCHES = Path(__file__).resolve().parents[2] / "patches"
 WAIT = 5.0

@@ -181,3 +181,24 @@ def test_cpu_backend_reuses_its_frozen_generator_per_weights():
     other = CpuBackend(model.generator, model.info.z_dim)
     assert other.generator is not first.generator
     assert not np.array_equal(other.render(z), first.render(z))
+
+
+def test_the_frozen_generator_cache_keeps_only_the_most_recently_used(monkeypatch):
+    """An installation cycling through many models holds a bounded number of frozen
+    generators: the least recently played one goes first."""
+    from livegan.engine import cpu
+
+    monkeypatch.setattr(cpu, "_FROZEN", cpu.FrozenCache(size=2))
+    models = [_model() for _ in range(3)]
+    for i, model in enumerate(models):
+        with torch.no_grad():
+            next(model.generator.parameters()).add_(0.1 * i)  # three sets of weights
+    a = CpuBackend(models[0].generator, 128, precision="fp32")
+    b = CpuBackend(models[1].generator, 128, precision="fp32")
+    assert CpuBackend(models[0].generator, 128, precision="fp32").generator is a.generator
+    c = CpuBackend(models[2].generator, 128, precision="fp32")  # evicts b, used longest ago
+    assert len(cpu._FROZEN) == 2
+    assert CpuBackend(models[0].generator, 128, precision="fp32").generator is a.generator
+    assert CpuBackend(models[2].generator, 128, precision="fp32").generator is c.generator
+    assert CpuBackend(models[1].generator, 128, precision="fp32").generator is not b.generator
+    assert len(cpu._FROZEN) == 2

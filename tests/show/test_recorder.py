@@ -9,7 +9,7 @@ import numpy as np
 import pygame
 import pytest
 
-from livegan.control.osc import OscSender
+from livegan.control.osc.sender import OscSender
 from livegan.errors import OutputError
 from livegan.perform import PerformConfig, Show
 from livegan.render import RenderConfig, load_renderer, replay

@@ -9,7 +9,7 @@ import pygame
 import pytest
 from PIL import Image
 
-from livegan.control.osc import OscSender
+from livegan.control.osc.sender import OscSender
 from livegan.errors import OutputError
 from livegan.perform import PerformConfig, Show
 from livegan.show.snapshot import OutputFolder, Snapshots, write_png

@@ -8,7 +8,8 @@ import time
 import pygame
 import pytest
 
-from livegan.control.osc import OscSender, OscServer
+from livegan.control.osc.server import OscServer
+from livegan.control.osc.sender import OscSender
 from livegan.errors import LiveganError
 from livegan.perform import PerformConfig, Show
 from livegan.show.telemetry import Telemetry
@@ -56,7 +57,7 @@ def inbox():
 
 
 def test_tick_sends_each_message_on_its_schedule(inbox):
-    telemetry = Telemetry(inbox.target)
+    telemetry = Telemetry(OscSender.to(inbox.target))
     telemetry.tick(10.0, 59.5, "tiny")  # start: model, fps and heartbeat 1
     telemetry.tick(10.2, 60.0, "tiny")  # nothing due
     telemetry.frame(7)
@@ -84,7 +85,7 @@ def _settle(inbox: Inbox, address: str, count: int, timeout: float = 20.0) -> bo
 
 def test_bad_feedback_target_is_a_clear_error():
     with pytest.raises(LiveganError, match="HOST:PORT"):
-        Telemetry("localhost:notaport")
+        OscSender.to("localhost:notaport")
 
 
 @pytest.mark.usefixtures("dummy_video")

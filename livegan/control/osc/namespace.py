@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 
 from livegan.control.controls import Controls
-from livegan.control.oscbatch import Coalescing
+from livegan.control.osc.batch import Coalescing
 from livegan.control.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ NAMESPACE: dict[str, tuple[str, str]] = {
 
 
 # Default addresses that only set values: the newest message to one may stand for the
-# others in the same batch (see livegan.control.oscbatch). Everything else acts.
+# others in the same batch (see livegan.control.osc.batch). Everything else acts.
 CONTINUOUS = Coalescing(
     frozenset(("/livegan/z", "/livegan/dirs", "/wek/outputs", "/livegan/speed",
                "/livegan/truncation", "/livegan/smooth", "/livegan/morph")),

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from livegan.control.controls import MODES, PARAMS
-from livegan.control.mapping import (
+from livegan.control.patch.mapping import (
     CURVES,
     PRESS_MODES,
     Mapping,
@@ -224,7 +224,7 @@ class Checker:
                       "(such as 127.0.0.1 or 192.168.1.0/24)")
 
     def hostport(self, text: str, where: Where) -> None:
-        from livegan.control.osc import parse_hostport
+        from livegan.control.osc.sender import parse_hostport
 
         try:
             parse_hostport(text)

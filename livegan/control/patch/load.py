@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from livegan.control.controls import MODES, PARAMS
-from livegan.control.mapping import Mapping
-from livegan.control.patchcheck import Checker
+from livegan.control.patch.mapping import Mapping
+from livegan.control.patch.check import Checker
 from livegan.errors import PatchError
 
 if sys.version_info >= (3, 11):

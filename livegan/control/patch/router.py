@@ -10,12 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from livegan.control.controls import Controls
-from livegan.control.mapping import Mapping, Pickup, Target
-from livegan.control.namespace import CONTINUOUS
-from livegan.control.oscbatch import Coalescing
-from livegan.control.patch import PatchConfig, Scene
+from livegan.control.patch.mapping import Mapping, Pickup, Target
+from livegan.control.osc.namespace import CONTINUOUS
+from livegan.control.osc.batch import Coalescing
+from livegan.control.patch.load import PatchConfig, Scene
 from livegan.control.ratelog import RateLimitedLog
-from livegan.control.targets import Key, Targets, number, whole
+from livegan.control.patch.targets import Key, Targets, number, whole
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 
 from livegan.control.controls import MODES, PARAMS, Controls
-from livegan.control.mapping import PARAM_TARGETS, Target
+from livegan.control.patch.mapping import PARAM_TARGETS, Target
 from livegan.control.ratelog import RateLimitedLog
 from livegan.latent import smoothstep
 

@@ -1,0 +1,1 @@
+"""MIDI: input ports, MIDI files played as input, the clock, and MIDI learn."""

@@ -1,0 +1,1 @@
+"""OSC: the wire format, the receiving server, batches, the /livegan namespace, the sender."""

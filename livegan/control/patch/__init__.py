@@ -1,0 +1,1 @@
+"""Patches: loading and checking TOML files, mappings, targets, and the router that applies them."""
