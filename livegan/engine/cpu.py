@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import threading
 import time
 import warnings
+from collections import OrderedDict
 
 import torch
 from torch import nn
@@ -38,9 +40,44 @@ def bf16_supported() -> bool:
         return False
 
 
-# the generator each CpuBackend settled on, per (weights, z size, labels, precision, the
-# variants it could choose from, threads)
-_FROZEN: dict[tuple, tuple[nn.Module, torch.dtype, str]] = {}
+FROZEN_KEPT = 4  # frozen generators kept for models played again (a set of 4 to swap between)
+
+
+class FrozenCache:
+    """The generators CpuBackends settled on, the `size` most recently used, keyed by
+    (weights, z size, labels, precision, the variants it could choose from, threads).
+
+    A model swapped in again reuses its frozen generator instead of freezing anew; a bound
+    keeps an installation that cycles through many models from holding every one of them.
+    Engines are built on builder threads, so it takes a lock.
+    """
+
+    def __init__(self, size: int = FROZEN_KEPT) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, tuple[nn.Module, torch.dtype, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> tuple[nn.Module, torch.dtype, str] | None:
+        """The entry for `key` (now the most recently used), or None."""
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+            return item
+
+    def put(self, key: tuple, item: tuple[nn.Module, torch.dtype, str]) -> None:
+        """Keep `item`, dropping the least recently used entries beyond `size`."""
+        with self._lock:
+            self._items[key] = item
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+_FROZEN = FrozenCache()
 
 
 class _Frozen(nn.Module):
@@ -145,14 +182,15 @@ class CpuBackend(Backend):
         """Time the eager variants, keep the fastest, then freeze only that one.
 
         TorchScript never frees what it freezes (about 10 MB for the default model), so the
-        frozen winner is kept per weights and settings: a model swapped in again, however
-        often, reuses it, and memory grows only the first time each model is played.
+        frozen winner is kept per weights and settings (the last FROZEN_KEPT of them): a
+        model swapped in again, however often, reuses it.
         """
         variants = self._variants(precision)
         key = (weights_hash(self.generator), self.z_dim, self.n_labels, precision,
                tuple(variants), torch.get_num_threads())
-        if key in _FROZEN:
-            self.generator, self.dtype, self.layout = _FROZEN[key]
+        cached = _FROZEN.get(key)
+        if cached is not None:
+            self.generator, self.dtype, self.layout = cached
             return
         best: tuple[float, nn.Module, torch.dtype, str] | None = None
         for dtype, layout in variants:
@@ -173,7 +211,7 @@ class CpuBackend(Backend):
                 dtype == torch.float32 or precision != "auto" or self._bf16_close(frozen)):
             eager, layout = frozen, layout + ", frozen"
         self.generator, self.dtype, self.layout = eager, dtype, layout
-        _FROZEN[key] = (eager, dtype, layout)
+        _FROZEN.put(key, (eager, dtype, layout))
 
     def _generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         with torch.inference_mode():
