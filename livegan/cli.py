@@ -89,6 +89,10 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--record-fps", type=_positive, default=30, help="frame rate of recordings")
     p.add_argument("--ndi", default=None, metavar="NAME", help="send frames as an NDI source")
     p.add_argument("--vcam", action="store_true", help="send frames to a virtual webcam")
+    p.add_argument("--syphon", nargs="?", const="livegan", default=None, metavar="NAME",
+                   help="publish frames as a Syphon server (macOS; default name: livegan)")
+    p.add_argument("--spout", nargs="?", const="livegan", default=None, metavar="NAME",
+                   help="send frames as a Spout sender (Windows; default name: livegan)")
     p.add_argument("--feedback", default=None, metavar="HOST:PORT",
                    help="send telemetry (fps, frame, heartbeat, model, errors) over OSC")
     p.add_argument("--hud", action="store_true", help="show the on-screen display at start (H)")

@@ -55,6 +55,8 @@ class PerformConfig:
     record_fps: int = DEFAULT_FPS  # frame rate of recordings
     ndi: str | None = None  # NDI source name (needs livegan[ndi]); None: no NDI
     vcam: bool = False  # send frames to a virtual webcam (needs livegan[vcam])
+    syphon: str | None = None  # Syphon server name (macOS, needs livegan[syphon]); None: none
+    spout: str | None = None  # Spout sender name (Windows, needs livegan[spout]); None: none
     feedback: str | None = None  # "HOST:PORT" receiving telemetry (patch: [osc] feedback)
     patch: PatchConfig | None = None  # mappings, scenes, motion (None: no patch)
     midi: tuple[str, ...] = ()  # MIDI input name substrings (replace the patch's)
@@ -175,7 +177,7 @@ class Show:
         self.render = RenderThread(self.engine, self.controls, self.frames, cfg.max_fps)
         self.render.motion = Motion(self.engine.z_dim, self.engine.directions, cfg.seed)
         self.outputs = Outputs(OutputsConfig(cfg.out_dir, cfg.record, cfg.record_fps, cfg.ndi,
-                                             cfg.vcam),
+                                             cfg.vcam, cfg.syphon, cfg.spout),
                                OscSender.to(cfg.feedback) if cfg.feedback else None)
         self.render.on_render = self.outputs.rendered
         self.render.failover = Failover(self._fall_back)

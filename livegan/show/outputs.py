@@ -34,6 +34,8 @@ class OutputsConfig:
     record_fps: int = DEFAULT_FPS  # frame rate of recordings
     ndi: str | None = None  # NDI source name, or None for no NDI
     vcam: bool = False  # send frames to a virtual webcam
+    syphon: str | None = None  # Syphon server name (macOS), or None for no Syphon
+    spout: str | None = None  # Spout sender name (Windows), or None for no Spout
 
 
 class Recording:
@@ -80,7 +82,9 @@ class Outputs:
 
     def start(self) -> None:
         """Open the video outs and start recording if asked (before the first frame)."""
-        self.video_outs = open_video_outs(self.cfg.ndi, self.cfg.vcam, self.cfg.record_fps)
+        cfg = self.cfg
+        self.video_outs = open_video_outs(cfg.ndi, cfg.vcam, cfg.record_fps, cfg.syphon,
+                                          cfg.spout)
         if self.cfg.record is not None:
             self.set_recording(True, strict=True)
 

@@ -1,4 +1,5 @@
-"""Video out to other programs: NDI (cyndilib) and a virtual webcam (pyvirtualcam), optional."""
+"""Video out to other programs, each optional: NDI (cyndilib), a virtual webcam (pyvirtualcam),
+Syphon on macOS (syphon-python) and Spout on Windows (SpoutGL)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,11 @@ log = logging.getLogger(__name__)
 
 NDI_INSTALL = "pip install 'livegan[ndi]'"
 VCAM_INSTALL = "pip install 'livegan[vcam]'"
+SYPHON_INSTALL = "pip install 'livegan[syphon]' (macOS only)"
+SPOUT_INSTALL = "pip install 'livegan[spout]' (Windows only)"
+SYPHON_RUNTIME_HINT = "Syphon needs macOS 11 or later with a Metal GPU"
+SPOUT_RUNTIME_HINT = "Spout needs Windows with an OpenGL driver for the GPU"
+GL_RGBA = 0x1908  # OpenGL's RGBA pixel format constant, as SpoutGL's sendImage expects
 NDI_RUNTIME_HINT = "install the NDI runtime (NDI Tools from ndi.video)"
 VCAM_RUNTIME_HINT = (
     "on Linux load v4l2loopback (sudo modprobe v4l2loopback exclusive_caps=1), "
@@ -199,15 +205,123 @@ class VirtualCamOut(VideoOut):
         return f"cannot open a virtual camera ({exc}); {VCAM_RUNTIME_HINT}"
 
 
-def open_video_outs(ndi: str | None = None, vcam: bool = False,
-                    fps: float = 30.0) -> list[VideoOut]:
-    """The outputs asked for that can start; each one that cannot is one warning, no error."""
+class SyphonOut(VideoOut):
+    """A Syphon server named `name` (macOS: Resolume, MadMapper, VDMX, TouchDesigner receive
+    it), an RGBA Metal texture published per frame through syphon-python.
+
+    Raises:
+        OutputError: syphon-python is not installed (it only installs on macOS).
+    """
+
+    kind = "Syphon output"
+
+    def __init__(self, name: str, fps: float = 30.0) -> None:
+        try:
+            import syphon
+            from syphon.utils.numpy import copy_image_to_mtl_texture
+            from syphon.utils.raw import create_mtl_texture
+        except ImportError as exc:
+            raise OutputError(f"Syphon output off: syphon-python is not installed "
+                              f"({SYPHON_INSTALL})") from exc
+        except Exception as exc:
+            raise OutputError(f"Syphon output off: syphon-python cannot load ({exc}); "
+                              f"{SYPHON_RUNTIME_HINT}") from exc
+        self.name = name
+        self._api = (syphon.SyphonMetalServer, create_mtl_texture, copy_image_to_mtl_texture)
+        self._server = None
+        self._texture = None
+        self._rgba: np.ndarray | None = None
+        super().__init__(fps)
+
+    def _open(self, width: int, height: int) -> None:
+        server_class, create_texture, _ = self._api
+        if self._server is None:  # one server for the show; a new size gets a new texture
+            self._server = server_class(self.name)
+        self._texture = create_texture(self._server.device, width, height)
+        self._rgba = np.full((height, width, 4), 255, np.uint8)  # [H, W, 4], alpha opaque
+        log.info("Syphon server '%s' at %dx%d", self.name, width, height)
+
+    def _write(self, frame: np.ndarray) -> None:
+        assert self._rgba is not None and self._server is not None
+        self._rgba[:, :, :3] = frame
+        self._api[2](self._rgba, self._texture)
+        self._server.publish_frame_texture(self._texture)
+
+    def _close(self) -> None:
+        self._texture = None
+        if self._server is not None and (self._stopping or self.failed):
+            self._server.stop()
+            self._server = None
+
+    def _explain(self, exc: Exception) -> str:
+        return f"cannot publish Syphon as '{self.name}' ({exc}); {SYPHON_RUNTIME_HINT}"
+
+
+class SpoutOut(VideoOut):
+    """A Spout sender named `name` (Windows: Resolume, TouchDesigner, OBS receive it), RGBA
+    frames through SpoutGL.
+
+    Raises:
+        OutputError: SpoutGL is not installed (it only installs on Windows).
+    """
+
+    kind = "Spout output"
+
+    def __init__(self, name: str, fps: float = 30.0) -> None:
+        try:
+            import SpoutGL
+        except ImportError as exc:
+            raise OutputError(f"Spout output off: SpoutGL is not installed ({SPOUT_INSTALL})") \
+                from exc
+        except Exception as exc:
+            raise OutputError(f"Spout output off: SpoutGL cannot load ({exc}); "
+                              f"{SPOUT_RUNTIME_HINT}") from exc
+        self.name = name
+        self._module = SpoutGL
+        self._sender = None
+        self._rgba: np.ndarray | None = None
+        super().__init__(fps)
+
+    def _open(self, width: int, height: int) -> None:
+        sender = self._module.SpoutSender()
+        sender.setSenderName(self.name)
+        self._sender = sender
+        self._rgba = np.full((height, width, 4), 255, np.uint8)  # [H, W, 4], alpha opaque
+        log.info("Spout sender '%s' at %dx%d", self.name, width, height)
+
+    def _write(self, frame: np.ndarray) -> None:
+        assert self._rgba is not None and self._sender is not None
+        self._rgba[:, :, :3] = frame
+        height, width = frame.shape[:2]
+        if not self._sender.sendImage(self._rgba, width, height, GL_RGBA, False, 0):
+            raise OutputError("the Spout sender refused the frame")
+        self._sender.setFrameSync(self.name)
+
+    def _close(self) -> None:
+        if self._sender is not None:
+            self._sender.releaseSender()
+            self._sender = None
+
+    def _explain(self, exc: Exception) -> str:
+        return f"cannot send Spout as '{self.name}' ({exc}); {SPOUT_RUNTIME_HINT}"
+
+
+def open_video_outs(ndi: str | None = None, vcam: bool = False, fps: float = 30.0,
+                    syphon: str | None = None, spout: str | None = None) -> list[VideoOut]:
+    """The outputs asked for that can start; each one that cannot is one warning, no error.
+
+    `ndi`, `syphon` and `spout` are the names other programs see the show under.
+    """
     outs: list[VideoOut] = []
     wanted = []
     if ndi:
         wanted.append(lambda: NdiOut(ndi, fps))
     if vcam:
         wanted.append(lambda: VirtualCamOut(fps))
+    if syphon:
+        wanted.append(lambda: SyphonOut(syphon, fps))
+    if spout:
+        wanted.append(lambda: SpoutOut(spout, fps))
     for make in wanted:
         try:
             outs.append(make())
