@@ -7,15 +7,23 @@ import inspect
 from torch import nn
 
 from livegan.nets.dcgan import DCGANGenerator
-from livegan.nets.discriminator import Discriminator
+from livegan.nets.discriminator import Discriminator, SelfSupervisedDiscriminator
 from livegan.nets.lite import LiteGenerator
+from livegan.nets.stage import StageGenerator
 
 ARCHS: dict[str, type[nn.Module]] = {
     "dcgan": DCGANGenerator,
     "lite": LiteGenerator,
+    "stage": StageGenerator,
 }
 
-DEFAULT_ARCH = "lite"
+DEFAULT_ARCH = "stage"
+
+# Discriminators by name (training only; model files hold generators).
+D_ARCHS: dict[str, type[nn.Module]] = {
+    "residual": Discriminator,
+    "selfsup": SelfSupervisedDiscriminator,
+}
 
 
 def generator_config(arch: str, **overrides: object) -> dict:
@@ -36,9 +44,10 @@ def build_generator(arch: str, config: dict) -> nn.Module:
     return ARCHS[arch](**config)
 
 
-def build_discriminator(resolution: int, n_labels: int = 0, ndf: int = 16) -> nn.Module:
-    """The discriminator paired with every generator."""
-    return Discriminator(resolution=resolution, ndf=ndf, n_labels=n_labels)
+def build_discriminator(resolution: int, n_labels: int = 0, ndf: int = 16,
+                        arch: str = "residual") -> nn.Module:
+    """A discriminator by name (D_ARCHS); any of them trains any generator."""
+    return D_ARCHS[arch](resolution=resolution, ndf=ndf, n_labels=n_labels)
 
 
 def count_gflop(generator: nn.Module) -> float:
