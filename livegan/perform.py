@@ -170,7 +170,7 @@ class Show:
         self.inputs = ShowInputs(self.controls, self.namespace, cfg.patch or PatchConfig(),
                                  labels=lambda: self.engine.info.labels, midi=cfg.midi,
                                  midi_file=cfg.midi_file, midi_loop=cfg.midi_loop)
-        self.osc = OscServer(self.inputs.osc_handler(self.namespace), cfg.osc_host,
+        self.osc = OscServer(self.inputs.dispatcher, cfg.osc_host,
                              cfg.osc_port, cfg.osc_allow,
                              coalesce=self.inputs.router.coalescing)
         self.frames = FrameQueue()
@@ -371,7 +371,7 @@ class Show:
         """OSC messages not acted on: malformed, NaN/inf, too deep, not allowed, handler
         errors, unknown addresses and wrong arguments (HUD and /livegan/dropped)."""
         stats = self.osc.stats()
-        return sum(stats[k] for k in DROP_REASONS) + sum(self.namespace.counts.values())
+        return sum(stats[k] for k in DROP_REASONS) + self.inputs.dispatcher.dropped()
 
     def hud_lines(self) -> list[str]:
         stats = self.osc.stats()

@@ -269,7 +269,7 @@ def summary(soak: Soak) -> tuple[str, bool]:
         (f"  OSC      {stats['datagrams']} datagrams, {stats['coalesced']} superseded by a "
          f"newer value, {rows[-1]['osc_dropped']} dropped "
          f"(malformed {stats['malformed']}, NaN/inf {stats['nonfinite']}, too deep "
-         f"{stats['too_deep']}, unknown/bad args {sum(soak.show.namespace.counts.values())})"),
+         f"{stats['too_deep']}, unknown/bad args {soak.show.inputs.dispatcher.dropped()})"),
         (f"  MIDI     {soak.midi.sent} sent, {rows[-1]['midi_messages']} received, "
          f"{soak.midi.replugs} unplug/replug"),
         (f"  swaps    {soak.swaps} model swaps ({soak.show.render.crossfade.fades} "

@@ -163,7 +163,7 @@ def test_osc_from_another_process_changes_the_frame(make_show) -> None:
     finally:
         for sender in senders:
             sender.close()
-    assert show.namespace.counts == {"unknown": 0, "bad_args": 0}
+    assert show.inputs.dispatcher.counts == {"unknown": 0, "bad_args": 0}
     assert show.render.errors == 0
 
 
@@ -279,7 +279,7 @@ def test_model_hot_swap_by_name(make_show, models_dir: Path, make_tiny_model,
     finally:
         out.close()
     assert show.render.errors == 0, show.render.last_error
-    assert show.namespace.counts == {"unknown": 0, "bad_args": 0}
+    assert show.inputs.dispatcher.counts == {"unknown": 0, "bad_args": 0}
 
 
 def test_hud_toggles_over_osc(make_show) -> None:

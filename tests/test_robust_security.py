@@ -188,13 +188,16 @@ def test_code_in_a_patch_or_a_message_stays_a_string(tmp_path: Path,
     controls = Controls(16, 4)
     namespace = OscNamespace(controls)
     inputs = ShowInputs(controls, namespace, patch, watch=False)
-    server = OscServer(inputs.osc_handler(namespace), port=0)
+    server = OscServer(inputs.dispatcher, port=0)
     for address in ("/x", "/y", "/livegan/scene", "/livegan/label", "/livegan/mode",
                     "/livegan/model"):
         server.feed(b"".join([address.encode() + b"\0" * (4 - len(address) % 4),
                               b",s\0\0", ATTACK.encode() + b"\0" * (4 - len(ATTACK) % 4)]))
+    events = controls.app_events()
+    assert ("model", ATTACK) in events and ("scene", ATTACK) in events
+    handlers = inputs.app_handlers()
+    handlers["scene"](ATTACK)  # as the show's main loop does
     assert inputs.router.scene == ATTACK  # a scene recalled by its (odd) name, nothing more
-    assert ("model", ATTACK) in controls.app_events()
     with pytest.raises(LiveganError):
         find_model(ATTACK, allow_paths=False)
     for curve in (ATTACK, "x**2", "lambda t: t"):

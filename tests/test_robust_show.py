@@ -165,7 +165,7 @@ def test_hostile_udp_at_a_running_show(make_show, inbox: Inbox, tmp_path: Path,
     rule = show.osc.coalesce()  # the show's patch decides what may be superseded
     assert rule("/livegan/z/3") and rule("/wek/outputs") and not rule("/livegan/snapshot")
     assert show.dropped() == sum(stats[k] for k in DROP_REASONS) + sum(
-        show.namespace.counts.values())
+        show.inputs.dispatcher.counts.values())
     assert show.render.errors == 0, show.render.last_error
     assert latents and all(np.isfinite(z).all() for z in latents)
     assert show.engine.info.name == "tiny"  # every /livegan/model name was refused

@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 
 from livegan.control.controls import PARAMS, Controls
 from livegan.control.midi.ports import MidiFilePlayer, MidiInputs
-from livegan.control.osc.namespace import NAMESPACE
+from livegan.control.osc.dispatch import Dispatcher
+from livegan.control.osc.namespace import NAMESPACE, OscNamespace
 from livegan.control.osc.sender import OscSender
 from livegan.control.patch.load import PatchConfig, PatchWatcher
 from livegan.control.patch.router import Router
@@ -69,7 +70,7 @@ class ShowInputs:
 
     Args:
         controls: the show's control state.
-        namespace: the show's OscNamespace; the patch's routes go in front of it.
+        namespace: the show's default OSC routes; the patch's routes go in front of them.
         patch: the patch (PatchConfig() when performing without one).
         labels: returns the playing model's class labels.
         midi: port name substrings; when given they replace the patch's [midi] input.
@@ -78,15 +79,17 @@ class ShowInputs:
         watch: reload the patch when its file changes.
     """
 
-    def __init__(self, controls: Controls, namespace: object, patch: PatchConfig, *,
+    def __init__(self, controls: Controls, namespace: OscNamespace, patch: PatchConfig, *,
                  labels: Callable[[], list[str]] = list, midi: Sequence[str] = (),
                  midi_file: str | None = None, midi_loop: bool = False,
                  watch: bool = True) -> None:
         self.controls = controls
         self.namespace = namespace
         self.patch = patch
-        self.router = Router(controls, patch, labels=labels)
-        self.router.install(namespace)
+        self.router = Router(controls, patch, labels=labels,
+                             direction_names=lambda: namespace.direction_names)
+        self.dispatcher = Dispatcher(self.router.table(namespace.table()))
+        """The OscServer handler: the default namespace with the patch's routes in front."""
         self._midi_override = tuple(midi)
         self.midi = MidiInputs(self._midi_override or patch.midi.input,
                                virtual=patch.midi.virtual, on_tempo=self._tempo)
@@ -95,10 +98,6 @@ class ShowInputs:
                                      on_tempo=self._tempo) if file else None
         self.watcher = PatchWatcher(patch.path, self._reload) \
             if watch and patch.path is not None else None
-
-    def osc_handler(self, handler: Callable[[str, tuple, tuple[str, int]], None]) -> Callable:
-        """The handler to give OscServer: `handler` (the namespace), watched by the router."""
-        return self.router.watch(handler)
 
     def start(self) -> None:
         """Open MIDI ports and start the MIDI file (MidiError if the file is unreadable)."""
@@ -147,6 +146,7 @@ class ShowInputs:
     def _reload(self, patch: PatchConfig) -> None:
         old, self.patch = self.patch, patch
         self.router.set_patch(patch)
+        self.dispatcher.table = self.router.table(self.namespace.table())
         if not self._midi_override and patch.midi.input != old.midi.input:
             self.midi.set_wanted(patch.midi.input)
         later = [name for name in ("model", "backend", "osc", "window")

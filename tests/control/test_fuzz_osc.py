@@ -13,6 +13,7 @@ from livegan.control.controls import Controls, latest_events
 from livegan.testing.hostile import KINDS, HostileTraffic, bundle, float_list
 from livegan.control.inputs import ShowInputs
 from livegan.control.motion import LATENT_LIMIT, Motion
+from livegan.control.osc.dispatch import Dispatcher
 from livegan.control.osc.namespace import OscNamespace
 from livegan.control.osc.server import DROP_REASONS, OscServer
 from livegan.control.osc.wire import MAX_BUNDLE_DEPTH, parse_datagram
@@ -87,7 +88,7 @@ def rig(tmp_path: Path):
                         watch=False)
     clock = Clock()
     inputs.router.clock = clock
-    server = OscServer(inputs.osc_handler(namespace), port=0)
+    server = OscServer(inputs.dispatcher, port=0)
     yield controls, namespace, inputs, server, clock
     inputs.stop()
 
@@ -120,7 +121,8 @@ def test_100k_hostile_datagrams_never_escape_and_the_latent_stays_finite(rig) ->
     assert stats["handler_error"] == 0, "a handler raised on hostile input"
     for reason in ("malformed", "nonfinite", "too_deep"):
         assert stats[reason] > 100, (reason, stats)
-    assert namespace.counts["unknown"] > 100 and namespace.counts["bad_args"] > 100
+    counts = inputs.dispatcher.counts
+    assert counts["unknown"] > 100 and counts["bad_args"] > 100
     assert stats["delivered"] > PACKETS // 4  # the valid share still got through
     assert {"model", "query", "snapshot"} <= app_seen  # /livegan/hud is the patch's here
     # bounded state: pending latent writes, motion events and keyframes cannot pile up
@@ -159,7 +161,7 @@ def test_each_hostile_kind_is_counted_where_it_belongs() -> None:
 ])
 def test_hostile_arguments_change_nothing(address: str, args: tuple) -> None:
     controls = Controls(Z, DIRS)
-    namespace = OscNamespace(controls, NAMES)
+    namespace = Dispatcher(OscNamespace(controls, NAMES).table())
     before = controls.version
     namespace(address, args, ("127.0.0.1", 9))
     assert controls.version == before
@@ -168,7 +170,7 @@ def test_hostile_arguments_change_nothing(address: str, args: tuple) -> None:
 
 def test_huge_values_are_clamped_on_their_way_into_the_latent() -> None:
     controls = Controls(Z, DIRS)
-    namespace = OscNamespace(controls, NAMES)
+    namespace = Dispatcher(OscNamespace(controls, NAMES).table())
     motion = Motion(Z, random_directions(DIRS, Z))
     namespace("/livegan/mode", ("hold",), ("127.0.0.1", 9))
     namespace("/livegan/z", (1e300, -1e300) * (Z // 2), ("127.0.0.1", 9))
@@ -183,7 +185,7 @@ def test_huge_values_are_clamped_on_their_way_into_the_latent() -> None:
 
 def test_a_10k_element_list_costs_only_the_model_size() -> None:
     controls = Controls(Z, DIRS)
-    namespace = OscNamespace(controls, NAMES)
+    namespace = Dispatcher(OscNamespace(controls, NAMES).table())
     server = OscServer(namespace, port=0)
     server.feed(float_list("/livegan/z", [0.5] * 10_000))
     server.feed(float_list("/wek/outputs", [0.5] * 10_000))

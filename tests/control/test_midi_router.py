@@ -24,7 +24,7 @@ def note(number: int, velocity: int = 100, on: bool = True, channel: int = 0) ->
 def make(text: str) -> tuple[Router, Controls]:
     controls = Controls(z_dim=16, n_dirs=4)
     return Router(controls, parse_patch(text, "m.toml"),
-                  direction_names=["pc0", "pc1", "warm", "calm"]), controls
+                  direction_names=lambda: ["pc0", "pc1", "warm", "calm"]), controls
 
 
 def dirs(controls: Controls) -> np.ndarray:

@@ -9,6 +9,7 @@ import pytest
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from livegan.control.controls import PARAMS, Controls
+from livegan.control.osc.dispatch import Dispatcher
 from livegan.control.osc.namespace import NAMESPACE, OscNamespace
 from livegan.control.osc.server import OscServer
 from livegan.control.osc.wire import encode_message
@@ -19,12 +20,14 @@ SENDER = ("127.0.0.1", 57120)
 
 
 class Rig:
-    """Controls <- OscNamespace <- OscServer (not started: datagrams are fed directly)."""
+    """Controls <- OscNamespace's routes <- Dispatcher <- OscServer (not started: datagrams
+    are fed directly)."""
 
     def __init__(self) -> None:
         self.controls = Controls(Z, K)
         self.namespace = OscNamespace(self.controls, NAMES)
-        self.server = OscServer(self.namespace, port=0)
+        self.dispatch = Dispatcher(self.namespace.table())
+        self.server = OscServer(self.dispatch, port=0)
 
     def send(self, address: str, *args: object) -> None:
         self.server.feed(encode_message(address, *args), SENDER)
@@ -38,7 +41,7 @@ class Rig:
 
     @property
     def counts(self) -> dict[str, int]:
-        return dict(self.namespace.counts)
+        return dict(self.dispatch.counts)
 
 
 @pytest.fixture
@@ -193,8 +196,8 @@ def test_non_finite_numbers_never_reach_the_controls(rig: Rig) -> None:
     assert rig.controls.param("speed") == PARAMS["speed"][0]
     assert rig.controls.snapshot().z_updates == {}
     # and if a caller bypasses the wire format, the namespace refuses them itself
-    rig.namespace("/livegan/speed", (math.nan,), SENDER)
-    rig.namespace("/livegan/z/1", (math.inf,), SENDER)
+    rig.dispatch("/livegan/speed", (math.nan,), SENDER)
+    rig.dispatch("/livegan/z/1", (math.inf,), SENDER)
     assert rig.counts["bad_args"] == 2
 
 
@@ -202,18 +205,19 @@ def test_hostile_arguments_never_raise(rig: Rig) -> None:
     rng = np.random.default_rng(0)
     values = [None, True, b"\x00", "", "s" * 1000, 2**63 - 1, -(2**63), 1e38, -0.0,
               (144, 60, 100, 0), [1, 2], {"a": 1}, math.nan]
-    addresses = list(rig.namespace._fixed) + ["/livegan/z/0", "/livegan/dir/pc1",
+    addresses = list(rig.namespace.table().exact) + ["/livegan/z/0", "/livegan/dir/pc1",
                                                 "/livegan/dir/0", "/x"]
     for address in addresses:
         for _ in range(20):
             args = tuple(values[i] for i in rng.integers(0, len(values), rng.integers(0, 4)))
-            rig.namespace(address, args, SENDER)
+            rig.dispatch(address, args, SENDER)
     assert sum(rig.counts.values()) > 0
 
 
 def test_patch_routes_win_over_defaults(rig: Rig) -> None:
     seen = []
-    rig.namespace.routes["/wek/outputs"] = lambda args, sender: seen.append(args) or True
+    rig.dispatch.table = rig.namespace.table().over(
+        {"/wek/outputs": lambda args, sender: seen.append(args) or True})
     rig.send("/wek/outputs", 0.5)
     assert seen == [(0.5,)]
     assert rig.controls.snapshot().dirs.tolist() == [0.0] * K
@@ -230,7 +234,7 @@ def test_direction_names_follow_a_model_swap(rig: Rig) -> None:
 
 def test_namespace_table_covers_the_routes() -> None:
     documented = {a.split("/{")[0] for a in NAMESPACE}
-    routes = set(OscNamespace(Controls(Z, K))._fixed)
+    routes = set(OscNamespace(Controls(Z, K)).table().exact)
     assert routes <= documented
     assert {"/livegan/z", "/livegan/dir", "/wek/outputs", "/livegan/query"} <= documented
     for address, (types, what) in NAMESPACE.items():

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable
 
 from livegan.control.controls import Controls
-from livegan.control.osc.namespace import OscNamespace
 from livegan.control.osc.server import DROP_REASONS, OscServer
 from livegan.control.osc.batch import Coalescer, Coalescing
 from livegan.control.osc.wire import encode_message
@@ -162,9 +161,7 @@ def test_senders_outside_the_allowlist_cannot_supersede_allowed_ones(caplog) -> 
 
 def router_for(patch_text: str) -> Router:
     controls = Controls(8, 4)
-    router = Router(controls, parse_patch(patch_text))
-    router.install(OscNamespace(controls))
-    return router
+    return Router(controls, parse_patch(patch_text))
 
 
 def test_default_rule_merges_values_and_keeps_events() -> None:

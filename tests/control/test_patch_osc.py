@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import socket
+import threading
 import time
 
 import numpy as np
 import pytest
 from pythonosc.udp_client import SimpleUDPClient
 
-from livegan.control.controls import Controls
+from livegan.control.controls import Controls, latest_events
 from livegan.control.inputs import ShowInputs
 from livegan.control.patch.mapping import PICKUP_WINDOW, shape_curve
 from livegan.control.osc.namespace import NAMESPACE, OscNamespace
@@ -42,7 +43,7 @@ class Rig:
                                  labels=lambda: list(labels or []), watch=False)
         self.clock = FakeClock()
         self.inputs.router.clock = self.clock
-        self.server = OscServer(self.inputs.osc_handler(self.namespace), port=0).start()
+        self.server = OscServer(self.inputs.dispatcher, port=0).start()
         self.client = SimpleUDPClient("127.0.0.1", self.server.port)
         self.sent = 0
 
@@ -60,6 +61,15 @@ class Rig:
 
     def tick(self, seconds: float) -> None:
         self.clock.now += seconds
+        self.inputs.router.tick()
+
+    def frame(self) -> None:
+        """What the show's main loop does once a frame: run the queued show-level events
+        (the newest of each kind), then advance glides."""
+        handlers = self.inputs.app_handlers()
+        for kind, *args in latest_events(self.controls.app_events()):
+            if kind in handlers:
+                handlers[kind](*args)
         self.inputs.router.tick()
 
     def close(self) -> None:
@@ -92,7 +102,7 @@ def test_one_argument_drives_one_component_and_ints_count(rig) -> None:
     r.send("/xy", 10, 127)  # ints, as Max sends them
     assert r.dirs()[2] == pytest.approx(2.0)
     r.send("/xy", 10)  # too few arguments: counted, ignored
-    assert r.namespace.counts["bad_args"] == 1 and r.dirs()[2] == pytest.approx(2.0)
+    assert r.inputs.dispatcher.counts["bad_args"] == 1 and r.dirs()[2] == pytest.approx(2.0)
 
 
 def test_without_range_osc_numbers_pass_through(rig) -> None:
@@ -200,6 +210,7 @@ def test_scenes_glide_over_their_time_and_rearm_pickup(rig) -> None:
             'dirs = [1.0]\ndir = { warm = -2.0 }\nglide = 2.0\n')
     r.send("/t", 0.5)  # picked up at 1.0
     r.send("/livegan/scene", "calm")
+    r.frame()
     snap = r.controls.snapshot()
     assert snap.mode == "keys" and ("seed", 42, 2.0) in snap.events
     r.tick(1.0)  # halfway through a smoothstep glide
@@ -211,19 +222,49 @@ def test_scenes_glide_over_their_time_and_rearm_pickup(rig) -> None:
     r.send("/t", 0.9)  # armed again by the scene: 1.8 is far from 0.2
     assert r.controls.param("truncation") == pytest.approx(0.2)
     r.send("/livegan/scene", 0.0)  # Pd: a scene by its number
+    r.frame()
     r.send("/livegan/scene", "nope")  # unknown: warned, nothing changes
+    r.frame()
     assert r.inputs.router.scene == "calm"
 
 
 def test_labels_by_name_or_index(rig) -> None:
     r = rig("", labels=["cat", "dog", "bird"])
     r.send("/livegan/label", "Dog")
+    r.frame()
     assert r.controls.snapshot().label == 1
     r.send("/livegan/label", 2.0)  # Pd float
+    r.frame()
     assert r.controls.snapshot().label == 2
     r.send("/livegan/label", "fish")
+    r.frame()
     r.send("/livegan/label", 7)
+    r.frame()
     assert r.controls.snapshot().label == 2
+
+
+def test_scene_and_label_changes_wait_for_the_frame(rig, monkeypatch) -> None:
+    """Scenes and labels act once a frame on the main thread, never on the OSC thread: a
+    burst of recalls costs one recall, the newest."""
+    r = rig('[scenes.calm]\nspeed = 0.5\nglide = 0.0\n[scenes.busy]\nspeed = 2.0\nglide = 0.0\n',
+            labels=["cat", "dog"])
+    router = r.inputs.router
+    recalls: list[tuple[object, str]] = []
+    recall = router.recall_scene
+    monkeypatch.setattr(router, "recall_scene", lambda name: recalls.append(
+        (name, threading.current_thread().name)) or recall(name))
+    speed = r.controls.param("speed")
+    for _ in range(50):
+        r.send("/livegan/scene", "calm")
+        r.send("/livegan/scene", "busy")
+    r.send("/livegan/label", "dog")
+    assert router.scene is None and r.controls.param("speed") == speed  # nothing yet
+    assert r.controls.snapshot().label == 0 and recalls == []
+    r.frame()
+    assert recalls == [("busy", threading.main_thread().name)]
+    assert router.scene == "busy" and r.controls.snapshot().label == 1
+    r.tick(0.001)
+    assert r.controls.param("speed") == pytest.approx(2.0)
 
 
 def test_query_replies_with_the_namespace_and_patch_addresses(rig) -> None:
@@ -249,5 +290,5 @@ def test_unknown_direction_names_and_indices_are_ignored(rig) -> None:
     r = rig('[[map]]\nosc = "/a"\nto = "dir[smile]"\n[[map]]\nosc = "/b"\nto = "dir[9]"\n')
     r.send("/a", 1.0)
     r.send("/b", 1.0)
-    assert r.namespace.counts["bad_args"] == 2 and not r.dirs().any()
+    assert r.inputs.dispatcher.counts["bad_args"] == 2 and not r.dirs().any()
     assert r.server.running

@@ -82,7 +82,7 @@ def test_live_reload_changes_routes_and_a_broken_edit_keeps_the_old(tmp_path: Pa
     controls = Controls(z_dim=16, n_dirs=4)
     namespace = OscNamespace(controls)
     inputs = ShowInputs(controls, namespace, load_patch(path))
-    server = OscServer(inputs.osc_handler(namespace), port=0).start()
+    server = OscServer(inputs.dispatcher, port=0).start()
     client = SimpleUDPClient("127.0.0.1", server.port)
     sent = 0
 

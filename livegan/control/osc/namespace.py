@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Callable
 
 from livegan.control.controls import Controls
 from livegan.control.osc.batch import Coalescing
-from livegan.control.ratelog import RateLimitedLog
-
-log = logging.getLogger(__name__)
-
-Route = Callable[[tuple, tuple[str, int]], bool]
+from livegan.control.osc.dispatch import Route, RouteTable
 
 # address -> (argument types, what it does); `livegan osc` and /livegan/query print this.
 NAMESPACE: dict[str, tuple[str, str]] = {
@@ -69,18 +64,21 @@ def _index(value: object) -> int | None:
 
 
 class OscNamespace:
-    """The OscServer handler for the /livegan namespace.
+    """The default routes of the /livegan namespace; they only write `Controls`.
 
-    It only writes `Controls`; unknown addresses and wrong arguments are counted and
-    logged at a limited rate. `routes` added by a patch are tried before the defaults.
+    `table()` gives them to a `Dispatcher` (after a patch's router has put its own
+    routes in front). Show-level actions (model, record, scene, query, ...) are queued
+    with `Controls.push_app` for the main thread, never run on the OSC thread.
+
+    Args:
+        controls: the show's control state.
+        direction_names: the playing model's direction names (/livegan/dir/{name}); the
+            show assigns `direction_names` after a hot-swap.
     """
 
     def __init__(self, controls: Controls, direction_names: list[str] | None = None) -> None:
         self.controls = controls
         self.direction_names = list(direction_names or [])
-        self.routes: dict[str, Route] = {}
-        self.counts = {"unknown": 0, "bad_args": 0}
-        self._ratelog = RateLimitedLog(log)
         self._fixed: dict[str, Route] = {
             "/livegan/z": lambda a, s: self._many(a[: self.controls.z_dim], self.controls.set_z),
             "/livegan/dirs": lambda a, s: self._many(a[: self.controls.n_dirs],
@@ -92,7 +90,7 @@ class OscNamespace:
             "/livegan/key/store": lambda a, s: self._event(a, "key_store"),
             "/livegan/mode": lambda a, s: bool(a) and isinstance(a[0], str)
             and self.controls.set_mode(a[0].strip().lower()),
-            "/livegan/scene": lambda a, s: self._app(a, "scene", str),
+            "/livegan/scene": lambda a, s: self._app(a, "scene", (str, int, float)),
             "/livegan/model": lambda a, s: self._app(a, "model", str),
             "/livegan/label": lambda a, s: self._app(a, "label", (str, int, float)),
             "/livegan/record": lambda a, s: self._app_flag(a, "record"),
@@ -102,6 +100,12 @@ class OscNamespace:
         }
         for name in ("speed", "truncation", "smooth", "morph"):
             self._fixed[f"/livegan/{name}"] = self._param_route(name)
+
+    def table(self) -> RouteTable:
+        """The default routes: exact addresses, and /livegan/z/{i}, /livegan/dir/{i|name}."""
+        return RouteTable(dict(self._fixed),
+                          {"/livegan/z": self._z_component, "/livegan/dir": self._direction},
+                          expected_types)
 
     def _param_route(self, name: str) -> Route:
         def route(args: tuple, sender: tuple[str, int]) -> bool:
@@ -151,37 +155,30 @@ class OscNamespace:
         self.controls.push_app("query", sender[0], port)
         return True
 
-    def _indexed(self, address: str, args: tuple) -> bool | None:
-        """/livegan/z/{i} and /livegan/dir/{i|name}; None when the address is neither."""
-        head, _, tail = address.rpartition("/")
-        if head not in ("/livegan/z", "/livegan/dir"):
-            return None
+    def _z_component(self, tail: str, args: tuple) -> bool:
+        """/livegan/z/{i}."""
+        value = _number(args[0]) if len(args) == 1 else None
+        index = int(tail) if tail.isascii() and tail.isdigit() else None
+        return value is not None and index is not None and self.controls.set_z([value], index) > 0
+
+    def _direction(self, tail: str, args: tuple) -> bool:
+        """/livegan/dir/{i|name}."""
         value = _number(args[0]) if len(args) == 1 else None
         if value is None:
             return False
-        if head == "/livegan/dir" and tail in self.direction_names:
+        if tail in self.direction_names:
             index = self.direction_names.index(tail)
         elif tail.isascii() and tail.isdigit():
             index = int(tail)
         else:
             return False
-        setter = self.controls.set_z if head == "/livegan/z" else self.controls.set_dirs
-        return setter([value], index) > 0
+        return self.controls.set_dirs([value], index) > 0
 
-    def __call__(self, address: str, args: tuple, sender: tuple[str, int]) -> None:
-        route = self.routes.get(address) or self._fixed.get(address)
-        ok = route(args, sender) if route is not None else self._indexed(address, args)
-        if ok is None:
-            self.counts["unknown"] += 1
-            self._ratelog.warning("unknown", "ignored OSC to unknown address %s", address[:80])
-        elif not ok:
-            self.counts["bad_args"] += 1
-            self._ratelog.warning("bad_args", "ignored OSC %s with arguments %.80r (expected %s)",
-                                  address[:80], args, self._expected(address))
 
-    def _expected(self, address: str) -> str:
-        for pattern, (types, _) in NAMESPACE.items():
-            if pattern == address or (pattern.endswith("}") and
-                                      address.startswith(pattern[: pattern.index("{")])):
-                return types or "no arguments"
-        return "see `livegan osc`"
+def expected_types(address: str) -> str:
+    """The argument types the namespace documents for `address` (for warnings)."""
+    for pattern, (types, _) in NAMESPACE.items():
+        if pattern == address or (pattern.endswith("}") and
+                                  address.startswith(pattern[: pattern.index("{")])):
+            return types or "no arguments"
+    return "see `livegan osc`"

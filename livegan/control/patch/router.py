@@ -10,16 +10,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from livegan.control.controls import Controls
-from livegan.control.patch.mapping import Mapping, Pickup, Target
-from livegan.control.osc.namespace import CONTINUOUS
 from livegan.control.osc.batch import Coalescing
+from livegan.control.osc.dispatch import IndexedRoute, Route, RouteTable
+from livegan.control.osc.namespace import CONTINUOUS
 from livegan.control.patch.load import PatchConfig, Scene
-from livegan.control.ratelog import RateLimitedLog
+from livegan.control.patch.mapping import Mapping, Pickup, Target
 from livegan.control.patch.targets import Key, Targets, number, whole
+from livegan.control.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
-Route = Callable[[tuple, tuple[str, int]], bool]
+WATCHED_EXACT = ("/livegan/z", "/livegan/dirs", "/wek/outputs")  # default dir/z addresses
+WATCHED_FAMILIES = ("/livegan/z", "/livegan/dir")  # /livegan/z/{i}, /livegan/dir/{i|name}
 
 
 @dataclass
@@ -37,32 +39,32 @@ class _State:
 
 
 class Router:
-    """Applies a patch: mappings from OSC, MIDI and keys, and scene recalls, to Controls.
+    """The mapping engine: applies a patch's mappings from OSC, MIDI and keys, and its
+    scene recalls, to Controls.
 
-    Pure Python and thread-safe: OSC routes run on the OSC thread, MIDI and keys on the
-    main thread; one lock keeps each mapping's state consistent. Call `tick()` once a
-    frame: it advances per-mapping smoothing, scene glides and beat-based speed.
+    Pure Python and thread-safe: OSC routes run on the OSC thread, MIDI, keys and scenes
+    on the main thread; one lock keeps each mapping's state consistent. `table()` builds
+    the OSC dispatcher's routes. Call `tick()` once a frame: it advances per-mapping
+    smoothing, scene glides and beat-based speed.
 
     Args:
         controls: the show's control state.
         patch: the patch to apply (None: the empty patch).
         labels: returns the playing model's class labels (names for /livegan/label).
-        direction_names: the playing model's direction names, when no namespace is
-            installed (otherwise the namespace's list is used, which follows hot-swaps).
+        direction_names: returns the playing model's direction names (follows hot-swaps).
         clock: monotonic seconds (tests pass their own).
     """
 
     def __init__(self, controls: Controls, patch: PatchConfig | None = None, *,
                  labels: Callable[[], list[str]] = list,
-                 direction_names: list[str] | None = None,
+                 direction_names: Callable[[], list[str]] = list,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.controls = controls
         self.labels = labels
-        self.direction_names = list(direction_names or [])
+        self.direction_names = direction_names
         self.clock = clock
         self.scene: str | None = None  # the scene recalled last (HUD)
-        self.namespace = None  # an OscNamespace once install() ran
-        self.targets = Targets(controls, labels, self._names, self.recall_scene)
+        self.targets = Targets(controls, labels, direction_names, self.recall_scene)
         self._lock = threading.RLock()
         self._smoothing: set[int] = set()
         self._last_tick: float | None = None
@@ -92,8 +94,6 @@ class Router:
                 targets.beat_speed = None
             if patch.motion != old.motion:
                 self.apply_motion()
-            if self.namespace is not None:
-                self.namespace.routes = self.routes()
 
     def _index(self) -> None:
         self._by_osc: dict[str, list[int]] = {}
@@ -127,33 +127,45 @@ class Router:
                 if value is not None:
                     self.targets.set((name, None), value)
 
-    def routes(self) -> dict[str, Route]:
-        """OSC routes for OscNamespace.routes: the patch's addresses, scenes and labels."""
-        routes: dict[str, Route] = {
-            "/livegan/scene": lambda a, s: bool(a) and self.recall_scene(a[0]) is not None,
-            "/livegan/label": lambda a, s: bool(a) and self.set_label(a[0]),
-        }
-        if self.targets.beat_speed is not None:
-            routes["/livegan/speed"] = self._beat_speed_route
-        for address in self._by_osc:
-            routes[address] = lambda args, sender, a=address: self.osc(a, args)
-        return routes
+    def table(self, defaults: RouteTable) -> RouteTable:
+        """The OSC dispatcher's routes: the patch's addresses in front of `defaults`.
 
-    def install(self, namespace: object) -> None:
-        """Put this router's routes in front of the namespace's defaults (and keep them there
-        across reloads); direction names then follow the namespace (model hot-swaps)."""
-        self.namespace = namespace
-        namespace.routes = self.routes()  # type: ignore[attr-defined]
+        Default routes that write dir or z, which pickup mappings of this patch watch,
+        also tell the router the values they wrote (so pickup re-arms on them).
+        """
+        with self._lock:
+            routes: dict[str, Route] = {}
+            if self.targets.beat_speed is not None:
+                routes["/livegan/speed"] = self._beat_speed_route
+            for address in self._by_osc:
+                routes[address] = lambda args, sender, a=address: self.osc(a, args)
+            if not self._watched:
+                return defaults.over(routes)
+            exact = dict(defaults.exact)
+            for address in WATCHED_EXACT:
+                if address in exact:
+                    exact[address] = self._observed(address, exact[address])
+            indexed = dict(defaults.indexed)
+            for head in WATCHED_FAMILIES:
+                if head in indexed:
+                    indexed[head] = self._observed_family(head, indexed[head])
+            return RouteTable(exact, indexed, defaults.types).over(routes)
 
-    def watch(self, handler: Callable[[str, tuple, tuple[str, int]], None]) -> Callable:
-        """Wrap an OSC handler so OSC writes to dir/z that bypass the patch are seen (their
-        values re-arm pickup on the same target)."""
-        def watched(address: str, args: tuple, sender: tuple[str, int]) -> None:
-            handler(address, args, sender)
-            if self._watched and address not in self._by_osc:
-                with self._lock:
-                    self.targets.observe(address, args, self._watched)
-        return watched
+    def _observed(self, address: str, route: Route) -> Route:
+        def observed(args: tuple, sender: tuple[str, int]) -> bool:
+            ok = route(args, sender)
+            with self._lock:
+                self.targets.observe(address, args, self._watched)
+            return ok
+        return observed
+
+    def _observed_family(self, head: str, route: IndexedRoute) -> IndexedRoute:
+        def observed(tail: str, args: tuple) -> bool:
+            ok = route(tail, args)
+            with self._lock:
+                self.targets.observe(f"{head}/{tail}", args, self._watched)
+            return ok
+        return observed
 
     def coalescing(self) -> Coalescing:
         """OscServer's coalesce rule: the default continuous addresses, and the patch's
@@ -332,10 +344,6 @@ class Router:
         if m.target.name == "label":
             return 0.0, float(max(0, len(self.labels()) - 1))
         return None
-
-    def _names(self) -> list[str]:
-        names = getattr(self.namespace, "direction_names", None)
-        return names if names is not None else self.direction_names
 
     def set_label(self, value: object) -> bool:
         """Class label by name (the model's labels) or index (/livegan/label)."""
