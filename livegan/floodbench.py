@@ -61,7 +61,7 @@ class FloodBench:
         thread.join(timeout=5)
         if self.failed:
             raise self.failed[0]
-        self.result["render_errors"] = self.show.render.errors
+        self.result["render_errors"] = self.show.stage.errors
         return self.result
 
     def fps(self, phase: str) -> float:

@@ -9,11 +9,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-
-from livegan.control.controls import Controls, Snapshot, latest_events
+from livegan.control.controls import Controls, latest_events
 from livegan.control.inputs import ShowInputs
-from livegan.control.motion import Motion
 from livegan.control.osc.namespace import OscNamespace
 from livegan.control.osc.sender import OscSender
 from livegan.control.osc.server import DROP_REASONS, OscServer
@@ -23,13 +20,14 @@ from livegan.engine import Engine, off_main_thread
 from livegan.engine.guard import Failover, load_checked
 from livegan.errors import LiveganError
 from livegan.modelfile import DEFAULT_MODEL, find_model, load_model
-from livegan.show.crossfade import Crossfade
-from livegan.show.frames import Frame, FrameQueue
+from livegan.show.frames import FrameQueue
 from livegan.show.heap import limit_malloc_arenas, release_free_memory
 from livegan.show.outputs import Outputs, OutputsConfig
 from livegan.show.recorder import DEFAULT_FPS
 from livegan.show.snapshot import DEFAULT_OUT_DIR
 from livegan.show.window import Action, Window, WindowConfig
+from livegan.stage.stage import Stage
+from livegan.stage.thread import RenderThread
 
 log = logging.getLogger(__name__)
 
@@ -65,97 +63,6 @@ class PerformConfig:
     max_fps: float | None = None  # render no faster than this (None: as fast as it goes)
 
 
-class RenderThread(threading.Thread):
-    """Reads one control snapshot per frame, renders it, hands the frame on.
-
-    A generator error keeps the last good frame on screen (nothing is put) and is logged
-    at a limited rate; the thread itself never dies of one. After a few in a row the
-    engine is rebuilt on the next backend (`failover`). A hot-swap crossfades.
-    """
-
-    def __init__(self, engine: Engine, controls: Controls, frames: FrameQueue,
-                 max_fps: float | None = None) -> None:
-        super().__init__(name="livegan-render", daemon=True)
-        self.engine, self.controls, self.frames = engine, controls, frames
-        self.interval = 1.0 / max_fps if max_fps else 0.0  # seconds between frame starts
-        self.motion = Motion(engine.z_dim, engine.directions)
-        self.stopping = threading.Event()
-        self.errors = 0
-        self.last_error = ""  # text of the latest render error (telemetry)
-        self.rendered = 0
-        # called as on_render(engine, index, time, z, label) after each frame (control log)
-        self.on_render: Callable[..., None] | None = None
-        self._next_engine: Engine | None = None
-        self._ratelog = RateLimitedLog(log)
-        self.crossfade = Crossfade()
-        self.failover: Failover | None = None  # set by the show: rebuilds a failing engine
-        self.last_pixels: np.ndarray | None = None  # the latest frame handed on
-
-    def swap(self, engine: Engine) -> None:
-        """Use `engine` from the next frame on (hot-swap; the latent path carries over,
-        and the old model's frames crossfade into the new one's)."""
-        self._next_engine = engine
-
-    def _take_swap(self) -> None:
-        engine, self._next_engine = self._next_engine, None
-        if engine is None:
-            return
-        old = self.engine
-        self.engine = engine
-        if engine.z_dim != self.motion.z_dim:
-            self.motion = Motion(engine.z_dim, engine.directions)
-        else:
-            self.motion.set_directions(engine.directions)
-        self.crossfade.start(old, self.last_pixels, time.perf_counter(),
-                             renders=old.z_dim == engine.z_dim)
-
-    def _frame(self, snap: Snapshot, dt: float) -> tuple[np.ndarray, np.ndarray]:
-        """The latent and the frame for `snap`; raises what the engine raises."""
-        z = self.motion.step(snap, dt)
-        if not np.isfinite(z).all():  # never reaches a frame: restart the walk instead
-            self.motion = Motion(self.engine.z_dim, self.engine.directions, self.rendered)
-            raise FloatingPointError("the latent became NaN or infinite; the walk restarted")
-        return z, self.engine.render(z, snap.label)
-
-    def run(self) -> None:
-        last = due = time.perf_counter()
-        while not self.stopping.is_set():
-            if self.interval:  # --max-fps: wait for this frame's slot, never catch up in a burst
-                wait = due - time.perf_counter()
-                if wait > 0 and self.stopping.wait(wait):
-                    break
-                due = max(due + self.interval, time.perf_counter())
-            self._take_swap()
-            now = time.perf_counter()
-            dt, last = min(now - last, 0.25), now
-            snap = self.controls.snapshot()
-            try:
-                z, pixels = self._frame(snap, dt)
-            except Exception as exc:  # noqa: BLE001 - keep the last frame, keep playing
-                self.errors += 1
-                self.last_error = str(exc)
-                self._ratelog.error("render", "render failed, keeping the last frame: %s", exc)
-                if self.failover is not None:
-                    self.failover.failed(self.engine)
-                self.stopping.wait(0.05)
-                continue
-            if self.failover is not None:
-                self.failover.succeeded()
-            self.rendered += 1
-            done = time.perf_counter()
-            pixels = self.crossfade.mix(pixels, z, snap.label, done)
-            self.last_pixels = pixels
-            if self.on_render is not None:
-                self.on_render(self.engine, self.rendered, done, z, snap.label)
-            self.frames.put(Frame(pixels, self.rendered, snap.version, done))
-
-    def stop(self) -> None:
-        self.stopping.set()
-        if self.ident is not None:  # started
-            self.join(timeout=5)
-        self.crossfade.finish()
-
-
 class Show:
     """One performance: owns the engine, controls, OSC server, window and render thread."""
 
@@ -173,14 +80,14 @@ class Show:
         self.osc = OscServer(self.inputs.dispatcher, cfg.osc_host,
                              cfg.osc_port, cfg.osc_allow,
                              coalesce=self.inputs.router.coalescing)
+        self.stage = Stage(self.engine, cfg.seed)
+        self.stage.failover = Failover(self._fall_back)
         self.frames = FrameQueue()
-        self.render = RenderThread(self.engine, self.controls, self.frames, cfg.max_fps)
-        self.render.motion = Motion(self.engine.z_dim, self.engine.directions, cfg.seed)
+        self.render = RenderThread(self.stage, self.controls, self.frames, cfg.max_fps)
         self.outputs = Outputs(OutputsConfig(cfg.out_dir, cfg.record, cfg.record_fps, cfg.ndi,
                                              cfg.vcam, cfg.syphon, cfg.spout),
                                OscSender.to(cfg.feedback) if cfg.feedback else None)
-        self.render.on_render = self.outputs.rendered
-        self.render.failover = Failover(self._fall_back)
+        self.stage.on_render = self.outputs.rendered
         self.backend = cfg.backend  # what hot-swaps build on (a fallback changes it)
         self._wanted_model: str | None = None  # newest /livegan/model not yet loaded
         self._loader: threading.Thread | None = None
@@ -216,6 +123,7 @@ class Show:
         finally:
             sys.setswitchinterval(switch)
             self.render.stop()
+            self.stage.close()
             self.inputs.stop()
             self.outputs.close()
             self.osc.stop()
@@ -235,8 +143,8 @@ class Show:
             self._handle_app_events()
             self.inputs.tick()
             self._report_patch_error()
-            self.outputs.tick(self.fps, self.engine.info.name, self.render.errors,
-                              self.render.last_error, self.dropped())
+            self.outputs.tick(self.fps, self.engine.info.name, self.stage.errors,
+                              self.stage.last_error, self.dropped())
             if self.cfg.window.kiosk:
                 self._keep_rendering()
             frame = self.frames.latest(timeout=0.1)
@@ -278,16 +186,9 @@ class Show:
     def _keep_rendering(self) -> None:
         """Kiosk: restart a render thread that died; exit (for the service to restart) on a stall."""
         if not self.render.is_alive():
-            old = self.render
             log.error("the render thread stopped; restarting it (kiosk)")
             self.outputs.error("render thread stopped; restarted")
-            self.render = RenderThread(old.engine, self.controls, self.frames, self.cfg.max_fps)
-            self.render.motion, self.render.rendered = old.motion, old.rendered
-            self.render.errors, self.render.on_render = old.errors, old.on_render
-            self.render.crossfade, self.render.failover = old.crossfade, old.failover
-            self.render.last_pixels = old.last_pixels
-            if old._next_engine is not None:
-                self.render.swap(old._next_engine)
+            self.render = RenderThread(self.stage, self.controls, self.frames, self.cfg.max_fps)
             self.render.start()
             self._last_frame_at = time.perf_counter()
         elif time.perf_counter() - self._last_frame_at > STALL_SECONDS:
@@ -346,23 +247,23 @@ class Show:
             return
         self.controls.resize(engine.z_dim, engine.directions.shape[0])
         self.namespace.direction_names = engine.direction_names
-        self.render.swap(engine)
+        self.stage.swap(engine)
         self.engine = engine
         log.info("now playing %s", engine.info.name)
         # once the old model has faded out and is gone, give its memory back
-        deadline = time.monotonic() + 4 * self.render.crossfade.seconds + 1.0
-        while (self.render.engine is not engine or self.render.crossfade.active) \
+        deadline = time.monotonic() + 4 * self.stage.crossfade.seconds + 1.0
+        while (self.stage.engine is not engine or not self.stage.settled) \
                 and time.monotonic() < deadline and self.render.is_alive():
             time.sleep(0.05)
         release_free_memory()
 
     def _fall_back(self, failed: Engine, engine: Engine) -> None:
         """Failover built `engine` on the next backend for `failed` (builder thread)."""
-        if self.render.engine is not failed or self.render._next_engine is not None:
+        if self.stage.engine is not failed or self.stage.pending is not None:
             engine.close()  # a hot-swap came first: the new model replaces the failing one
             return
         self.backend = engine.backend.name
-        self.render.swap(engine)
+        self.stage.swap(engine)
         self.engine = engine
         self.outputs.error(f"rendering kept failing on {failed.backend.describe()}; "
                            f"now on {engine.backend.describe()}")
@@ -384,7 +285,7 @@ class Show:
             f"OSC {self.cfg.osc_host}:{self.osc.port}  in {stats['received']}  dropped "
             + str(self.dropped()),
             f"last {_hud_text(last[0], 48)} {args}" if last else "last -",
-            f"mode {self.controls.mode}  render errors {self.render.errors}",
+            f"mode {self.controls.mode}  render errors {self.stage.errors}",
             *self.outputs.hud_lines(),
         ]
 

@@ -223,14 +223,14 @@ class Soak:
             frames = show.shown
             self._sample(now - start, frames, (frames - last_frames) / (now - last_t))
             last_t, last_frames = now, frames
-            if show.render.rendered == 0 or not show.render.is_alive():
+            if show.stage.rendered == 0 or not show.render.is_alive():
                 raise RuntimeError("the render thread stopped")
         control.close()
 
     def _sample(self, t: float, frames: int, fps: float) -> None:
         show = self.show
         row = {"t_s": round(t, 1), "frames": frames, "fps": round(fps, 1),
-               "rss_mb": round(rss_mb(), 1), "render_errors": show.render.errors,
+               "rss_mb": round(rss_mb(), 1), "render_errors": show.stage.errors,
                "osc_datagrams": show.osc.stats()["datagrams"], "osc_dropped": show.dropped(),
                "midi_messages": show.inputs.midi.received,
                "midi_ports": len(show.inputs.midi.ports), "model": show.engine.info.name,
@@ -272,7 +272,7 @@ def summary(soak: Soak) -> tuple[str, bool]:
          f"{stats['too_deep']}, unknown/bad args {soak.show.inputs.dispatcher.dropped()})"),
         (f"  MIDI     {soak.midi.sent} sent, {rows[-1]['midi_messages']} received, "
          f"{soak.midi.replugs} unplug/replug"),
-        (f"  swaps    {soak.swaps} model swaps ({soak.show.render.crossfade.fades} "
+        (f"  swaps    {soak.swaps} model swaps ({soak.show.stage.crossfade.fades} "
          f"crossfades), {soak.recordings} recordings, threads {rows[-1]['threads']}, open "
          f"files {rows[-1]['open_files']}"),
         f"  csv      {args.csv}",

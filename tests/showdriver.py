@@ -45,8 +45,8 @@ def drive(show: Show, script: Script, limit: float, check: Callable[[Frame], Non
     def watchdog() -> None:
         deadline = time.monotonic() + limit
         while not finished.wait(0.05):
-            if render_errors_fail and show.render.errors:  # say why frames stopped coming
-                failure.append(AssertionError(f"render failed: {show.render.last_error}"))
+            if render_errors_fail and show.stage.errors:  # say why frames stopped coming
+                failure.append(AssertionError(f"render failed: {show.stage.last_error}"))
             elif time.monotonic() > deadline:
                 failure.append(TimeoutError(f"the script did not finish within {limit} s"))
             else:

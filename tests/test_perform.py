@@ -24,7 +24,9 @@ from livegan.control.osc.sender import OscSender
 from livegan.control.osc.wire import encode_message
 from livegan.engine import Engine
 from livegan.modelfile import load_model
-from livegan.perform import PerformConfig, RenderThread, Show
+from livegan.perform import PerformConfig, Show
+from livegan.stage.stage import Stage
+from livegan.stage.thread import RenderThread
 from livegan.show.frames import Frame, FrameQueue
 from livegan.show.window import WindowConfig
 
@@ -151,7 +153,7 @@ def test_osc_from_another_process_changes_the_frame(make_show) -> None:
         assert all(_differ(f, before[0]) == 0 for f in before), "hold should hold the picture"
 
         sender.set("/livegan/z", *target)
-        yield from wait_until(lambda: np.allclose(show.render.motion.base, target))
+        yield from wait_until(lambda: np.allclose(show.stage.motion.base, target))
         after = yield from frames_after(show, 4)
         assert _differ(after[0], before[0]) > 2.0, "the OSC latent did not change the picture"
         assert all(_differ(f, after[0]) == 0 for f in after)
@@ -164,7 +166,7 @@ def test_osc_from_another_process_changes_the_frame(make_show) -> None:
         for sender in senders:
             sender.close()
     assert show.inputs.dispatcher.counts == {"unknown": 0, "bad_args": 0}
-    assert show.render.errors == 0
+    assert show.stage.errors == 0
 
 
 def test_malformed_packets_are_dropped_and_the_show_goes_on(make_show) -> None:
@@ -179,15 +181,15 @@ def test_malformed_packets_are_dropped_and_the_show_goes_on(make_show) -> None:
                 sock.sendto(datagram, ("127.0.0.1", show.osc.port))
             sock.sendto(good, ("127.0.0.1", show.osc.port))
         yield from wait_until(lambda: show.controls.param("speed") == 0.5)
-        rendered = show.render.rendered
-        yield from wait_until(lambda: show.render.rendered >= rendered + 10)
+        rendered = show.stage.rendered
+        yield from wait_until(lambda: show.stage.rendered >= rendered + 10)
         stats = show.osc.stats()
         assert stats["datagrams"] == len(junk) + 1
         assert stats["malformed"] >= len(junk) - 1  # an empty datagram may count as nothing
         assert stats["delivered"] == 1
 
     drive(show, script)
-    assert show.render.errors == 0
+    assert show.stage.errors == 0
 
 
 class _Recording(FrameQueue):
@@ -207,7 +209,7 @@ def test_render_errors_keep_the_last_frame_and_recover(tiny_model: Path) -> None
     controls = Controls(engine.z_dim, engine.directions.shape[0])
     frames: list[Frame] = []
 
-    thread = RenderThread(engine, controls, _Recording(frames))
+    thread = RenderThread(Stage(engine), controls, _Recording(frames))
     real_render = engine.render
     calls = {"n": 0}
 
@@ -226,9 +228,9 @@ def test_render_errors_keep_the_last_frame_and_recover(tiny_model: Path) -> None
     finally:
         thread.stop()
     assert not thread.is_alive()
-    assert thread.errors == 5
-    assert "fell off the bus" in thread.last_error
-    assert len(frames) >= 10 and thread.rendered == len(frames)
+    assert thread.stage.errors == 5
+    assert "fell off the bus" in thread.stage.last_error
+    assert len(frames) >= 10 and thread.stage.rendered == len(frames)
     assert [f.index for f in frames] == list(range(1, len(frames) + 1))  # no frame for a failure
     engine.close()
 
@@ -244,7 +246,7 @@ def test_model_hot_swap_by_name(make_show, models_dir: Path, make_tiny_model,
     first = show.engine
     trims: list[bool] = []  # when the old model is gone, its memory goes back
     monkeypatch.setattr(livegan.perform, "release_free_memory",
-                        lambda: trims.append(not show.render.crossfade.active) or True)
+                        lambda: trims.append(not show.stage.crossfade.active) or True)
     out = OscSender("127.0.0.1", 9)  # replaced once the port is known
 
     def refusals() -> int:
@@ -258,15 +260,15 @@ def test_model_hot_swap_by_name(make_show, models_dir: Path, make_tiny_model,
                                      ".."), 1):
             out.send("/livegan/model", bad)  # one at a time: within a frame the newest wins
             yield from wait_until(lambda count=count: refusals() >= count)
-        rendered = show.render.rendered
-        yield from wait_until(lambda: show.render.rendered >= rendered + 5)
-        assert show.engine is first and show.render.engine is first
+        rendered = show.stage.rendered
+        yield from wait_until(lambda: show.stage.rendered >= rendered + 5)
+        assert show.engine is first and show.stage.engine is first
 
         out.send("/livegan/dir/warm", 1.0)  # direction amounts carry over a swap
         out.send("/livegan/model", "plain")
-        yield from wait_until(lambda: show.render.engine.info.name == "plain")
-        rendered = show.render.rendered
-        yield from wait_until(lambda: show.render.rendered >= rendered + 5)
+        yield from wait_until(lambda: show.stage.engine.info.name == "plain")
+        rendered = show.stage.rendered
+        yield from wait_until(lambda: show.stage.rendered >= rendered + 5)
         assert show.engine.info.name == "plain"
         assert show.controls.n_dirs == show.engine.directions.shape[0] == 16
         out.send("/livegan/dir/dir7", 0.5)  # the new model's (fallback) direction names
@@ -278,7 +280,7 @@ def test_model_hot_swap_by_name(make_show, models_dir: Path, make_tiny_model,
         drive(show, script)
     finally:
         out.close()
-    assert show.render.errors == 0, show.render.last_error
+    assert show.stage.errors == 0, show.stage.last_error
     assert show.inputs.dispatcher.counts == {"unknown": 0, "bad_args": 0}
 
 
@@ -334,7 +336,7 @@ def test_max_fps_spaces_the_rendered_frames(tiny_model: Path) -> None:
     controls = Controls(engine.z_dim, engine.directions.shape[0])
     frames: list[Frame] = []
 
-    thread = RenderThread(engine, controls, _Recording(frames), max_fps=25)
+    thread = RenderThread(Stage(engine), controls, _Recording(frames), max_fps=25)
     thread.start()
     try:
         deadline = time.monotonic() + LIMIT

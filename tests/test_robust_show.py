@@ -128,13 +128,13 @@ def test_hostile_udp_at_a_running_show(make_show, inbox: Inbox, tmp_path: Path,
                      window=WindowConfig(size=(64, 64), hud=True))
     traffic = HostileTraffic(seed=3, z_dim=128, n_dirs=4)
     latents: list[np.ndarray] = []
-    hooked = show.render.on_render
+    hooked = show.stage.on_render
 
     def on_render(engine, index, t, z, label) -> None:
         latents.append(z.copy())
         hooked(engine, index, t, z, label)
 
-    show.render.on_render = on_render
+    show.stage.on_render = on_render
     sent = 0
 
     def script(show: Show):
@@ -149,8 +149,8 @@ def test_hostile_udp_at_a_running_show(make_show, inbox: Inbox, tmp_path: Path,
                     chunk = 0
                     yield from until(lambda n=sent: show.osc.stats()["datagrams"] >= n)
         yield from until(lambda: show.osc.stats()["datagrams"] >= sent)
-        rendered = show.render.rendered
-        yield from until(lambda: show.render.rendered >= rendered + 10)
+        rendered = show.stage.rendered
+        yield from until(lambda: show.stage.rendered >= rendered + 10)
         # the HUD (with hostile last messages in it) and telemetry agree with the counters
         total = show.dropped()
         assert any(f"dropped {total}" in line for line in show.hud_lines())
@@ -166,7 +166,7 @@ def test_hostile_udp_at_a_running_show(make_show, inbox: Inbox, tmp_path: Path,
     assert rule("/livegan/z/3") and rule("/wek/outputs") and not rule("/livegan/snapshot")
     assert show.dropped() == sum(stats[k] for k in DROP_REASONS) + sum(
         show.inputs.dispatcher.counts.values())
-    assert show.render.errors == 0, show.render.last_error
+    assert show.stage.errors == 0, show.stage.last_error
     assert latents and all(np.isfinite(z).all() for z in latents)
     assert show.engine.info.name == "tiny"  # every /livegan/model name was refused
     assert "model swap refused" in inbox.errors()
@@ -190,10 +190,10 @@ def test_a_flood_from_another_process_keeps_frames_coming_and_memory_flat(make_s
             [sys.executable, "-m", "livegan.testing.hostile", "--port", str(show.osc.port),
              "--rate", "10000", "--seconds", "2.5"], stdout=subprocess.PIPE, text=True))
         yield from until(lambda: show.osc.stats()["datagrams"] > 5000)
-        samples["early"], rendered = rss_mb(), show.render.rendered
+        samples["early"], rendered = rss_mb(), show.stage.rendered
         yield from until(lambda: flood[0].poll() is not None)
         samples["after"] = rss_mb()
-        assert show.render.rendered > rendered + 5, "frames stopped during the flood"
+        assert show.stage.rendered > rendered + 5, "frames stopped during the flood"
         yield from frames(5)
 
     try:
@@ -204,7 +204,7 @@ def test_a_flood_from_another_process_keeps_frames_coming_and_memory_flat(make_s
     out = json.loads(flood[0].stdout.read())
     received = show.osc.stats()["datagrams"]
     assert out["sent"] >= 20_000 and received > 10_000
-    assert show.osc.stats()["handler_error"] == 0 and show.render.errors == 0
+    assert show.osc.stats()["handler_error"] == 0 and show.stage.errors == 0
     # bounded queues, newest value wins: the second half of the flood adds nothing
     assert samples["after"] - samples["early"] < 25, samples
     assert samples["after"] - samples["before"] < 60, samples
@@ -255,12 +255,12 @@ def test_broken_models_keep_the_old_one_playing_and_a_good_swap_crossfades(
             out.send("/livegan/model", name)
             yield from until(lambda count=count: inbox.errors().count("swap refused") >= count)
             yield from frames(3)
-            assert show.render.engine is first
+            assert show.stage.engine is first
         out.send("/livegan/model", "other")
-        yield from until(lambda: show.render.engine.info.name == "other")
-        while show.render.crossfade.active or not fading:
+        yield from until(lambda: show.stage.engine.info.name == "other")
+        while show.stage.crossfade.active or not fading:
             yield
-            fading.append(show.render.crossfade.active)
+            fading.append(show.stage.crossfade.active)
         yield from frames(3)
         out.close()
 
@@ -269,8 +269,8 @@ def test_broken_models_keep_the_old_one_playing_and_a_good_swap_crossfades(
     for name in bad:
         assert f"{name}.safetensors" in errors, errors
     assert "truncated or corrupt" in errors and "NaN" in errors and "shape" in errors
-    assert show.render.crossfade.fades == 1 and any(fading)
-    assert show.render.errors == 0, show.render.last_error
+    assert show.stage.crossfade.fades == 1 and any(fading)
+    assert show.stage.errors == 0, show.stage.last_error
 
 
 def test_a_broken_patch_edit_keeps_the_old_patch_in_a_running_show(
@@ -314,15 +314,15 @@ def test_out_of_memory_keeps_the_last_frame_then_falls_back(make_show, inbox: In
     def script(show: Show):
         yield from frames(5)
         shown, state["failing"] = show.shown, True
-        yield from until(lambda: show.render.engine is not failing)
+        yield from until(lambda: show.stage.engine is not failing)
         assert show.shown <= shown + 3  # nothing new was shown while it failed
         yield from frames(10)
         yield from until(lambda: "now on cpu" in inbox.errors())
 
     drive(show, script)
-    assert state["failed_calls"] >= 5 and show.render.errors >= 5
-    assert show.engine is show.render.engine and show.backend == "cpu"
-    assert show.render.failover.fallbacks == 1
+    assert state["failed_calls"] >= 5 and show.stage.errors >= 5
+    assert show.engine is show.stage.engine and show.backend == "cpu"
+    assert show.stage.failover.fallbacks == 1
     assert "CUDA out of memory" in inbox.errors()  # reported on telemetry, then the fallback
 
 
@@ -375,4 +375,4 @@ def test_a_midi_device_vanishing_mid_show_is_survived_and_reconnected(
         yield from until(lambda: show.controls.param("speed") == pytest.approx(0.0))
 
     drive(show, script)
-    assert show.render.errors == 0
+    assert show.stage.errors == 0

@@ -14,7 +14,7 @@ from livegan.engine import Engine
 from livegan.engine.guard import Failover, check_weights, load_checked, probe
 from livegan.errors import ModelFileError
 from livegan.modelfile import load_model
-from livegan.show.crossfade import Crossfade, blend, fit
+from livegan.stage.crossfade import Crossfade, blend, fit
 
 
 class Still:

@@ -34,6 +34,7 @@ def test_kiosk_ignores_quit_and_restarts_a_dead_render_thread(tmp_path, make_tin
     first = show.render
     assert show.run() == 12  # Esc / window close did not end it
     assert state["failed"] and show.render is not first
-    assert show.render.rendered >= 12  # frame numbers carry on
+    assert show.render.stage is first.stage is show.stage  # the new thread takes the stage over
+    assert show.stage.rendered >= 12  # frame numbers carry on
     assert any("restarting" in r.getMessage() for r in caplog.records
                if r.levelno == logging.ERROR)
