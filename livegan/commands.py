@@ -116,6 +116,12 @@ def render(args: argparse.Namespace) -> int:
 def bench(args: argparse.Namespace) -> int:
     from livegan.bench import format_resolutions, format_table, resolution_table, run_bench
 
+    if args.quality:
+        from livegan.qualitybench import config_from_args, format_quality, run_quality_bench
+
+        result = run_quality_bench(config_from_args(args))
+        print(json.dumps(result) if args.json else format_quality(result))
+        return 0
     if args.train:
         from livegan.bench import format_train_table, run_train_bench
 

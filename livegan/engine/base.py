@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -58,6 +60,14 @@ class Backend:
 
     def close(self) -> None:
         """Release device memory and caches."""
+
+
+def cache_root() -> Path:
+    """Where backends keep what they build: $LIVEGAN_CACHE, else $XDG_CACHE_HOME/livegan,
+    else ~/.cache/livegan."""
+    if os.environ.get("LIVEGAN_CACHE"):
+        return Path(os.environ["LIVEGAN_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "livegan"
 
 
 def own_copy(generator: nn.Module) -> nn.Module:

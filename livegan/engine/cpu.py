@@ -130,7 +130,8 @@ class CpuBackend(Backend):
     """PyTorch on the CPU. At start it times the variants that may win on this processor
     (contiguous or channels_last; fp32 or bf16 where the CPU has bf16 units; each traced and
     frozen by TorchScript) and keeps the fastest one whose output stays within
-    BF16_TOLERANCE of fp32."""
+    BF16_TOLERANCE of fp32. precision: "auto", "fp32", "bf16", or "eager" (plain eager fp32,
+    nothing timed or frozen)."""
 
     name = "cpu"
 
@@ -141,7 +142,10 @@ class CpuBackend(Backend):
         self.generator = self.generator.float()  # the base class made it our own copy
         self.dtype = torch.float32
         self.layout = "contiguous"
-        self._pick(precision)
+        if precision == "eager":  # plain eager fp32: the yardstick of the `auto` choice
+            self.layout = "contiguous, eager"
+        else:
+            self._pick(precision)
 
     def describe(self) -> str:
         kind = "bf16" if self.dtype == torch.bfloat16 else "fp32"

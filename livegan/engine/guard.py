@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 #: Consecutive render failures after which the engine is rebuilt on the next backend.
 FALLBACK_AFTER = 5
 #: Where a failing backend falls back to; the CPU has nowhere further to go.
-NEXT_BACKEND = {"tensorrt": "cuda", "cuda": "cpu", "mps": "cpu"}
+NEXT_BACKEND = {"tensorrt": "cuda", "cuda": "cpu", "mps": "cpu", "openvino": "cpu"}
 
 
 def check_weights(model: Model) -> None:

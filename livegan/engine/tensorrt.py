@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from livegan.engine.base import Backend, to_frame, weights_hash
+from livegan.engine.base import Backend, cache_root, to_frame, weights_hash
 from livegan.engine.cuda import CudaFramePath, require_cuda
 from livegan.errors import BackendError
 
@@ -36,11 +36,8 @@ FORMAT = 1  # version of the cache file layout
 
 
 def cache_dir() -> Path:
-    """Where engines are kept: $LIVEGAN_CACHE, else $XDG_CACHE_HOME/livegan, else ~/.cache."""
-    if os.environ.get("LIVEGAN_CACHE"):
-        return Path(os.environ["LIVEGAN_CACHE"]) / "tensorrt"
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "livegan" / "tensorrt"
+    """Where engines are kept: the `tensorrt` folder of the cache (see `cache_root`)."""
+    return cache_root() / "tensorrt"
 
 
 def engine_cache_key(model_hash: str, resolution: int, batch: int, trt_version: str,

@@ -40,9 +40,10 @@ def test_auto_on_a_cpu_machine_picks_cpu_and_says_why(caplog):
         pytest.skip("this machine has a GPU")
     with caplog.at_level(logging.INFO, logger="livegan.engine"):
         backend = create_backend(_model(), "auto")
-    assert backend.name == "cpu"
+    assert backend.name in ("cpu", "openvino")  # the fastest CPU path, timed at start
     text = caplog.text
     assert "tensorrt backend unavailable" in text and "cuda backend unavailable" in text
+    assert "CPU paths (median ms a frame" in text
     assert "pip install 'livegan[tensorrt]'" in text or "tensorrt" in text
 
 
@@ -59,17 +60,17 @@ def test_a_backend_that_fails_to_build_falls_back_to_the_next(monkeypatch, caplo
     real = engine_module._make
     tried = []
 
-    def flaky(name, model):
+    def flaky(name, model, measure=False):
         tried.append(name)
         if name in ("tensorrt", "cuda"):
             raise RuntimeError(f"simulated {name} build failure\nsecond line")
-        return real(name, model)
+        return real(name, model, measure)
 
     monkeypatch.setattr(engine_module, "_make", flaky)
     with caplog.at_level(logging.INFO, logger="livegan.engine"):
         backend = create_backend(_model(), "auto")
     assert tried == ["tensorrt", "cuda", "mps", "cpu"]
-    assert backend.name == "cpu"
+    assert backend.name in ("cpu", "openvino")
     lines = [r.message for r in caplog.records if "unavailable" in r.message]
     assert len(lines) == 3 and all("second line" not in m for m in lines)  # one line each
 
@@ -140,17 +141,6 @@ def test_weights_hash_follows_the_weights():
     with torch.no_grad():
         next(model.generator.parameters()).add_(1e-3)
     assert weights_hash(model.generator) != h
-
-
-@pytest.mark.gpu
-@pytest.mark.skipif(not CUDA, reason="needs a CUDA GPU")
-@pytest.mark.parametrize("name", ["cuda", "tensorrt"])
-def test_gpu_backends_match_eager_fp32(name):
-    model = _model(64)
-    backend = engine_module._make(name, model)
-    z = np.random.default_rng(5).standard_normal(128).astype(np.float32)
-    diff = np.abs(backend.render(z).astype(np.float32) - _reference(model, z)).max()
-    assert diff <= 4.0, f"{name} differs from fp32 by {diff} levels"
 
 
 def test_off_main_thread_builds_elsewhere_and_returns_or_raises():

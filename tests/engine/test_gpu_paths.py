@@ -160,7 +160,7 @@ def test_a_model_too_big_for_the_gpu_falls_back_one_line_each(gpu, monkeypatch, 
     model = _model()
     with caplog.at_level(logging.INFO):
         backend = create_backend(model, "auto")
-    assert backend.name == "cpu"  # the show starts
+    assert backend.name in ("cpu", "openvino")  # the show starts, on the fastest CPU path
     lines = _unavailable(caplog)
     assert [m.split()[0] for m in lines] == ["tensorrt", "cuda", "mps"]
     assert all("does not fit in the GPU's memory" in m for m in lines[:2])

@@ -1,0 +1,170 @@
+"""The OpenVINO backend: the generator converted to an OpenVINO model and compiled for the CPU.
+
+The uint8 frame conversion is part of the converted graph, so one call turns a latent into
+the finished [H, W, 3] bytes. Converting takes seconds, so the converted model is kept
+(OpenVINO IR, keyed by weights and OpenVINO version) under the cache folder; a later start
+reads it in well under a second. On a CPU with bf16 units OpenVINO computes in bf16, kept only
+when its frames stay within the CPU backend's bf16 tolerance of fp32.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from livegan.engine.base import Backend, cache_root, weights_hash
+from livegan.engine.cpu import BF16_TOLERANCE, bf16_supported, cpu_threads
+from livegan.errors import BackendError
+
+log = logging.getLogger(__name__)
+
+OPENVINO_INSTALL = "pip install 'livegan[openvino]'"
+
+
+def _import_openvino():
+    try:
+        import openvino
+    except ImportError as exc:
+        raise BackendError(f"OpenVINO is not installed ({OPENVINO_INSTALL}): {exc}") from None
+    return openvino
+
+
+class _Frames(nn.Module):
+    """Generator and uint8 conversion as one graph: z [1, Z] (labels [1]) -> [H, W, 3] uint8."""
+
+    def __init__(self, generator: nn.Module, conditional: bool) -> None:
+        super().__init__()
+        self.generator = generator
+        self.conditional = conditional
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.generator(z, labels if self.conditional else None)[0]  # [3, H, W]
+        return x.mul(127.5).add(127.5).clamp(0, 255).to(torch.uint8).permute(1, 2, 0)
+
+
+class OpenVinoBackend(Backend):
+    """An OpenVINO compiled model on the CPU, one synchronous request per frame.
+
+    Args:
+        precision: "auto" (bf16 where the CPU has bf16 units and the frames stay close to
+            fp32, else fp32), "fp32" or "bf16".
+        threads: inference threads (default: the cores this process may use).
+    """
+
+    name = "openvino"
+
+    def __init__(self, generator: nn.Module, z_dim: int, n_labels: int = 0,
+                 precision: str = "auto", threads: int | None = None) -> None:
+        ov = _import_openvino()
+        super().__init__(generator, z_dim, n_labels)
+        self.generator = self.generator.float()
+        self.threads = threads or cpu_threads()
+        self.version = ov.__version__.split("-")[0]
+        model = self._model(ov)
+        wants_bf16 = precision == "bf16" or (precision == "auto" and bf16_supported())
+        self.dtype = torch.bfloat16 if wants_bf16 else torch.float32
+        self.request = self._compile(ov, model, self.dtype)
+        if wants_bf16 and precision == "auto" and not self._close_to_fp32():
+            log.info("OpenVINO bf16 frames differ from fp32 by more than %s levels; using fp32",
+                     BF16_TOLERANCE)
+            self.dtype = torch.float32
+            self.request = self._compile(ov, model, self.dtype)
+        self.generator = None  # the compiled model holds the weights now
+
+    def _example(self, n: int = 1) -> tuple[torch.Tensor, ...]:
+        z = torch.zeros(n, self.z_dim)
+        return (z, torch.zeros(n, dtype=torch.long)) if self.n_labels else (z,)
+
+    def _model(self, ov):
+        """The converted model: from the cache when this model was converted before."""
+        key = "|".join([weights_hash(self.generator), str(self.z_dim), str(self.n_labels),
+                        self.version, str(getattr(self.generator, "resolution", ""))])
+        path = cache_root() / "openvino" / (hashlib.sha256(key.encode()).hexdigest()[:32]
+                                            + ".xml")
+        if path.is_file():
+            try:
+                return ov.Core().read_model(path)
+            except Exception as exc:  # noqa: BLE001 - a damaged cache is rebuilt
+                log.warning("cached OpenVINO model %s cannot be read (%s); converting again",
+                            path.name, str(exc).strip().splitlines()[0] if str(exc) else exc)
+        log.info("converting the model for OpenVINO (first run of this model; cached "
+                 "afterwards)")
+        model = self._convert(ov)
+        try:
+            _save(ov, model, path)
+        except OSError as exc:
+            log.warning("cannot cache the OpenVINO model in %s (%s)", path.parent, exc)
+        return model
+
+    def _convert(self, ov):
+        frames = _Frames(self.generator, self.n_labels > 0).eval()
+        try:
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tracing warnings say nothing to a user
+                return ov.convert_model(frames, example_input=self._example())
+        except Exception as exc:
+            lines = str(exc).strip().splitlines()
+            raise BackendError(f"OpenVINO cannot convert this model "
+                               f"({lines[0] if lines else type(exc).__name__})") from None
+
+    def _compile(self, ov, model, dtype: torch.dtype):
+        config = {
+            "PERFORMANCE_HINT": "LATENCY",  # one frame at a time, as fast as it can
+            "INFERENCE_NUM_THREADS": self.threads,
+            "INFERENCE_PRECISION_HINT": "bf16" if dtype == torch.bfloat16 else "f32",
+        }
+        compiled = ov.Core().compile_model(model, "CPU", config)
+        return compiled.create_infer_request()
+
+    def _close_to_fp32(self) -> bool:
+        """Whether this request's frames stay within BF16_TOLERANCE of eager fp32."""
+        rng = np.random.default_rng(0)
+        for _ in range(2):
+            z = rng.standard_normal((1, self.z_dim)).astype(np.float32)
+            with torch.inference_mode():
+                ref = self.generator(torch.from_numpy(z), self._labels(0))[0]
+            ref = ref.mul(127.5).add(127.5).clamp(0, 255).permute(1, 2, 0).numpy()
+            got = self._infer(z, 0).astype(np.float32)
+            if float(np.abs(got - ref).max()) > BF16_TOLERANCE + 1:  # +1: uint8 rounding
+                return False
+        return True
+
+    def _labels(self, label: int | None) -> torch.Tensor | None:
+        if not self.n_labels:
+            return None
+        return torch.tensor([min(max(int(label or 0), 0), self.n_labels - 1)])
+
+    def _infer(self, z: np.ndarray, label: int | None) -> np.ndarray:
+        inputs = [np.ascontiguousarray(z, dtype=np.float32).reshape(1, -1)]
+        if self.n_labels:
+            inputs.append(self._labels(label).numpy())
+        self.request.infer(inputs, share_inputs=True, share_outputs=True)
+        return self.request.get_output_tensor(0).data  # [H, W, 3] uint8, reused per call
+
+    def describe(self) -> str:
+        kind = "bf16" if self.dtype == torch.bfloat16 else "fp32"
+        return f"cpu (OpenVINO {self.version}, {self.threads} threads, {kind})"
+
+    def render(self, z: np.ndarray, label: int | None = None) -> np.ndarray:
+        """One frame: uint8 [H, W, 3] numpy, our own copy (the request reuses its buffer)."""
+        return self._infer(z, label).copy()
+
+    def close(self) -> None:
+        self.request = None
+
+
+def _save(ov, model, path: Path) -> None:
+    """Write model.xml and model.bin so that a reader sees both complete or neither: the
+    weights first, the .xml (which names them) last, each by rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.xml")
+    ov.save_model(model, tmp, compress_to_fp16=False)
+    os.replace(tmp.with_suffix(".bin"), path.with_suffix(".bin"))
+    os.replace(tmp, path)

@@ -1,0 +1,148 @@
+"""The OpenVINO backend (livegan[openvino]) and the `auto` choice between the CPU paths."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from livegan.engine import cpuchoice, create_backend
+from livegan.engine.cpu import BF16_TOLERANCE, CpuBackend
+from livegan.errors import BackendError
+from livegan.modelfile import Model, ModelInfo
+from livegan.nets import build_generator, generator_config
+
+
+def _model(n_labels: int = 0, seed: int = 0) -> Model:
+    config = generator_config("lite", resolution=32, ngf=8, n_labels=n_labels)
+    torch.manual_seed(seed)
+    g = build_generator("lite", config).eval()
+    info = ModelInfo(path=__import__("pathlib").Path("mem.safetensors"), name="mem",
+                     arch="lite", config=config, resolution=32, z_dim=config["z_dim"])
+    return Model(info, g, None)
+
+
+def _reference(model: Model, z: np.ndarray, label: int | None = None) -> np.ndarray:
+    labels = torch.tensor([label]) if label is not None else None
+    with torch.no_grad():
+        x = model.generator(torch.from_numpy(z)[None], labels)[0]
+    return ((x.clamp(-1, 1) + 1) * 127.5).permute(1, 2, 0).numpy()
+
+
+def _openvino():
+    pytest.importorskip("openvino", reason="needs livegan[openvino]")
+    from livegan.engine.openvino import OpenVinoBackend
+
+    return OpenVinoBackend
+
+
+@pytest.mark.parametrize("precision,tolerance", [("fp32", 1.0), ("auto", BF16_TOLERANCE + 1)])
+def test_openvino_matches_eager_fp32(precision, tolerance):
+    backend_class = _openvino()
+    model = _model()
+    backend = backend_class(model.generator, model.info.z_dim, precision=precision)
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        z = rng.standard_normal(model.info.z_dim).astype(np.float32)
+        frame = backend.render(z)
+        assert frame.dtype == np.uint8 and frame.shape == (32, 32, 3)
+        again = backend.render(rng.standard_normal(model.info.z_dim).astype(np.float32))
+        assert not np.array_equal(frame, again)  # each frame its own copy, not a shared buffer
+        diff = np.abs(frame.astype(np.float32) - _reference(model, z)).max()
+        assert diff <= tolerance, f"{backend.describe()} differs by {diff} levels"
+    assert next(model.generator.parameters()).dtype == torch.float32  # the model's own
+
+
+def test_openvino_renders_a_conditional_models_labels():
+    backend_class = _openvino()
+    model = _model(n_labels=3)
+    backend = backend_class(model.generator, model.info.z_dim, n_labels=3, precision="fp32")
+    z = np.random.default_rng(0).standard_normal(128).astype(np.float32)
+    for label in (0, 2):
+        diff = np.abs(backend.render(z, label).astype(np.float32) - _reference(model, z, label))
+        assert diff.max() <= 1.0
+
+
+def test_the_converted_model_is_cached_and_a_damaged_cache_is_converted_again(engine_cache,
+                                                                             caplog):
+    backend_class = _openvino()
+    model = _model()
+    with caplog.at_level(logging.INFO, logger="livegan.engine.openvino"):
+        first = backend_class(model.generator, 128, precision="fp32")
+        assert sum("converting" in m for m in caplog.messages) == 1
+        cached = sorted((engine_cache / "openvino").glob("*.xml"))
+        assert len(cached) == 1 and cached[0].with_suffix(".bin").is_file()
+        again = backend_class(model.generator, 128, precision="fp32")
+        assert sum("converting" in m for m in caplog.messages) == 1  # read from the cache
+        cached[0].write_text("<net>half a file")
+        third = backend_class(model.generator, 128, precision="fp32")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "cannot be read" in warnings[0]
+    z = np.random.default_rng(1).standard_normal(128).astype(np.float32)
+    assert np.array_equal(first.render(z), again.render(z))
+    assert np.array_equal(first.render(z), third.render(z))
+
+
+def test_without_openvino_it_is_one_line_naming_the_extra(monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "openvino", None)
+    from livegan.engine.openvino import OpenVinoBackend
+
+    with pytest.raises(BackendError, match=r"pip install 'livegan\[openvino\]'"):
+        OpenVinoBackend(_model().generator, 128)
+    with caplog.at_level(logging.INFO, logger="livegan.engine"):
+        backend = create_backend(_model(), "openvino")
+    assert backend.name == "cpu"
+    lines = [r.getMessage() for r in caplog.records if "unavailable" in r.getMessage()]
+    assert len(lines) == 1 and "livegan[openvino]" in lines[0]
+
+
+def test_auto_times_the_cpu_paths_and_says_which_it_chose(caplog):
+    model = _model()
+    with caplog.at_level(logging.INFO, logger="livegan.engine"):
+        backend = cpuchoice.fastest_cpu_backend(model.generator, 128)
+    (line,) = [m for m in caplog.messages if m.startswith("CPU paths")]
+    assert "contiguous, eager" in line and "chose " + backend.describe() in line
+    if "openvino" in sys.modules and sys.modules["openvino"] is not None:
+        assert "OpenVINO" in line
+    z = np.random.default_rng(2).standard_normal(128).astype(np.float32)
+    diff = np.abs(backend.render(z).astype(np.float32) - _reference(model, z)).max()
+    assert diff <= BF16_TOLERANCE + 1
+
+
+class _Slowed(CpuBackend):
+    """A real CPU backend held back by a fixed delay a frame."""
+
+    delay = 0.0
+
+    def render(self, z, label=None):
+        time.sleep(self.delay)
+        return super().render(z, label)
+
+
+@pytest.mark.parametrize("slow", ["eager", "other"])
+def test_auto_never_keeps_a_path_slower_than_eager_fp32(monkeypatch, slow):
+    model = _model()
+
+    def make(delay: float, precision: str):
+        def build():
+            backend = _Slowed(model.generator, 128, precision=precision)
+            backend.delay = delay
+            return backend
+        return build
+
+    eager_delay, other_delay = (0.02, 0.0) if slow == "eager" else (0.0, 0.02)
+    monkeypatch.setattr(cpuchoice, "_candidates", lambda g, z_dim, n: [
+        ("eager fp32", make(eager_delay, "eager")), ("other", make(other_delay, "fp32"))])
+    backend = cpuchoice.fastest_cpu_backend(model.generator, 128)
+    assert ("eager" in backend.layout) == (slow == "other")
+
+
+def test_the_choice_needs_a_clear_win_over_eager_fp32():
+    assert cpuchoice.choose([10.0, 9.8, 9.6]) == 0  # within the 5 % margin: eager
+    assert cpuchoice.choose([10.0, 9.0, 8.0]) == 2  # the fastest clear winner
+    assert cpuchoice.choose([10.0, 12.0]) == 0
+    assert cpuchoice.choose([10.0]) == 0  # nothing else could be built
