@@ -211,6 +211,8 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--count", type=_positive, default=2000)
     q.add_argument("--res", type=int, default=128)
     q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--style", default="paintings",
+                   help="look of the images: paintings or marbling (default: paintings)")
 
     p = sub.add_parser("bench", help="measure frames per second against the naive loop")
     p.add_argument("--model", default="default")
