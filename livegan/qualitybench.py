@@ -1,0 +1,325 @@
+"""`livegan bench --quality`: one training run on a fixed data set, judged on InceptionV3 features
+(FID, KID, precision, recall against held-out images) at each CPU-minute budget of a ladder."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import platform
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from livegan.errors import DatasetError, ExtraMissingError, LiveganError
+from livegan.train import inception
+
+log = logging.getLogger(__name__)
+
+LADDER = (5.0, 15.0, 30.0, 60.0)  # CPU-minutes at which the run is judged
+TRAIN_IMAGES = 2000  # synthetic training images
+HELD_OUT = 1000  # held-out reals the samples are compared with (and samples per budget)
+HELD_OUT_SEED_OFFSET = 1  # held-out synth images come from seed + 1: no composition repeats
+BLUR_FACTOR = 4  # the reference row: held-out images at 1/4 of the resolution, scaled back up
+GRID = 36  # samples in each saved grid (6 x 6)
+GENERATE_CHUNK = 64  # samples per generator call during evaluation
+
+
+@dataclass
+class QualityBenchConfig:
+    """One bench: data, budgets, recipe; results land in `out`."""
+
+    minutes: tuple[float, ...] = LADDER  # CPU-minute budgets (1 minute = 60 s of every thread)
+    res: int = 64  # training resolution
+    data: str | None = None  # image folder (split into train / held-out); None = synth data
+    recipe: str = "default"  # livegan.train.recipes.RECIPES name
+    settings: dict = field(default_factory=dict)  # TrainConfig overrides after the recipe
+    seed: int = 0  # training seed (the data set's seed is fixed)
+    out: str = "livegan-out/quality-bench"  # data cache and one folder per bench
+    samples: int = HELD_OUT  # generated samples per budget, and held-out reals
+    train_images: int = TRAIN_IMAGES  # synthetic training images
+    progress: bool = True  # progress bars
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux: /proc/cpuinfo), else what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _synth_style() -> str:
+    from livegan.train import synth
+
+    return str(getattr(synth, "DEFAULT_STYLE", "paintings"))
+
+
+def _synth_data(cfg: QualityBenchConfig) -> tuple[Path, Path, str]:
+    """Cached synthetic train / held-out folders under cfg.out/data; made once per size."""
+    from livegan.train.synth import synthesize
+
+    style = _synth_style()
+    root = Path(cfg.out) / "data" / f"synth-{style}-{cfg.res}px-{cfg.train_images}-{cfg.samples}"
+    train, held = root / "train", root / "held-out"
+    done = root / "complete.json"
+    if not done.is_file():
+        log.info("writing the bench's data set to %s (once)", root)
+        for folder in (train, held):
+            if folder.exists():
+                shutil.rmtree(folder)  # a set cut short by a kill: this folder is ours
+        synthesize(train, cfg.train_images, cfg.res, seed=0, progress=cfg.progress)
+        synthesize(held, cfg.samples, cfg.res, seed=HELD_OUT_SEED_OFFSET, progress=cfg.progress)
+        done.write_text(json.dumps({"style": style, "train": cfg.train_images,
+                                    "held_out": cfg.samples, "res": cfg.res}))
+    name = (f"livegan data synth ({style}): {cfg.train_images} training images (seed 0), "
+            f"{cfg.samples} held-out (seed {HELD_OUT_SEED_OFFSET})")
+    return train, held, name
+
+
+def _folder_data(cfg: QualityBenchConfig) -> tuple[Path, Path, str]:
+    """An image folder split deterministically: every k-th file (sorted by path) held out,
+    at most cfg.samples and at most a third; copied into cfg.out/data."""
+    from livegan.train.data import find_images
+
+    source = Path(cfg.data or "")
+    if not source.is_dir():
+        raise DatasetError(f"--data {source}: no such image folder")
+    files = find_images(source)
+    if len(files) < 6:
+        raise DatasetError(f"--data {source}: {len(files)} images; the bench needs at least 6")
+    n_held = min(cfg.samples, len(files) // 3)
+    every = len(files) / n_held
+    held_index = {int(i * every) for i in range(n_held)}
+    root = Path(cfg.out) / "data" / f"{source.resolve().name}-{len(files)}-{n_held}"
+    train, held = root / "train", root / "held-out"
+    if not (root / "complete.json").is_file():
+        for folder in (train, held):
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True)
+        for i, path in enumerate(files):
+            target = held if i in held_index else train
+            shutil.copyfile(path, target / f"{i:06d}{path.suffix.lower()}")
+        (root / "complete.json").write_text(json.dumps({"source": str(source.resolve())}))
+    name = f"{source} ({len(files) - n_held} training images, {n_held} held-out: every " \
+           f"{every:.1f}th by path)"
+    return train, held, name
+
+
+def blurred(images: torch.Tensor, factor: int = BLUR_FACTOR) -> torch.Tensor:
+    """Images [N, 3, R, R] in [-1, 1] at 1/factor of their size, scaled back up (bilinear)."""
+    res = images.shape[-1]
+    small = F.interpolate(images, size=(max(res // factor, 4),) * 2, mode="area")
+    return F.interpolate(small, size=(res, res), mode="bilinear", align_corners=False)
+
+
+def figures(reals: torch.Tensor, fakes: torch.Tensor) -> dict[str, float]:
+    """FID, KID, precision and recall (k = 3) of feature sets [N, 2048] and [M, 2048]."""
+    from livegan.train.quality import frechet_distance, kid, precision_recall
+
+    precision, recall = precision_recall(reals, fakes, k=3)
+    return {"fid": round(frechet_distance(reals, fakes), 3),
+            "kid": round(kid(fakes.double(), reals.double()), 6),
+            "precision": round(precision, 4), "recall": round(recall, 4)}
+
+
+class QualityBench:
+    """Builds the data and features once, trains one run, and judges it at each budget."""
+
+    def __init__(self, cfg: QualityBenchConfig) -> None:
+        if not inception.available():
+            raise ExtraMissingError(inception.MISSING)
+        if not cfg.minutes or min(cfg.minutes) <= 0:
+            raise LiveganError("--minutes: give positive CPU-minute budgets, e.g. 5,15,30,60")
+        if cfg.samples < 8:
+            raise LiveganError(f"--samples {cfg.samples}: use at least 8 (1000 is usual)")
+        self.cfg = cfg
+        self.folder = Path(cfg.out) / time.strftime("bench-%Y%m%d-%H%M%S")
+        while self.folder.exists():
+            self.folder = self.folder.with_name(self.folder.name + "_")
+        self.threads = torch.get_num_threads()
+
+    def run(self) -> dict:
+        """The whole bench; returns the result (also written to FOLDER/result.json)."""
+        from livegan.train.data import ImageDataset
+
+        cfg = self.cfg
+        train, held, name = _folder_data(cfg) if cfg.data else _synth_data(cfg)
+        trainer = self._trainer(train)
+        held_images = ImageDataset(held, cfg.res, progress=False).images  # uint8 [N, 3, R, R]
+        held_images = held_images.float().div(127.5).sub(1.0)
+        self.net = inception.InceptionFeatures()
+        start = time.perf_counter()
+        self.real_feats = self._features(held_images, "held-out")  # [N, 2048]
+        reference = {"name": f"held-out blurred (1/{BLUR_FACTOR} resolution)",
+                     **figures(self.real_feats, self._features(blurred(held_images), "blurred"))}
+        log.info("held-out features and the blurred reference took %.0f s",
+                 time.perf_counter() - start)
+        budgets = self._train(trainer)
+        trainer.dist.close()
+        result = {
+            "data": name, "res": cfg.res, "recipe": cfg.recipe, "settings": cfg.settings,
+            "seed": cfg.seed, "samples": cfg.samples, "held_out": int(held_images.shape[0]),
+            "train_config": {k: v for k, v in asdict(trainer.cfg).items() if k != "data"},
+            "machine": {"cpu": cpu_model(), "threads": self.threads,
+                        "bf16": bool(getattr(trainer, "amp", False)),
+                        "device": str(trainer.device), "torch": torch.__version__},
+            "minute": "60 s of process CPU time per thread (process_time / threads)",
+            "reference": [reference], "budgets": budgets, "out": str(self.folder),
+        }
+        (self.folder / "result.json").write_text(json.dumps(result, indent=2))
+        return result
+
+    def _trainer(self, train: Path):
+        from livegan.train.loop import TrainConfig, Trainer
+        from livegan.train.recipes import apply
+
+        base = TrainConfig(data=str(train), res=self.cfg.res, seed=self.cfg.seed,
+                           steps=10**9, sample_every=10**9, checkpoint_every=10**9,
+                           log_every=10**9, quality=False)
+        train_cfg = apply(base, self.cfg.recipe, self.cfg.settings)
+        self.folder.mkdir(parents=True)
+        return Trainer(train_cfg, self.folder / "run", progress=self.cfg.progress)
+
+    def _features(self, images: torch.Tensor, what: str) -> torch.Tensor:
+        chunks = images.split(inception.CHUNK)
+        bar = tqdm(chunks, desc=f"InceptionV3 {what}", unit="batch", leave=False,
+                   disable=not self.cfg.progress, dynamic_ncols=True)
+        return torch.cat([self.net(chunk) for chunk in bar])
+
+    def _train(self, trainer) -> list[dict]:
+        """Steps until each budget of CPU time is spent, judging the EMA generator at each;
+        the judging itself is not counted."""
+        ladder = sorted(set(self.cfg.minutes))
+        cpu_s = wall_s = 0.0
+        rows: list[dict] = []
+        bar = tqdm(total=round(ladder[-1] * 60), unit="cpu-s", desc="training",
+                   disable=not self.cfg.progress, dynamic_ncols=True)
+        try:
+            for minutes in ladder:
+                while cpu_s < minutes * 60:
+                    cpu0, wall0 = time.process_time(), time.perf_counter()
+                    losses = trainer.step_once()
+                    if not all(math.isfinite(v) for v in losses.values()):
+                        raise LiveganError(f"training diverged at step {trainer.step} (loss "
+                                           "is NaN); try another --recipe or --set lr=...")
+                    step_cpu = (time.process_time() - cpu0) / self.threads
+                    cpu_s += step_cpu
+                    wall_s += time.perf_counter() - wall0
+                    bar.update(min(step_cpu, minutes * 60 - bar.n))
+                    bar.set_postfix(step=trainer.step, d=f"{losses['d_loss']:.3f}",
+                                    g=f"{losses['g_loss']:.3f}")
+                rows.append(self._judge(trainer, minutes, cpu_s, wall_s))
+        finally:
+            bar.close()
+        return rows
+
+    def _judge(self, trainer, minutes: float, cpu_s: float, wall_s: float) -> dict:
+        from livegan.nets.layers import recalibrate_batchnorm
+        from livegan.train.samples import save_grid
+
+        start = time.perf_counter()
+        cfg = trainer.cfg
+        recalibrate_batchnorm(trainer.g_ema, cfg.z_dim, trainer.n_labels)
+        samples = self._generate(trainer)  # [N, 3, R, R]
+        grid = save_grid(samples[:GRID], self.folder / f"grid_{minutes:g}min.png", rows=6)
+        row = {"minutes": minutes, "steps": trainer.step,
+               "images_seen": trainer.step * cfg.batch * trainer.dist.world_size,
+               "cpu_s": round(cpu_s, 1), "wall_s": round(wall_s, 1),
+               **figures(self.real_feats, self._features(samples, f"{minutes:g} min")),
+               **self._warnings(trainer, samples), "grid": str(grid)}
+        row["eval_s"] = round(time.perf_counter() - start, 1)
+        log.info("%g CPU-minutes: step %d, FID %.1f, KID %.4f, precision %.3f, recall %.3f",
+                 minutes, row["steps"], row["fid"], row["kid"], row["precision"], row["recall"])
+        return row
+
+    @torch.no_grad()
+    def _generate(self, trainer) -> torch.Tensor:
+        gen = torch.Generator().manual_seed(10_000 + self.cfg.seed)  # leaves training's alone
+        z = torch.randn(self.cfg.samples, trainer.cfg.z_dim, generator=gen)
+        labels = torch.arange(self.cfg.samples) % max(trainer.n_labels, 1)
+        out = []
+        for zs, ys in zip(z.split(GENERATE_CHUNK), labels.split(GENERATE_CHUNK)):
+            y = ys.to(trainer.device) if trainer.n_labels else None
+            out.append(trainer.g_ema(zs.to(trainer.device), y).float().cpu())
+        return torch.cat(out)
+
+    def _warnings(self, trainer, samples: torch.Tensor) -> dict:
+        """Diversity and the trainer's collapse / memorising warnings (random features)."""
+        from livegan.train.quality import QualityProbe, warnings_for
+
+        if not hasattr(self, "probe"):
+            self.probe = QualityProbe(trainer.data.images, seed=self.cfg.seed, features="random")
+        found = self.probe.measure(samples)
+        return {"diversity": found["diversity"], "warnings": sorted(warnings_for(found))}
+
+
+def parse_minutes(text: str | None) -> tuple[float, ...]:
+    """"5,15,30,60" -> (5.0, 15.0, 30.0, 60.0); None -> LADDER."""
+    if text is None:
+        return LADDER
+    try:
+        minutes = tuple(float(v) for v in text.replace(" ", "").split(",") if v)
+    except ValueError:
+        raise LiveganError(f"--minutes {text}: expected CPU-minute budgets like 5,15,30,60") \
+            from None
+    if not minutes or not all(0 < m < math.inf for m in minutes):
+        raise LiveganError(f"--minutes {text}: give positive CPU-minute budgets, e.g. 5,15,30")
+    return minutes
+
+
+def config_from_args(args: argparse.Namespace) -> QualityBenchConfig:
+    """The bench's config from `livegan bench --quality` flags."""
+    from livegan.train.recipes import parse_settings, recipe
+
+    try:
+        res = int(args.res) if args.res else 64
+    except ValueError:
+        raise LiveganError(f"--res {args.res}: with --quality give one resolution, e.g. 64") \
+            from None
+    recipe(args.recipe)  # an unknown name fails before any work
+    return QualityBenchConfig(
+        minutes=parse_minutes(args.minutes), res=res, data=args.data, recipe=args.recipe,
+        settings=parse_settings(args.settings), seed=args.seed, out=args.out,
+        samples=args.samples, progress=not args.no_progress)
+
+
+def run_quality_bench(cfg: QualityBenchConfig) -> dict:
+    """Run the bench described by `cfg` (see QualityBench)."""
+    return QualityBench(cfg).run()
+
+
+def format_quality(result: dict) -> str:
+    """The bench as a plain-text table."""
+    machine = result["machine"]
+    settings = " " + json.dumps(result["settings"]) if result["settings"] else ""
+    lines = [
+        f"data     {result['data']}, {result['res']}px",
+        f"recipe   {result['recipe']}{settings} (seed {result['seed']}), {result['samples']} "
+        f"samples vs {result['held_out']} held-out",
+        f"machine  {machine['cpu']}, {machine['threads']} threads{', bf16' if machine['bf16'] else ''}"
+        f"; 1 CPU-minute = 60 s of every thread's CPU time",
+        "",
+        f"{'CPU-min':>8} {'wall-min':>8} {'steps':>7} {'images':>8} {'FID':>8} {'KIDx1e3':>8} "
+        f"{'precision':>9} {'recall':>7}  grid",
+    ]
+    for row in result["budgets"]:
+        warn = f"  ({', '.join(row['warnings'])})" if row.get("warnings") else ""
+        lines.append(f"{row['minutes']:>8g} {row['wall_s'] / 60:>8.1f} {row['steps']:>7} "
+                     f"{row['images_seen']:>8} {row['fid']:>8.2f} {1000 * row['kid']:>8.2f} "
+                     f"{row['precision']:>9.3f} {row['recall']:>7.3f}  {row['grid']}{warn}")
+    for ref in result["reference"]:
+        lines.append(f"{'':>8} {'':>8} {'':>7} {'':>8} {ref['fid']:>8.2f} "
+                     f"{1000 * ref['kid']:>8.2f} {ref['precision']:>9.3f} {ref['recall']:>7.3f}"
+                     f"  reference: {ref['name']}")
+    return "\n".join(lines)
