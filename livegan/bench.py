@@ -13,8 +13,9 @@ import torch
 from livegan.engine import Engine
 from livegan.modelfile import find_model, load_model
 from livegan.nets import count_gflop
+from livegan.show.window import WindowConfig
 
-WINDOW = (768, 768)
+WINDOW = WindowConfig().size  # the show's default window
 MIN_LATENCY_SAMPLES = 5  # OSC messages timed before the end-to-end run may stop
 LATENCY_WAIT_S = 10.0  # longest it plays on past `frames` waiting for them
 
@@ -79,7 +80,6 @@ def end_to_end(model: str, backend: str, frames: int) -> dict[str, float]:
 
     from livegan.control.osc.sender import OscSender
     from livegan.perform import PerformConfig, Show
-    from livegan.show.window import WindowConfig
 
     cfg = PerformConfig(model=model, backend=backend, osc_port=0,
                         window=WindowConfig(size=WINDOW), frames=None)

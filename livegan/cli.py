@@ -10,6 +10,11 @@ import sys
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from livegan.errors import LiveganError
+from livegan.control.osc.server import DEFAULT_PORT
+from livegan.engine import BACKENDS
+from livegan.show.window import WindowConfig
+
+WINDOW_SIZE = WindowConfig.size  # the window's default, for the help text
 
 log = logging.getLogger("livegan")
 
@@ -59,10 +64,10 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
     p.add_argument("patch", nargs="?", help="patch file (TOML) with model, mappings, scenes")
     p.add_argument("--model", default=None, help="model name from the model folders, or a path "
                    "(default: the patch's model, else the bundled 'default')")
-    p.add_argument("--backend", default=argparse.SUPPRESS, choices=["auto", "tensorrt", "cuda", "cpu"],
+    p.add_argument("--backend", default=argparse.SUPPRESS, choices=BACKENDS,
                    help="engine (default: the patch's, else auto)")
     p.add_argument("--osc-port", type=int, default=argparse.SUPPRESS,
-                   help="UDP port for OSC input (default: the patch's, else 12000)")
+                   help=f"UDP port for OSC input (default: the patch's, else {DEFAULT_PORT})")
     p.add_argument("--host", default=argparse.SUPPRESS, help="address OSC listens on (default: the "
                    "patch's, else 127.0.0.1); 0.0.0.0 lets other machines steer the show")
     p.add_argument("--midi", action="append", default=argparse.SUPPRESS, metavar="NAME",
@@ -72,7 +77,7 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
                    help="play a MIDI file as input (rehearsal, sequenced shows)")
     p.add_argument("--midi-loop", action="store_true", help="loop the --midi-file")
     p.add_argument("--size", type=_size, default=argparse.SUPPRESS,
-                   help="window size WxH (default: the patch's, else 768x768)")
+                   help="window size WxH (default: the patch's, else {}x{})".format(*WINDOW_SIZE))
     p.add_argument("--fullscreen", action="store_true", help="borderless fullscreen")
     p.add_argument("--display", type=int, default=argparse.SUPPRESS,
                    help="monitor index (default: the patch's, else 0)")
@@ -216,7 +221,7 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("bench", help="measure frames per second against the naive loop")
     p.add_argument("--model", default="default")
-    p.add_argument("--backend", default="auto", choices=["auto", "tensorrt", "cuda", "cpu"])
+    p.add_argument("--backend", default=BACKENDS[0], choices=BACKENDS)
     p.add_argument("--frames", type=_positive, default=300)
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument("--train", action="store_true",

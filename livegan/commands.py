@@ -14,41 +14,11 @@ log = logging.getLogger("livegan")
 
 def perform(args: argparse.Namespace) -> int:
     from livegan.control.patch.load import PatchConfig, load_patch
-    from livegan.perform import PerformConfig
     from livegan.perform import perform as run_show
-    from livegan.show.window import WindowConfig
+    from livegan.showconfig import perform_config
 
     patch = load_patch(args.patch) if args.patch else PatchConfig()
-    win, osc_cfg = patch.window, patch.osc
-
-    given = vars(args)  # flags left out are absent (argparse.SUPPRESS) or None
-
-    def pick(flag: str, patched: object, default: object) -> object:
-        """A flag given on the command line wins over the patch, the patch over defaults."""
-        value = given.get(flag)
-        return value if value is not None else patched if patched is not None else default
-
-    window = WindowConfig(size=pick("size", win.size, (768, 768)),
-                          fullscreen=args.fullscreen or bool(win.fullscreen),
-                          display=pick("display", win.display, 0),
-                          hud=args.hud or bool(win.hud), vsync=args.vsync or bool(win.vsync),
-                          kiosk=args.kiosk or bool(win.kiosk), title=win.title or "livegan",
-                          smooth_scale=not args.nearest)
-    cfg = PerformConfig(model=pick("model", patch.model, "default"),
-                        backend=pick("backend", patch.backend, "auto"),
-                        osc_host=pick("host", osc_cfg.host, "127.0.0.1"),
-                        osc_port=pick("osc_port", osc_cfg.port, 12000),
-                        osc_allow=list(osc_cfg.allow) if osc_cfg.allow is not None else None,
-                        window=window, frames=args.frames,
-                        seed=pick("seed", patch.motion.seed, 0), out_dir=args.out_dir,
-                        record=args.record, record_fps=args.record_fps, ndi=args.ndi,
-                        vcam=args.vcam, syphon=args.syphon, spout=args.spout,
-                        feedback=args.feedback or osc_cfg.feedback or None,
-                        patch=patch, midi=tuple(given.get("midi", ())),
-                        midi_file=given.get("midi_file"),
-                        midi_loop=args.midi_loop,
-                        max_fps=pick("max_fps", win.max_fps, None))
-    shown = run_show(cfg)
+    shown = run_show(perform_config(patch, vars(args)))
     log.info("showed %d frames", shown)
     return 0
 
@@ -62,7 +32,8 @@ def train(args: argparse.Namespace) -> int:
         batch=args.batch, lr=args.lr, lr_d=args.lr_d, seed=args.seed, ngf=args.ngf, ndf=args.ndf,
         augment=args.augment, r1=args.r1, labels=args.labels, sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every, keep=args.keep, log_every=args.log_every,
-        quality=not args.no_quality,
+        quality=not args.no_quality, precision=args.precision,
+        checkpoint_minutes=args.checkpoint_minutes,
     )
     last = run_training(cfg, Path(args.out), resume=args.resume,
                         progress=not args.no_progress, steps=args.steps)
@@ -167,10 +138,12 @@ def models(args: argparse.Namespace) -> int:
 
 def osc(args: argparse.Namespace) -> int:
     from livegan.control.inputs import describe_patch, namespace_entries
+    from livegan.control.osc.server import DEFAULT_HOST, DEFAULT_PORT
     from livegan.control.patch.load import load_patch
 
     patch = load_patch(args.patch) if args.patch else None
-    print("OSC namespace (UDP 12000 on 127.0.0.1 unless the patch or --osc-port/--host say "
+    print(f"OSC namespace (UDP {DEFAULT_PORT} on {DEFAULT_HOST} unless the patch or "
+          "--osc-port/--host say "
           "otherwise):")
     for address, types, what in namespace_entries(patch):
         print(f"  {address:<24} {types:<7} {what}")

@@ -13,10 +13,10 @@ from livegan.control.controls import Controls, latest_events
 from livegan.control.inputs import ShowInputs
 from livegan.control.osc.namespace import OscNamespace
 from livegan.control.osc.sender import OscSender
-from livegan.control.osc.server import DROP_REASONS, OscServer
+from livegan.control.osc.server import DEFAULT_HOST, DEFAULT_PORT, DROP_REASONS, OscServer
 from livegan.control.patch.load import PatchConfig
 from livegan.control.ratelog import RateLimitedLog
-from livegan.engine import Engine, off_main_thread
+from livegan.engine import BACKENDS, Engine, off_main_thread
 from livegan.engine.guard import Failover, load_checked
 from livegan.errors import LiveganError
 from livegan.modelfile import DEFAULT_MODEL, find_model, load_model
@@ -41,9 +41,9 @@ class PerformConfig:
     """Everything a show needs; built from the CLI flags and the patch."""
 
     model: str = DEFAULT_MODEL  # model name in the model folders, or a path
-    backend: str = "auto"  # auto | tensorrt | cuda | cpu
-    osc_host: str = "127.0.0.1"  # loopback unless the performer opens it up
-    osc_port: int = 12000  # Wekinator's default output port
+    backend: str = BACKENDS[0]  # one of livegan.engine.BACKENDS; "auto" picks the fastest
+    osc_host: str = DEFAULT_HOST  # loopback unless the performer opens it up
+    osc_port: int = DEFAULT_PORT  # Wekinator's default output port
     osc_allow: list[str] | None = None  # sender addresses accepted (None: any that can reach)
     window: WindowConfig = field(default_factory=WindowConfig)
     frames: int | None = None  # quit after this many frames shown (scripts, tests)

@@ -13,20 +13,24 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
+from livegan.engine import Engine
+from livegan.engine.base import to_frame
+from livegan.engine.cpu import CpuBackend
 from livegan.errors import LiveganError, OutputError
 from livegan.latent import seed_latent, smoothstep
 from livegan.modelfile import Model, find_model, load_model
-from livegan.show.controllog import read_log
+from livegan.show.controllog import ModelRef, Timeline, read_log
 from livegan.show.videofile import open_writer
+from livegan.stage.crossfade import FADE_SECONDS, blend
 from livegan.train.samples import tile
-from livegan.train.timelapse import sample_grids
+from livegan.train.timelapse import TIMELAPSE_FPS, timelapse
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 ANCHOR_SPACING = 4  # latent cells between the random anchors of a canvas (4 cells = 1 model image)
 DEFAULT_FPS = 30
-TIMELAPSE_FPS = 10
+CPU_PRECISIONS = ("bf16", "fp32")  # the CPU backend's precisions
 EASES: dict[str, Callable[[float], float]] = {"smooth": smoothstep, "linear": lambda t: t}
 
 
@@ -48,39 +52,48 @@ class RenderConfig:
 
 
 class Renderer:
-    """A model's generator for offline work: fp32, on the GPU if there is one, batches of latents.
+    """A model for offline work: its own latents [Z] render on the show's engine (same
+    backend, precision and frame conversion as a live show), spatial latents [Z, h, w]
+    (a canvas larger than the model: the generators are fully convolutional, so h x w
+    latent cells grow the picture) on its generator in fp32.
 
-    Latents are [Z] (the model's own size) or spatial [Z, h, w] (a larger canvas: the
-    generators are fully convolutional, so h x w latent cells grow the picture).
+    Args:
+        model: the loaded model.
+        backend: the engine's backend (see livegan.engine.BACKENDS).
+        precision: "bf16" or "fp32" forces the CPU backend's precision (a replay renders as
+            the show did); None lets the engine choose.
     """
 
-    def __init__(self, model: Model, device: str | None = None) -> None:
+    def __init__(self, model: Model, backend: str = "auto", precision: str | None = None) -> None:
         self.model = model
         self.info = model.info
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.generator = model.generator.float().eval().requires_grad_(False).to(self.device)
+        # what renders [Z] latents: Engine.render and Backend.render are the same call
+        self.engine: Engine | CpuBackend = Engine(model, backend)
+        if backend == "cpu" and precision in CPU_PRECISIONS:
+            self.engine = CpuBackend(model.generator, self.info.z_dim,
+                                     int(self.info.config.get("n_labels", 0)), precision=precision)
         self._mapping: tuple[int, int] | None = None
 
     @property
     def z_dim(self) -> int:
         return self.info.z_dim
 
-    def render(self, latents: np.ndarray, label: int = 0) -> np.ndarray:
-        """uint8 frames [N, H, W, 3] for latents [N, Z] or [N, Z, h, w]."""
-        z = torch.from_numpy(np.ascontiguousarray(latents, np.float32)).to(self.device)
+    def frame(self, z: np.ndarray, label: int = 0) -> np.ndarray:
+        """uint8 [H, W, 3] for a latent [Z] or [Z, h, w]."""
+        if z.ndim == 1:
+            return self.engine.render(z, label)
+        generator = self.model.generator.float().eval()
+        zt = torch.from_numpy(np.ascontiguousarray(z[None], np.float32))  # [1, Z, h, w]
         labels = None
         if self.info.labels:
-            labels = torch.full((z.shape[0],), min(max(int(label), 0), len(self.info.labels) - 1),
-                                dtype=torch.long, device=self.device)
+            labels = torch.tensor([min(max(int(label), 0), len(self.info.labels) - 1)])
         with torch.inference_mode():
-            images = self.generator(z, labels)  # [N, 3, H, W] in [-1, 1]
-            pixels = images.float().mul(127.5).add(127.5).clamp(0, 255).to(torch.uint8)
-        return pixels.permute(0, 2, 3, 1).cpu().numpy()
+            return to_frame(generator(zt, labels)).numpy()  # [H, W, 3]
 
     def pixels_per_cell(self) -> tuple[int, int]:
         """(a, b) with output size = a * cells + b, found by rendering 1 and 2 latent cells."""
         if self._mapping is None:
-            sizes = [self.render(np.zeros((1, self.z_dim, n, n), np.float32)).shape[1]
+            sizes = [self.frame(np.zeros((self.z_dim, n, n), np.float32)).shape[0]
                      for n in (1, 2)]
             self._mapping = (sizes[1] - sizes[0], 2 * sizes[0] - sizes[1])
         return self._mapping
@@ -92,6 +105,9 @@ class Renderer:
             raise LiveganError(f"{self.info.name}: its {self.info.arch} generator does not grow "
                                "with a spatial latent, so it cannot render a larger canvas")
         return (max(1, math.ceil((height - b) / a)), max(1, math.ceil((width - b) / a)))
+
+    def close(self) -> None:
+        self.engine.close()
 
 
 def latent_field(seed: int, z_dim: int, cells: tuple[int, int] | None) -> np.ndarray:
@@ -200,7 +216,7 @@ def render_loop(renderer: Renderer, out: Path, cfg: RenderConfig) -> Path:
 
     def frames() -> Iterator[np.ndarray]:
         for z in loop_latents(cfg, renderer.z_dim, cells):
-            yield finish(renderer.render(z[None], cfg.label)[0], cfg)
+            yield finish(renderer.frame(z, cfg.label), cfg)
 
     return _write_frames(frames(), total, Path(out), fps, cfg.progress)
 
@@ -215,7 +231,7 @@ def render_still(renderer: Renderer, out: Path, cfg: RenderConfig) -> Path:
     tiles = []
     for seed in tqdm(seeds, unit="image", desc=Path(out).name, disable=not cfg.progress):
         z = latent_field(seed, renderer.z_dim, cells) * np.float32(cfg.truncation)
-        tiles.append(finish(renderer.render(z[None], cfg.label)[0], cfg))
+        tiles.append(finish(renderer.frame(z, cfg.label), cfg))
     image = tiles[0] if len(tiles) == 1 else tile(np.stack(tiles), rows)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -224,49 +240,71 @@ def render_still(renderer: Renderer, out: Path, cfg: RenderConfig) -> Path:
     return out
 
 
+class Replay:
+    """A recording's control log rendered again, as the show rendered it: each stretch by
+    its model, on the backend and in the precision the log names, and each model swap as
+    the show's crossfade.
+
+    Args:
+        log_path: the .controls.jsonl written next to a recording.
+        model: render every stretch with this model instead (name or path).
+    """
+
+    def __init__(self, log_path: Path, model: str | None = None) -> None:
+        self.path = Path(log_path)
+        self.timeline: Timeline = read_log(log_path)
+        self.model = model
+        self._renderers: dict[tuple[str, str, str], Renderer] = {}
+
+    def renderer(self, ref: ModelRef) -> Renderer:
+        """The renderer for one stretch of the log (made once, then reused)."""
+        key = (self.model or ref.path, ref.backend, ref.precision)
+        if key not in self._renderers:
+            source = self.model or (ref.path if Path(ref.path).is_file() else ref.name)
+            renderer = Renderer(load_model(find_model(source)), ref.backend or "auto",
+                                ref.precision or None)
+            if renderer.z_dim != ref.z_dim:
+                renderer.close()
+                raise LiveganError(f"{source} has {renderer.z_dim}-d latents; the log "
+                                   f"{self.path} played a {ref.z_dim}-d model ({ref.name})")
+            self._renderers[key] = renderer
+        return self._renderers[key]
+
+    def frame(self, t: float) -> np.ndarray:
+        """The frame at t seconds into the recording: uint8 [H, W, 3]."""
+        timeline = self.timeline
+        z, label, ref = timeline.at(t)
+        pixels = self.renderer(ref).frame(z, label)
+        fade = timeline.fade_at(t, FADE_SECONDS)
+        if fade is not None:  # the outgoing model renders the same latent, or holds its last
+            last, amount = fade
+            old = timeline.models[timeline.model_index[last]]
+            if old.z_dim == ref.z_dim:
+                outgoing = self.renderer(old).frame(z, label)
+            else:
+                outgoing = self.renderer(old).frame(timeline.latents[last], timeline.labels[last])
+            pixels = blend(outgoing, pixels, amount)
+        return pixels
+
+    def close(self) -> None:
+        for renderer in self._renderers.values():
+            renderer.close()
+
+
 def replay(log_path: Path, out: Path, cfg: RenderConfig, model: str | None = None) -> Path:
     """Re-render a recording's control log at cfg.fps and any size (cfg.size / cfg.upscale).
 
     Frame k shows the latent at k / fps seconds, slerped between the logged frames around
-    it, rendered by the model the show played then (or `model`, if given).
+    it, rendered as the show rendered it then (see Replay), or by `model`, if given.
     """
-    timeline = read_log(log_path)
-    renderers: dict[str, Renderer] = {}
-
-    def renderer_for(path: str, name: str) -> Renderer:
-        key = model or path
-        if key not in renderers:
-            source = model or (path if Path(path).is_file() else name)
-            renderers[key] = load_renderer(source)
-            if renderers[key].z_dim != timeline.latents[0].shape[0]:
-                raise LiveganError(f"{source} has {renderers[key].z_dim}-d latents, the log "
-                                   f"{log_path} holds {timeline.latents[0].shape[0]}-d ones")
-        return renderers[key]
-
-    fps = cfg.fps or int(timeline.header.get("fps") or DEFAULT_FPS)
-    total = int(timeline.duration * fps + 1e-6) + 1
-
-    def frames() -> Iterator[np.ndarray]:
-        for k in range(total):
-            z, label, ref = timeline.at(k / fps)
-            yield finish(renderer_for(ref.path, ref.name).render(z[None], label)[0], cfg)
-
-    return _write_frames(frames(), total, Path(out), fps, cfg.progress)
-
-
-def timelapse(run: Path, out: Path, fps: int = TIMELAPSE_FPS, progress: bool = False) -> Path:
-    """A video of a training run's fixed-seed sample grids (RUN/samples/step_*.png), in order.
-
-    One frame per grid, the last one held for a second. The output format follows
-    `out`'s extension (.mp4/.mov/.mkv, .gif, or a PNG folder).
-    """
-    grids = [path for _, path in sample_grids(Path(run))]
-    if not grids:
-        raise LiveganError(f"{Path(run, 'samples')} holds no step_*.png sample grids; "
-                           "give a run folder written by `livegan train`")
-    grids += [grids[-1]] * (fps - 1)
-    images = (np.asarray(Image.open(p).convert("RGB")) for p in grids)
-    return _write_frames(images, len(grids), Path(out), fps, progress)
+    source = Replay(log_path, model)
+    fps = cfg.fps or int(source.timeline.header.get("fps") or DEFAULT_FPS)
+    total = int(source.timeline.duration * fps + 1e-6) + 1
+    frames = (finish(source.frame(k / fps), cfg) for k in range(total))
+    try:
+        return _write_frames(frames, total, Path(out), fps, cfg.progress)
+    finally:
+        source.close()
 
 
 def render(model: str | None, out: Path, cfg: RenderConfig, replay_log: Path | None = None,
@@ -279,9 +317,12 @@ def render(model: str | None, out: Path, cfg: RenderConfig, replay_log: Path | N
         return replay(replay_log, out, cfg, model)
     if model is None:
         raise LiveganError("name the model to render, e.g. `livegan render default out.mp4`")
-    renderer = load_renderer(model)
-    if out.suffix.lower() in IMAGE_SUFFIXES:
-        return render_still(renderer, out, cfg)
-    if cfg.grid is not None:
+    if out.suffix.lower() not in IMAGE_SUFFIXES and cfg.grid is not None:
         raise OutputError(f"a grid is one image: name it .png, not {out.name}")
-    return render_loop(renderer, out, cfg)
+    renderer = load_renderer(model)
+    try:
+        if out.suffix.lower() in IMAGE_SUFFIXES:
+            return render_still(renderer, out, cfg)
+        return render_loop(renderer, out, cfg)
+    finally:
+        renderer.close()

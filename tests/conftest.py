@@ -49,6 +49,7 @@ def write_tiny_model(
     labels: list[str] | None = None,
     seed: int = 0,
     arch: str = "lite",
+    z_dim: int = TINY_Z,
 ) -> Path:
     """Build a randomly initialised tiny generator and save it as a model file at `path`.
 
@@ -59,18 +60,19 @@ def write_tiny_model(
         labels: class names; makes a conditional model with that many labels.
         seed: seeds the weights and directions, so files are reproducible.
         arch: any name in livegan.nets.ARCHS.
+        z_dim: the latent size.
 
     Returns:
         The path written.
     """
-    config = generator_config(arch, resolution=TINY_RES, ngf=TINY_NGF, z_dim=TINY_Z,
+    config = generator_config(arch, resolution=TINY_RES, ngf=TINY_NGF, z_dim=z_dim,
                               n_labels=len(labels or []))
     with torch.random.fork_rng():  # leaves the caller's random stream alone
         torch.manual_seed(seed)
         generator = build_generator(arch, config)
         # BatchNorm statistics measured for these weights, as every exported model has them
-        recalibrate_batchnorm(generator, TINY_Z, len(labels or []), batches=2, size=8)
-        dirs = torch.randn(len(TINY_DIRECTION_NAMES), TINY_Z) if directions else None
+        recalibrate_batchnorm(generator, z_dim, len(labels or []), batches=2, size=8)
+        dirs = torch.randn(len(TINY_DIRECTION_NAMES), z_dim) if directions else None
     training = {"dataset": "tests", "images": 0, "steps": 0, "date": "2024-01-01"}
     return save_model(Path(path), generator, arch, config, name, training=training,
                       directions=dirs, direction_names=TINY_DIRECTION_NAMES if directions

@@ -9,7 +9,9 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,14 +25,27 @@ QUEUE_ENTRIES = 4096  # entries waiting for the writer thread; beyond this they 
 SUFFIX = ".controls.jsonl"
 
 
+PRECISIONS = ("bf16", "fp16", "fp32")  # as the engine's description names them
+
+
 @dataclass(frozen=True)
 class ModelRef:
-    """Which model rendered a stretch of the log."""
+    """Which model rendered a stretch of the log, and how."""
 
     name: str
     path: str  # the model file as the show resolved it
     resolution: int
     z_dim: int
+    backend: str = ""  # the backend it ran on ("" in logs older than this field)
+    precision: str = ""  # bf16 | fp16 | fp32 ("" in older logs)
+
+    @classmethod
+    def of(cls, engine: Any) -> ModelRef:
+        """The reference for a playing engine (`livegan.engine.Engine`)."""
+        info, described = engine.info, engine.backend.describe()
+        precision = next((p for p in PRECISIONS if p in described), "fp32")
+        return cls(info.name, str(Path(info.path).resolve()), int(info.resolution),
+                   int(info.z_dim), engine.backend.name, precision)
 
 
 def log_path_for(video: Path) -> Path:
@@ -116,7 +131,8 @@ class ControlLog:
                     model = ref
                     self._file.write(json.dumps({"t": t, "model": ref.name, "path": ref.path,
                                                  "resolution": ref.resolution,
-                                                 "z_dim": ref.z_dim}) + "\n")
+                                                 "z_dim": ref.z_dim, "backend": ref.backend,
+                                                 "precision": ref.precision}) + "\n")
                 line = {"t": t, "i": index, "label": int(label), "z": encode_latent(z)}
                 self._file.write(json.dumps(line) + "\n")
                 self.written += 1
@@ -152,6 +168,24 @@ class Timeline:
             z = slerp(z, self.latents[i + 1], (t - ta) / (tb - ta)) if tb > ta else z
         return z, label, self.models[model]
 
+    @cached_property
+    def _changes(self) -> np.ndarray:
+        """Entries where the model changed: [C] indices, ascending."""
+        index = np.asarray(self.model_index)
+        return np.flatnonzero(index[1:] != index[:-1]) + 1
+
+    def fade_at(self, t: float, seconds: float) -> tuple[int, float] | None:
+        """The crossfade a show was in at time t, when it swapped models less than `seconds`
+        before: (the entry of the outgoing model's last frame, the amount 0..1 faded in);
+        None outside fades (and for the log's first model)."""
+        changes = self._changes
+        k = int(np.searchsorted(self.times[changes], t, side="right")) - 1
+        if k < 0 or seconds <= 0:
+            return None
+        start = int(changes[k])
+        amount = (t - float(self.times[start])) / seconds
+        return (start - 1, amount) if amount < 1.0 else None
+
 
 def read_log(path: Path | str) -> Timeline:
     """Read a control log written by a recording.
@@ -186,7 +220,9 @@ def _add_entry(timeline: Timeline, entry: dict, times: list[float]) -> None:
         timeline.header = entry
     elif "model" in entry:
         timeline.models.append(ModelRef(str(entry["model"]), str(entry["path"]),
-                                        int(entry["resolution"]), int(entry["z_dim"])))
+                                        int(entry["resolution"]), int(entry["z_dim"]),
+                                        str(entry.get("backend", "")),
+                                        str(entry.get("precision", ""))))
     elif "z" in entry:
         if not timeline.models:
             raise ValueError("a frame before any model line")

@@ -95,9 +95,7 @@ class Outputs:
             return
         ref = self._ref
         if ref is None or ref[0] is not engine:
-            info = engine.info
-            ref = (engine, ModelRef(info.name, str(Path(info.path).resolve()),
-                                    int(info.resolution), int(info.z_dim)))
+            ref = (engine, ModelRef.of(engine))
             self._ref = ref
         recording.log.record(ref[1], index, t, z, label)
 

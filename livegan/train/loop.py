@@ -352,8 +352,7 @@ class Trainer:
         """RUN/timelapse.mp4 and RUN/timelapse_strip.png from the sample grids; a failure
         here is reported and never costs the finished run."""
         try:
-            from livegan.render import timelapse
-            from livegan.train.timelapse import frames_strip
+            from livegan.train.timelapse import frames_strip, timelapse
 
             frames_strip(self.out)
             timelapse(self.out, self.out / "timelapse.mp4", 8)

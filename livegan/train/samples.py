@@ -8,11 +8,14 @@ import numpy as np
 import torch
 from PIL import Image
 
+from livegan.engine.base import to_frame
+
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """[N, 3, H, W] in [-1, 1] -> uint8 [N, H, W, 3]."""
-    x = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-    return x.permute(0, 2, 3, 1).cpu().numpy()
+    """[N, 3, H, W] in [-1, 1] -> uint8 [N, H, W, 3], converted as the show converts frames."""
+    with torch.no_grad():
+        return torch.stack([to_frame(images[i : i + 1]) for i in range(images.shape[0])]
+                           ).cpu().numpy()
 
 
 def tile(frames: np.ndarray, rows: int, pad: int = 2) -> np.ndarray:

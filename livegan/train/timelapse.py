@@ -1,6 +1,6 @@
-"""Training timelapse helpers: a run's fixed-seed sample grids, and a frames strip of them.
+"""Training timelapses: a run's fixed-seed sample grids as a video, and as a frames strip.
 
-The video itself is `livegan.render.timelapse` (also `livegan render --timelapse RUN`)."""
+`livegan render --timelapse RUN` writes the video too."""
 
 from __future__ import annotations
 
@@ -10,14 +10,17 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from tqdm import tqdm
 
-from livegan.errors import OutputError
+from livegan.errors import LiveganError, OutputError
+from livegan.show.videofile import open_writer
 
 log = logging.getLogger(__name__)
 
 STEP = re.compile(r"^step_(\d+)\.png$")
 GRID_ROWS = 6  # the trainer's grids: 6 x 6 tiles with 2 black pixels between (samples.py)
 GRID_PAD = 2
+TIMELAPSE_FPS = 10
 
 
 def sample_grids(run: Path) -> list[tuple[int, Path]]:
@@ -60,4 +63,24 @@ def frames_strip(run: Path, out: Path | None = None, seeds: int = 4, columns: in
     out = Path(out) if out else Path(run) / "timelapse_strip.png"
     Image.fromarray(strip).save(out)
     log.info("wrote %s (steps %s)", out, ", ".join(str(grids[i][0]) for i in picks))
+    return out
+
+
+def timelapse(run: Path, out: Path, fps: int = TIMELAPSE_FPS, progress: bool = False) -> Path:
+    """A video of a training run's fixed-seed sample grids (RUN/samples/step_*.png), in order.
+
+    One frame per grid, the last one held for a second. The output format follows
+    `out`'s extension (.mp4/.mov/.mkv, .gif, or a PNG folder).
+    """
+    grids = [path for _, path in sample_grids(Path(run))]
+    if not grids:
+        raise LiveganError(f"{Path(run, 'samples')} holds no step_*.png sample grids; "
+                           "give a run folder written by `livegan train`")
+    grids += [grids[-1]] * (fps - 1)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open_writer(out, fps) as writer:
+        for path in tqdm(grids, unit="frame", desc=out.name, disable=not progress):
+            writer.write(np.asarray(Image.open(path).convert("RGB")))
+    log.info("wrote %s (%d frames at %d fps)", out, writer.frames, fps)
     return out

@@ -12,7 +12,9 @@ import pytest
 from livegan.control.osc.sender import OscSender
 from livegan.errors import OutputError
 from livegan.perform import PerformConfig, Show
-from livegan.render import RenderConfig, load_renderer, replay
+from livegan.engine.cpu import CpuBackend
+from livegan.render import RenderConfig, Replay, replay
+from livegan.stage.crossfade import FADE_SECONDS
 from livegan.show.controllog import ControlLog, ModelRef, decode_latent, encode_latent, read_log
 from livegan.show.recorder import Recorder
 from livegan.show.videofile import read_video
@@ -146,30 +148,56 @@ def test_record_toggled_over_osc_starts_and_stops(tmp_path, make_tiny_model):
 
 @pytest.mark.usefixtures("dummy_video")
 def test_replay_of_the_control_log_reproduces_the_shown_frames(tmp_path, make_tiny_model,
-                                                               monkeypatch):
-    monkeypatch.setattr("livegan.engine.cpu.bf16_supported", lambda: False)  # fp32 as offline
+                                                               models_dir, monkeypatch):
+    """The show renders in bf16, swaps to a model with a smaller latent and crossfades; the
+    replay of its control log gives back the frames it showed, fade included."""
     model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan")
+    make_tiny_model(models_dir / "small.safetensors", arch="dcgan", name="small", z_dim=64,
+                    seed=3)
     shown: dict[int, np.ndarray] = {}
+    state: dict[str, object] = {"sender": None, "swapped_at": None}
 
-    def capture(show: Show, frame) -> None:
+    def steer(show: Show, frame) -> None:
         shown[frame.index] = frame.pixels
-        if len(shown) >= 12:
+        if state["sender"] is None:
+            state["sender"] = OscSender("127.0.0.1", show.osc.port)
+        if len(shown) == 10:
+            state["sender"].send("/livegan/model", "small")
+        if state["swapped_at"] is None and show.stage.engine.info.name == "small":
+            state["swapped_at"] = frame.index
+        if state["swapped_at"] is not None and show.stage.settled and \
+                frame.index > state["swapped_at"] + 10:
             pygame.event.post(pygame.event.Event(pygame.QUIT))
 
-    _run_show(tmp_path, model, capture, record="show.mp4")
+    original = CpuBackend.__init__
+
+    def bf16(self, *args, **kwargs) -> None:
+        original(self, *args, **{**kwargs, "precision": "bf16"})
+
+    with monkeypatch.context() as patched:  # the show alone runs in bf16
+        patched.setattr(CpuBackend, "__init__", bf16)
+        show = _run_show(tmp_path, model, steer, record="show.mp4")
+    state["sender"].close()
+    assert show.stage.crossfade.fades == 1
     log_path = tmp_path / "out" / "show.controls.jsonl"
     timeline = read_log(log_path)
-    renderer = load_renderer(model)
-    compared = 0
+    assert [(m.name, m.z_dim, m.precision) for m in timeline.models] == [
+        ("tiny", 128, "bf16"), ("small", 64, "bf16")]
+    replay_source = Replay(log_path)
+    compared = fading = 0
     for t, index in zip(timeline.times, timeline.indices):
         if index in shown:
-            z, label, _ = timeline.at(float(t))
-            again = renderer.render(z[None], label)[0]
-            assert np.abs(again.astype(int) - shown[index].astype(int)).max() <= 1
+            again = replay_source.frame(float(t))
+            difference = np.abs(again.astype(int) - shown[index].astype(int)).max()
+            if timeline.fade_at(float(t), FADE_SECONDS) is None:
+                assert difference == 0, f"frame {index} differs by {difference}"
+            else:  # the fade's start is the swap, logged with its first frame: ~1 ms apart
+                assert difference <= 4, f"frame {index} of the fade differs by {difference}"
+                fading += 1
             compared += 1
-    assert compared == len(shown)  # every frame shown was logged
+    replay_source.close()
+    assert compared == len(shown) and fading >= 3  # every frame shown was logged
 
-    out = replay(log_path, tmp_path / "replay.mp4", RenderConfig(fps=20, progress=False))
-    frames = read_video(out)
+    out = replay(log_path, tmp_path / "replay", RenderConfig(fps=20, progress=False))
+    frames = sorted(out.glob("*.png"))
     assert len(frames) == int(timeline.duration * 20 + 1e-6) + 1
-    assert frames[0].shape == (32, 32, 3)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 12000  # where Wekinator sends /wek/outputs
+DEFAULT_HOST = "127.0.0.1"  # loopback: only this machine can steer the show
 POLL_SECONDS = 0.1  # receive timeout: how soon stop() is noticed
 RECEIVE_BUFFER = 4 * 1024 * 1024  # asked of the OS so bursts wait in the kernel, not dropped
 # After each batch the receive thread rests in proportion to the time the batch took, so
@@ -110,7 +111,7 @@ class OscServer:
     def __init__(
         self,
         handler: Handler,
-        host: str = "127.0.0.1",
+        host: str = DEFAULT_HOST,
         port: int = DEFAULT_PORT,
         allow: list[str] | None = None,
         coalesce: Callable[[], Coalescing] | None = None,

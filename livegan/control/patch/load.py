@@ -22,7 +22,6 @@ else:  # pragma: no cover - Python 3.10
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("auto", "tensorrt", "cuda", "cpu")
 SPEED_UNITS = ("seconds", "beats")
 RELOAD_SECONDS = 0.5  # how often the watcher looks at the file's modification time
 
@@ -140,7 +139,7 @@ def parse_patch(text: str, path: str | Path = "<patch>") -> PatchConfig:
     return PatchConfig(
         path=path,
         model=_model(check, data.get("model"), path),
-        backend=check.choice(data, "backend", (), BACKENDS),
+        backend=check.choice(data, "backend", (), _backends() if "backend" in data else ()),
         osc=_osc(check, check.table(data, "osc", ())),
         midi=_midi(check, check.table(data, "midi", ()), path),
         motion=_motion(check, check.table(data, "motion", ())),
@@ -322,3 +321,10 @@ class PatchWatcher:
         log.info("reloaded patch %s (%d mappings, %d scenes)", self.path, len(patch.maps),
                  len(patch.scenes))
         return patch
+
+
+def _backends() -> tuple[str, ...]:
+    """The engine's backend names (imported only when a patch names a backend's slot)."""
+    from livegan.engine import BACKENDS
+
+    return BACKENDS
