@@ -94,9 +94,9 @@ def marble(canvas: Canvas) -> None:
     """Compose one marbled image on `canvas`."""
     rng = canvas.rng
     ground, colours, _ = palette(rng)
-    kind, look = str(rng.choice(FIELDS)), str(rng.choice(LOOKS, p=[0.35, 0.25, 0.2, 0.2]))
+    kind, look = str(rng.choice(FIELDS)), str(rng.choice(LOOKS, p=[0.38, 0.27, 0.2, 0.15]))
     x, y = _warped(canvas)
-    levels = rng.uniform(*{"opart": (8.0, 22.0), "lines": (10.0, 26.0)}.get(look, (4.0, 14.0)))
+    levels = rng.uniform(*{"opart": (8.0, 22.0), "lines": (8.0, 18.0)}.get(look, (4.0, 14.0)))
     q = (_field(canvas, kind, x, y) * levels).astype(np.float32)  # band number, [R, R]
     gy, gx = np.gradient(q)
     step = np.maximum(np.sqrt(gx**2 + gy**2), 1e-3)  # band units per pixel
