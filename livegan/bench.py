@@ -135,7 +135,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def run_bench(model: str = "default", backend: str = "auto", frames: int = 300) -> dict:
-    """All figures of the DESIGN.md benchmark contract, from one run."""
+    """All figures of the benchmark (see the README's "Engines and speed"), from one run."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import pygame
 

@@ -90,7 +90,8 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out-dir", default="livegan-out",
                    help="folder for recordings, control logs and snapshots (nothing else written)")
     p.add_argument("--record", nargs="?", const="", default=None, metavar="NAME.mp4",
-                   help="record from the start into the output folder (no name: timestamped)")
+                   help="record from the start: a name goes in the output folder, a path "
+                        "(~/show.mp4) where it says (no name: timestamped)")
     p.add_argument("--record-fps", type=_positive, default=30, help="frame rate of recordings")
     p.add_argument("--ndi", default=None, metavar="NAME", help="send frames as an NDI source")
     p.add_argument("--vcam", action="store_true", help="send frames to a virtual webcam")

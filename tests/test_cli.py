@@ -9,7 +9,7 @@ import pytest
 
 from livegan.cli import build_parser, main
 
-# subcommand -> flags its --help must mention (the DESIGN.md CLI contract)
+# subcommand -> flags its --help must mention (the CLI contract)
 HELP_FLAGS = {
     "perform": ["--model", "--backend", "--osc-port", "--host", "--size", "--fullscreen",
                 "--display", "--frames", "--record", "--feedback", "--midi"],

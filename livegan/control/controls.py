@@ -165,12 +165,12 @@ class Controls:
 
 
 def latest_events(events: list[tuple]) -> list[tuple]:
-    """Show events with only the newest of each kind kept (of each reply target for
-    "query"), in the order of those newest ones: a flood of /livegan/model, /record or
-    /query costs one action a frame, never one per message."""
+    """Show events with only the newest of each kind kept, in the order of those newest
+    ones: a flood of /livegan/model, /record or /scene costs one action a frame, never one
+    per message."""
     latest: dict[tuple, tuple] = {}
     for event in events:
-        key = event[:3] if event[:1] == ("query",) else event[:1]
+        key = event[:1]
         latest.pop(key, None)
         latest[key] = event
     return list(latest.values())

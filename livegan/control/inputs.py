@@ -1,4 +1,4 @@
-"""A show's inputs beyond the default namespace: the patch router, MIDI, keys, reloads, query."""
+"""A show's inputs: the OSC routes (namespace, patch, query), MIDI, keys and patch reloads."""
 
 from __future__ import annotations
 
@@ -8,15 +8,13 @@ from collections.abc import Callable, Sequence
 from livegan.control.controls import PARAMS, Controls
 from livegan.control.midi.ports import MidiFilePlayer, MidiInputs
 from livegan.control.osc.dispatch import Dispatcher
+from livegan.control.osc.dispatch import RouteTable
 from livegan.control.osc.namespace import NAMESPACE, OscNamespace
-from livegan.control.osc.sender import OscSender
+from livegan.control.osc.query import Entry, QueryResponder
 from livegan.control.patch.load import PatchConfig, PatchWatcher
 from livegan.control.patch.router import Router
-from livegan.errors import LiveganError
 
 log = logging.getLogger(__name__)
-
-Entry = tuple[str, str, str]  # address, argument types, what it does
 
 
 def namespace_entries(patch: PatchConfig | None = None) -> list[Entry]:
@@ -50,17 +48,6 @@ def describe_patch(patch: PatchConfig) -> list[str]:
     return lines
 
 
-def reply_namespace(host: str, port: int, entries: Sequence[Entry]) -> int:
-    """Send one /livegan/namespace s:address s:types s:description per address to
-    host:port, then /livegan/namespace/end; returns the messages sent."""
-    sent = 0
-    with OscSender(host, port) as sender:
-        for entry in entries:
-            sent += sender.send("/livegan/namespace", *entry)
-        sent += sender.send("/livegan/namespace/end")
-    return sent
-
-
 class ShowInputs:
     """Ties a patch to a show: router, MIDI inputs, a MIDI file, keys and live reloads.
 
@@ -88,7 +75,8 @@ class ShowInputs:
         self.patch = patch
         self.router = Router(controls, patch, labels=labels,
                              direction_names=lambda: namespace.direction_names)
-        self.dispatcher = Dispatcher(self.router.table(namespace.table()))
+        self.query = QueryResponder(namespace_entries(patch))
+        self.dispatcher = Dispatcher(self._table())
         """The OscServer handler: the default namespace with the patch's routes in front."""
         self._midi_override = tuple(midi)
         self.midi = MidiInputs(self._midi_override or patch.midi.input,
@@ -122,22 +110,19 @@ class ShowInputs:
         return {
             "scene": lambda name: self.router.recall_scene(name),
             "label": lambda value: self.router.set_label(value),
-            "query": self.reply_query,
         }
 
-    def reply_query(self, host: str, port: int) -> None:
-        """Answer /livegan/query: the namespace and this patch's addresses, to host:port."""
-        try:
-            sent = reply_namespace(host, int(port), namespace_entries(self.patch))
-        except LiveganError as exc:
-            log.warning("cannot answer /livegan/query: %s", exc)
-            return
-        log.info("sent the OSC namespace (%d messages) to %s:%s", sent, host, port)
-
     def stop(self) -> None:
+        """Close MIDI ports, the MIDI file and the query socket."""
         if self.player is not None:
             self.player.stop()
         self.midi.stop()
+        self.query.close()
+
+    def _table(self) -> RouteTable:
+        """The routes: the namespace's defaults and the query answer, the patch's in front."""
+        defaults = self.namespace.table().over({"/livegan/query": self.query.route})
+        return self.router.table(defaults)
 
     def _tempo(self, bpm: float) -> None:
         if self.patch.midi.clock:
@@ -146,7 +131,8 @@ class ShowInputs:
     def _reload(self, patch: PatchConfig) -> None:
         old, self.patch = self.patch, patch
         self.router.set_patch(patch)
-        self.dispatcher.table = self.router.table(self.namespace.table())
+        self.query.set_entries(namespace_entries(patch))
+        self.dispatcher.table = self._table()
         if not self._midi_override and patch.midi.input != old.midi.input:
             self.midi.set_wanted(patch.midi.input)
         later = [name for name in ("model", "backend", "osc", "window")

@@ -63,7 +63,7 @@ class Outputs:
         feedback: where telemetry goes (an OSC sender to `--feedback`), or None for none.
 
     Raises:
-        LiveganError: a --record name outside the output folder.
+        LiveganError: a --record folder that cannot be created.
     """
 
     def __init__(self, cfg: OutputsConfig, feedback: MessageSender | None = None) -> None:
@@ -77,8 +77,6 @@ class Outputs:
         self._finishing: list[threading.Thread] = []  # recordings being closed
         self._last: Frame | None = None
         self._ref: tuple[Any, ModelRef] | None = None  # (engine, its ModelRef), render thread
-        if cfg.record:
-            self.folder.inside(cfg.record)  # refuse a name outside the folder before the show
 
     def start(self) -> None:
         """Open the video outs and start recording if asked (before the first frame)."""
@@ -149,8 +147,8 @@ class Outputs:
             self.error(f"record: {exc}")
 
     def _recording_path(self) -> Path:
-        if self.cfg.record:
-            return self.folder.unique(self.folder.inside(self.cfg.record))
+        if self.cfg.record:  # typed by the operator: may name any folder (messages cannot)
+            return self.folder.place(self.cfg.record)
         return self.folder.new_path(RECORDING_KIND, RECORDING_SUFFIX)
 
     def snapshot(self, window: np.ndarray | None = None) -> list[Path]:

@@ -56,8 +56,27 @@ class OutputFolder:
             OutputError: the name would land outside the folder.
         """
         root = self.ensure()
-        path = self.inside(root / Path(name))
-        path.parent.mkdir(parents=True, exist_ok=True)
+        return self._free(self.inside(root / Path(name)))
+
+    def place(self, name: Path | str) -> Path:
+        """Where a name the operator typed (`--record ~/show.mp4`) goes, with -1, -2 … added
+        while it exists: a relative name inside the folder, "~" and absolute paths as typed.
+
+        Only the command line comes here; names that arrive in messages go through
+        `unique` and `inside`, and stay in the folder.
+        """
+        path = Path(name).expanduser()
+        if not path.is_absolute():
+            self.ensure()
+            path = self.root / path
+        return self._free(path.resolve())
+
+    def _free(self, path: Path) -> Path:
+        """`path`, or the first of path-1, path-2 … that does not exist yet (parents made)."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"cannot create the folder {path.parent}: {exc.strerror}") from None
         stem, suffix = _split_suffix(path.name)
         counter = 0
         while os.path.lexists(path) or path in self._handed_out:

@@ -126,12 +126,9 @@ def test_app_events(rig: Rig) -> None:
     rig.send("/livegan/scene", "calm")
     rig.send("/livegan/label", "cats")
     rig.send("/livegan/label", 2)
-    rig.send("/livegan/query")
-    rig.send("/livegan/query", 9000)
     assert rig.controls.app_events() == [
         ("hud", True), ("hud", False), ("hud", True), ("record", True), ("record", False),
-        ("snapshot",), ("model", "moth"), ("scene", "calm"), ("label", "cats"), ("label", 2),
-        ("query", "127.0.0.1", 57120), ("query", "127.0.0.1", 9000)]
+        ("snapshot",), ("model", "moth"), ("scene", "calm"), ("label", "cats"), ("label", 2)]
     assert rig.counts == {"unknown": 0, "bad_args": 0}
 
 
@@ -176,8 +173,6 @@ def test_unknown_addresses_are_counted(rig: Rig) -> None:
         ("/livegan/hud", ("on",)),
         ("/livegan/record", (None,)),
         ("/livegan/label", (True,)),
-        ("/livegan/query", (0,)),
-        ("/livegan/query", (70000,)),
     ],
 )
 def test_wrong_arguments_are_counted(rig: Rig, address: str, args: tuple) -> None:

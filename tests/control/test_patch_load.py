@@ -13,7 +13,7 @@ from livegan.errors import PatchError
 
 PATCHES = Path(__file__).resolve().parents[2] / "patches"
 
-DESIGN_EXAMPLE = """\
+CONTRACT_EXAMPLE = """\
 model = "default"
 [osc]   # port = 12000, host = "127.0.0.1", allow = ["127.0.0.1"], feedback = ""
 [midi]  # input = "nanoKONTROL2"  (substring of a port name)
@@ -119,7 +119,7 @@ glide = 4.0
 
 
 def test_the_design_example_loads() -> None:
-    patch = parse_patch(DESIGN_EXAMPLE, "design.toml")
+    patch = parse_patch(CONTRACT_EXAMPLE, "design.toml")
     assert patch.model == "default"
     assert patch.motion.mode == "walk" and patch.motion.speed == 0.1
     assert [m.target.name for m in patch.maps] == ["dir", "truncation", "scene"]
@@ -182,7 +182,7 @@ def test_ready_patches_load(name: str) -> None:
 ])
 def test_bad_mapping_values_name_file_line_and_key(tmp_path: Path, bad: str, line: int,
                                                    key: str, words: str) -> None:
-    lines = [t for i, t in enumerate(DESIGN_EXAMPLE.splitlines()) if i not in (16, 17)]
+    lines = [t for i, t in enumerate(CONTRACT_EXAMPLE.splitlines()) if i not in (16, 17)]
     lines.insert(14, bad)  # line 15: inside the second [[map]] (its header is line 14)
     path = tmp_path / "x.toml"
     path.write_text("\n".join(lines))
@@ -229,7 +229,7 @@ def test_a_missing_patch_says_where_the_ready_ones_are(tmp_path: Path) -> None:
 
 def test_cli_reports_a_broken_patch_with_file_line_and_key(tmp_path: Path, capsys) -> None:
     path = tmp_path / "broken.toml"
-    lines = DESIGN_EXAMPLE.splitlines()
+    lines = CONTRACT_EXAMPLE.splitlines()
     lines[16] = 'range = [0.2, "high"]'  # line 17
     path.write_text("\n".join(lines))
     assert cli.main(["perform", str(path), "--frames", "1"]) == 2

@@ -95,9 +95,31 @@ def test_osc_and_the_s_key_snapshot_into_the_output_folder_only(tmp_path, make_t
     assert sizes == [(32, 32), (32, 32), (64, 48), (64, 48)]
 
 
-def test_a_recording_name_outside_the_folder_is_refused_before_the_show(tmp_path):
-    from livegan.show.outputs import Outputs, OutputsConfig
+def test_the_operator_may_record_anywhere_and_messages_only_inside(tmp_path, monkeypatch):
+    """`--record ~/show.mp4` is the operator's choice and is honoured; a name that arrives
+    in a message stays inside the output folder."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    folder = OutputFolder(tmp_path / "out")
+    home = (tmp_path / "home").resolve()
+    assert folder.place("~/show.mp4") == home / "show.mp4"
+    (home / "show.mp4").write_bytes(b"taken")
+    assert folder.place("~/show.mp4") == home / "show-1.mp4"  # never overwrites
+    assert folder.place("../beside.mp4") == (tmp_path / "beside.mp4").resolve()
+    assert folder.place("show.mp4") == folder.root / "show.mp4"
+    with pytest.raises(OutputError, match="outside the output folder"):
+        folder.unique("../show.mp4")  # a name from a message
+    with pytest.raises(OutputError, match="outside the output folder"):
+        folder.unique(home / "show.mp4")
 
-    with pytest.raises(OutputError, match="--out-dir"):
-        Outputs(OutputsConfig(out_dir=str(tmp_path / "out"), record="../show.mp4"))
-    assert files_under(tmp_path) == set()
+
+@pytest.mark.usefixtures("dummy_video")
+def test_perform_records_to_a_path_the_operator_typed(tmp_path, make_tiny_model, monkeypatch):
+    pytest.importorskip("av")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan")
+    cfg = PerformConfig(model=str(model), backend="cpu", osc_port=0, frames=8,
+                        out_dir=str(tmp_path / "out"), record="~/show.mp4",
+                        window=WindowConfig(size=(32, 32)))
+    Show(cfg).run()
+    assert (tmp_path / "home" / "show.mp4").stat().st_size > 0
+    assert (tmp_path / "home" / "show.controls.jsonl").is_file()

@@ -68,7 +68,8 @@ class OscNamespace:
 
     `table()` gives them to a `Dispatcher` (after a patch's router has put its own
     routes in front). Show-level actions (model, record, scene, query, ...) are queued
-    with `Controls.push_app` for the main thread, never run on the OSC thread.
+    with `Controls.push_app` for the main thread, never run on the OSC thread;
+    /livegan/query is answered by `livegan.control.osc.query`.
 
     Args:
         controls: the show's control state.
@@ -96,7 +97,6 @@ class OscNamespace:
             "/livegan/record": lambda a, s: self._app_flag(a, "record"),
             "/livegan/hud": lambda a, s: self._app_flag(a, "hud"),
             "/livegan/snapshot": lambda a, s: self.controls.push_app("snapshot") or True,
-            "/livegan/query": self._query,
         }
         for name in ("speed", "truncation", "smooth", "morph"):
             self._fixed[f"/livegan/{name}"] = self._param_route(name)
@@ -146,13 +146,6 @@ class OscNamespace:
         if value is None:
             return False
         self.controls.push_app(kind, value >= 0.5)
-        return True
-
-    def _query(self, args: tuple, sender: tuple[str, int]) -> bool:
-        port = _index(args[0]) if args else sender[1]
-        if port is None or not 0 < port < 65536:
-            return False
-        self.controls.push_app("query", sender[0], port)
         return True
 
     def _z_component(self, tail: str, args: tuple) -> bool:

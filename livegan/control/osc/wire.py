@@ -26,6 +26,7 @@ Message = tuple[str, tuple]
 
 _BUNDLE_HEAD = b"#bundle\0"
 _BUNDLE_PREFIX = 16  # "#bundle\0" + 8-byte timetag
+IMMEDIATELY = (1).to_bytes(8, "big")  # the timetag that means "now"
 _INT32 = struct.Struct(">i")
 _UINT32 = struct.Struct(">I")
 _INT64 = struct.Struct(">q")
@@ -88,6 +89,14 @@ def encode_message(address: str, *args: Any) -> bytes:
     for arg in args:
         builder.add_arg(*_typed(arg))
     return builder.build().dgram
+
+
+def encode_bundle(messages: list[bytes]) -> bytes:
+    """One OSC bundle (timetag: immediately) holding encoded `messages`, in order."""
+    parts = [_BUNDLE_HEAD, IMMEDIATELY]
+    for message in messages:
+        parts += [len(message).to_bytes(4, "big"), message]
+    return b"".join(parts)
 
 
 def _parse_element(data: bytes, depth: int, messages: list[Message], drops: list[str]) -> None:
