@@ -232,7 +232,9 @@ class QualityBench:
         cfg = trainer.cfg
         recalibrate_batchnorm(trainer.g_ema, cfg.z_dim, trainer.n_labels)
         samples = self._generate(trainer)  # [N, 3, R, R]
-        grid = save_grid(samples[:GRID], self.folder / f"grid_{minutes:g}min.png", rows=6)
+        shown = samples[:GRID]
+        grid = save_grid(shown, self.folder / f"grid_{minutes:g}min.png",
+                         rows=math.isqrt(shown.shape[0]))
         row = {"minutes": minutes, "steps": trainer.step,
                "images_seen": trainer.step * cfg.batch * trainer.dist.world_size,
                "cpu_s": round(cpu_s, 1), "wall_s": round(wall_s, 1),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import warnings
 from pathlib import Path
 
 import torch
@@ -69,7 +70,9 @@ class InceptionFeatures:
     def _freeze(net: torch.jit.ScriptModule) -> torch.jit.ScriptModule:
         """Folded constants and fused ops: the same numbers, about 10% faster on a CPU."""
         try:
-            return torch.jit.optimize_for_inference(torch.jit.freeze(net))
+            with warnings.catch_warnings():  # deprecated in favour of torch.compile, still exact
+                warnings.simplefilter("ignore", DeprecationWarning)
+                return torch.jit.optimize_for_inference(torch.jit.freeze(net))
         except Exception as exc:  # noqa: BLE001 - an older torch: the plain net is as correct
             log.debug("InceptionV3 not frozen: %s", exc)
             return net
