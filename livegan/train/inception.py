@@ -57,7 +57,9 @@ class InceptionFeatures:
         if path is None or not path.is_file():
             raise ExtraMissingError(MISSING)
         try:
-            net = torch.jit.load(str(path), map_location="cpu").eval()
+            with warnings.catch_warnings():  # the wheel ships TorchScript: no other loader
+                warnings.simplefilter("ignore", DeprecationWarning)
+                net = torch.jit.load(str(path), map_location="cpu").eval()
         except (RuntimeError, OSError) as exc:
             raise LiveganError(f"{path}: cannot load the InceptionV3 weights ({exc}); "
                                "reinstall with pip install --force-reinstall "
