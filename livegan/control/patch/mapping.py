@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 SOURCE_KINDS = ("osc", "cc", "note", "pitchbend", "key")
 CURVES = ("lin", "exp", "log")
@@ -264,3 +264,17 @@ class Pickup:
             self.armed = False
             return True
         return False
+
+
+@dataclass
+class MappingState:
+    """What the router remembers about one mapping between events."""
+
+    pickup: Pickup = field(default_factory=Pickup)
+    pressed: bool = False  # a CC button is held (edge detection)
+    toggled: bool = False  # toggle presses: on or off
+    last_choice: object = None  # knob -> choice: the last value sent (send on change only)
+    msb: dict[int, int] = field(default_factory=dict)  # 14-bit CC: channel -> MSB
+    lsb: dict[int, int] = field(default_factory=dict)  # 14-bit CC: channel -> LSB
+    goal: float | list[float] | None = None  # smoothing: where the value is heading
+    now: float | list[float] | None = None  # smoothing: where it is

@@ -7,35 +7,20 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from livegan.control.controls import Controls
 from livegan.control.osc.batch import Coalescing
 from livegan.control.osc.dispatch import IndexedRoute, Route, RouteTable
 from livegan.control.osc.namespace import CONTINUOUS
 from livegan.control.patch.load import PatchConfig, Scene
-from livegan.control.patch.mapping import Mapping, Pickup, Target
-from livegan.control.patch.targets import Key, Targets, number, whole
+from livegan.control.patch.mapping import Mapping, MappingState
+from livegan.control.patch.targets import Key, Targets, number
 from livegan.control.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
 WATCHED_EXACT = ("/livegan/z", "/livegan/dirs", "/wek/outputs")  # default dir/z addresses
 WATCHED_FAMILIES = ("/livegan/z", "/livegan/dir")  # /livegan/z/{i}, /livegan/dir/{i|name}
-
-
-@dataclass
-class _State:
-    """What the router remembers about one mapping between events."""
-
-    pickup: Pickup = field(default_factory=Pickup)
-    pressed: bool = False  # a CC button is held (edge detection)
-    toggled: bool = False  # toggle presses: on or off
-    last_choice: object = None  # knob -> choice: the last value sent (send on change only)
-    msb: dict[int, int] = field(default_factory=dict)  # 14-bit CC: channel -> MSB
-    lsb: dict[int, int] = field(default_factory=dict)  # 14-bit CC: channel -> LSB
-    goal: float | list[float] | None = None  # smoothing: where the value is heading
-    now: float | list[float] | None = None  # smoothing: where it is
 
 
 class Router:
@@ -79,7 +64,7 @@ class Router:
         with self._lock:
             old, self.patch = self.patch, patch
             self.maps: tuple[Mapping, ...] = patch.maps
-            self._states = [_State() for _ in patch.maps]
+            self._states = [MappingState() for _ in patch.maps]
             self._smoothing.clear()
             self._index()
             self._coalescing = self._build_coalescing()
@@ -369,31 +354,7 @@ class Router:
         return scene
 
     def _apply_scene(self, scene: Scene) -> None:
-        targets = self.targets
-        if "smooth" in scene.params:
-            targets.set(("smooth", None), scene.params["smooth"])
-        seconds = scene.glide if scene.glide is not None else self.controls.param("smooth")
-        now = self.clock()
-        for name, value in scene.params.items():
-            if name != "smooth":
-                targets.glide((name, None), value, seconds, now)
-        if scene.mode is not None:
-            self.controls.set_mode(scene.mode)
-        if scene.seed is not None:
-            self.controls.push("seed", scene.seed, seconds)
-        if scene.key is not None:
-            self.controls.push("key", scene.key)
-        if scene.dirs is not None:
-            for k in range(self.controls.n_dirs):
-                targets.glide(("dir", k), scene.dirs[k] if k < len(scene.dirs) else 0.0,
-                              seconds, now)
-        for label, value in scene.dir.items():
-            key = targets.key(Target("dir", index=whole(label)) if whole(label) is not None
-                              else Target("dir", dir_name=label))
-            if key is not None:
-                targets.glide(key, value, seconds, now)
-        if scene.label is not None:
-            targets.set_label(scene.label)
+        self.targets.apply_scene(scene, self.clock())
         for state in self._states:
             state.pickup.rearm()
         self.scene = scene.name

@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable
 
 from livegan.control.controls import MODES, PARAMS, Controls
+from livegan.control.patch.load import Scene
 from livegan.control.patch.mapping import PARAM_TARGETS, Target
 from livegan.control.ratelog import RateLimitedLog
 from livegan.latent import smoothstep
@@ -200,3 +201,29 @@ class Targets:
             if n is not None and k >= 0:
                 self._known[(name, k)] = n
                 self._glides.pop((name, k), None)
+
+    def apply_scene(self, scene: Scene, now: float) -> None:
+        """Recall `scene`: its values glide over its glide time (default: the smoothing)."""
+        if "smooth" in scene.params:
+            self.set(("smooth", None), scene.params["smooth"])
+        seconds = scene.glide if scene.glide is not None else self.controls.param("smooth")
+        for name, value in scene.params.items():
+            if name != "smooth":
+                self.glide((name, None), value, seconds, now)
+        if scene.mode is not None:
+            self.controls.set_mode(scene.mode)
+        if scene.seed is not None:
+            self.controls.push("seed", scene.seed, seconds)
+        if scene.key is not None:
+            self.controls.push("key", scene.key)
+        if scene.dirs is not None:
+            for k in range(self.controls.n_dirs):
+                self.glide(("dir", k), scene.dirs[k] if k < len(scene.dirs) else 0.0,
+                           seconds, now)
+        for label, value in scene.dir.items():
+            key = self.key(Target("dir", index=whole(label)) if whole(label) is not None
+                           else Target("dir", dir_name=label))
+            if key is not None:
+                self.glide(key, value, seconds, now)
+        if scene.label is not None:
+            self.set_label(scene.label)
