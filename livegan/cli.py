@@ -117,7 +117,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("data", help="folder of images (see `livegan data prepare`)")
     p.add_argument("--out", required=True, help="run folder: checkpoints, samples, metrics")
-    p.add_argument("--arch", default=d.arch, help="generator architecture: lite or dcgan")
+    p.add_argument("--arch", default=d.arch,
+                   help="generator architecture: stage (the default), lite or dcgan")
     p.add_argument("--res", type=int, default=d.res, help="resolution (power of two)")
     p.add_argument("--steps", type=_positive, default=None,
                    help=f"total steps (default {d.steps}; with --resume, the run's own)")
@@ -126,8 +127,14 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr-d", type=float, default=d.lr_d,
                    help="discriminator learning rate; faster than G keeps small-data runs moving")
     p.add_argument("--seed", type=int, default=d.seed, help="random seed")
-    p.add_argument("--ngf", type=_positive, default=d.ngf, help="generator width")
-    p.add_argument("--ndf", type=_positive, default=d.ndf, help="discriminator width")
+    p.add_argument("--ngf", type=_positive, default=d.ngf,
+                   help="generator width (0: by resolution, cheap enough to play live)")
+    p.add_argument("--ndf", type=_positive, default=d.ndf,
+                   help="discriminator width (0: the discriminator's own default)")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default=d.precision,
+                   help="arithmetic: auto uses bf16 where this machine does it faster")
+    p.add_argument("--checkpoint-minutes", type=float, default=d.checkpoint_minutes,
+                   help="also checkpoint after this many minutes of training (0 = off)")
     p.add_argument("--augment", default=d.augment, help="DiffAugment policy or 'none'")
     p.add_argument("--r1", type=float, default=d.r1, help="R1 penalty weight (0 = off)")
     p.add_argument("--labels", action="store_true", help="conditional: subfolders are classes")

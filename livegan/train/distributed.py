@@ -54,6 +54,14 @@ class Dist:
         ids = [self.device.index] if self.device.type == "cuda" else None
         return nn.parallel.DistributedDataParallel(module, device_ids=ids)
 
+    def agree(self, flag: bool) -> bool:
+        """Rank 0's `flag`, on every rank (one tiny broadcast when there are several)."""
+        if self.world_size == 1:
+            return flag
+        t = torch.tensor([int(flag)], device=self.device)
+        dist.broadcast(t, src=0)
+        return bool(t.item())
+
     def barrier(self) -> None:
         if self.world_size > 1:
             dist.barrier()

@@ -10,7 +10,7 @@ import os
 import signal
 import threading
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -18,58 +18,17 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from livegan.errors import DatasetError, LiveganError
-from livegan.nets import ARCHS, build_discriminator, build_generator, generator_config
+from livegan.nets import build_discriminator, build_generator, generator_config
 from livegan.nets.layers import recalibrate_batchnorm
 from livegan.train import checkpoint as ckpt
 from livegan.train.augment import diff_augment, parse_policy
+from livegan.train.config import TrainConfig
 from livegan.train.data import ImageDataset
 from livegan.train.distributed import Dist
 from livegan.train.metrics import MetricsLog
 from livegan.train.samples import save_grid
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that defines a run; written to RUN/config.json and reused by --resume."""
-
-    data: str  # folder of training images (subfolders are labels with labels=True)
-    arch: str = "lite"  # generator architecture (livegan.nets.ARCHS)
-    res: int = 128  # output resolution, a power of two
-    steps: int = 10_000  # total generator steps
-    batch: int = 16  # images per step (per process under DDP)
-    lr: float = 1e-4  # Adam learning rate of the generator
-    lr_d: float = 4e-4  # Adam learning rate of the discriminator (TTUR: D learns faster)
-    seed: int = 0  # seeds weights, sampling and augmentation
-    z_dim: int = 128  # latent size
-    ngf: int = 16  # generator width at full resolution (doubles per halving)
-    ndf: int = 16  # discriminator width at full resolution
-    augment: str = "color,translation,cutout"  # DiffAugment policy, or "none"
-    mirror: bool = True  # random horizontal flips of the reals
-    ema: float = 0.999  # EMA decay of the generator weights that get exported
-    r1: float = 0.0  # R1 gradient penalty weight (0 = off; spectral norm is always on)
-    labels: bool = False  # conditional model: class labels from subfolder names
-    sample_every: int = 250  # steps between sample grids
-    checkpoint_every: int = 250  # steps between checkpoints
-    keep: int = 3  # checkpoints kept
-    log_every: int = 25  # steps between metric lines in metrics.jsonl
-    quality: bool = True  # quality figures of 64 samples at every sample grid (quality.py)
-
-    @classmethod
-    def from_json(cls, path: Path) -> TrainConfig:
-        raw = json.loads(path.read_text())
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in raw.items() if k in known})
-
-    def validate(self) -> None:
-        if self.arch not in ARCHS:
-            raise LiveganError(f"unknown --arch '{self.arch}'; choose from {', '.join(ARCHS)}")
-        if self.res < 16 or self.res > 1024 or self.res & (self.res - 1):
-            raise LiveganError(f"--res {self.res}: use a power of two from 16 to 1024 (e.g. 128)")
-        if self.steps < 1 or self.batch < 1 or self.lr <= 0 or self.lr_d <= 0:
-            raise LiveganError("--steps, --batch, --lr and --lr-d must be positive")
-        parse_policy(self.augment)
 
 
 def hinge_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -92,6 +51,7 @@ class Trainer:
         self._build()
         self.step = 0
         self.elapsed = 0.0
+        self.saved_at = 0.0  # training time at the last checkpoint
         self.stopping = False  # set by Ctrl-C: stop at the next step boundary
         self._prepare_folder(resume)
         if self.dist.world_size > 1 and self.dist.is_main:
@@ -103,18 +63,21 @@ class Trainer:
         cfg = self.cfg
         torch.manual_seed(cfg.seed)
         self.g_config = generator_config(cfg.arch, resolution=cfg.res, z_dim=cfg.z_dim,
-                                         ngf=cfg.ngf, n_labels=self.n_labels)
+                                         ngf=cfg.generator_width(), n_labels=self.n_labels)
         self.g = build_generator(cfg.arch, self.g_config).to(self.device)
-        self.d = build_discriminator(cfg.res, self.n_labels, cfg.ndf).to(self.device)
+        self.d = build_discriminator(cfg.res, self.n_labels, cfg.discriminator_width(),
+                                     cfg.d_arch).to(self.device)
         self.g_ema = copy.deepcopy(self.g).eval().requires_grad_(False)
-        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr, betas=(0.0, 0.99))
-        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr_d, betas=(0.0, 0.99))
+        betas = (cfg.beta1, 0.99)
+        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr, betas=betas)
+        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr_d, betas=betas)
+        self.recon = cfg.recon if cfg.d_arch == "selfsup" else 0.0
         self.g_train, self.d_train = self.dist.wrap(self.g), self.dist.wrap(self.d)
         self.rng = torch.Generator().manual_seed(cfg.seed * 1000 + self.dist.rank)
         fixed = torch.Generator().manual_seed(1234)
         self.fixed_z = torch.randn(36, cfg.z_dim, generator=fixed)  # the seeds of every grid
         self.fixed_labels = torch.arange(36) % max(self.n_labels, 1)
-        self.amp = self.device.type == "cuda"  # bf16 autocast on GPUs; fp32 on the CPU
+        self.amp = None  # bf16 autocast: chosen at the first step (precision.py), kept on resume
         self.probe = None  # QualityProbe, built at the first sample grid
         self.quality_z = torch.randn(64, cfg.z_dim, generator=fixed)  # the seeds it measures
 
@@ -152,6 +115,8 @@ class Trainer:
             "g": self.g.state_dict(), "d": self.d.state_dict(), "g_ema": self.g_ema.state_dict(),
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "rng": self.rng.get_state(), "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state() if self.device.type == "cuda" else None,
+            "amp": self.amp,
         }
 
     def _restore(self) -> None:
@@ -165,9 +130,13 @@ class Trainer:
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
+        self.saved_at = self.elapsed
+        self.amp = state.get("amp", False)  # files from before it chose: fp32
         if self.dist.rank == 0:  # the saved random state is rank 0's: exact continuation
             self.rng.set_state(state["rng"])
             torch.set_rng_state(state["torch_rng"])
+            if state.get("cuda_rng") is not None and self.device.type == "cuda":
+                torch.cuda.set_rng_state(state["cuda_rng"])
         else:  # other ranks must not replay rank 0's batches: a fresh stream per rank and step
             self.rng.manual_seed((self.cfg.seed * 1000 + self.dist.rank) * 1_000_003 + self.step)
             torch.manual_seed(self.cfg.seed * 7919 + self.dist.rank * 104_729 + self.step)
@@ -190,10 +159,32 @@ class Trainer:
         return z, y
 
     def _autocast(self):
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp)
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bool(self.amp))
+
+    def _choose_precision(self) -> None:
+        from livegan.train.precision import choose_bf16
+
+        self.amp = choose_bf16(self.cfg.precision, self.device, self._timed_step,
+                               (self.g, self.d))
+        if self.dist.is_main:
+            log.info("training in %s", "bf16 (autocast)" if self.amp else "fp32")
+
+    def _timed_step(self, bf16: bool) -> None:
+        """A D and G forward and backward on a small batch (for precision.py's timing);
+        no optimiser steps, so the run is unchanged."""
+        n = min(4, self.cfg.batch)
+        z = torch.randn(n, self.cfg.z_dim, device=self.device)
+        y = torch.zeros(n, dtype=torch.long, device=self.device) if self.n_labels else None
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bf16):
+            loss = self.d(self.g(z, y), y).float().mean()
+        loss.backward()
+        self.g.zero_grad(set_to_none=True)
+        self.d.zero_grad(set_to_none=True)
 
     def step_once(self) -> dict[str, float]:
         """One discriminator and one generator update; returns the losses."""
+        if self.amp is None:
+            self._choose_precision()
         aug = self.policy
         real, y_real = self._reals()
         z, y_fake = self._fake_input(real.shape[0])
@@ -202,9 +193,12 @@ class Trainer:
             fake = self.g(z, y_fake)  # no graph: D's step does not train G
         with self._autocast():
             real_in = diff_augment(real, aug).requires_grad_(r1)
-            d_real = self.d_train(real_in, y_real)
+            if self.recon:
+                d_real, recon = self.d_train(real_in, y_real, reconstruct=True)
+            else:
+                d_real, recon = self.d_train(real_in, y_real), torch.zeros(())
             d_fake = self.d_train(diff_augment(fake, aug), y_fake)
-            d_loss = hinge_d_loss(d_real.float(), d_fake.float())
+            d_loss = hinge_d_loss(d_real.float(), d_fake.float()) + self.recon * recon
         if r1:
             grad, = torch.autograd.grad(d_real.float().sum(), real_in, create_graph=True)
             d_loss = d_loss + self.cfg.r1 * 8 * grad.pow(2).sum(dim=[1, 2, 3]).mean()
@@ -214,15 +208,20 @@ class Trainer:
 
         z, y_fake = self._fake_input(real.shape[0])
         with self._autocast():
-            g_loss = -self.d_train(diff_augment(self.g_train(z, y_fake), aug), y_fake).float()
-            g_loss = g_loss.mean()
+            fake = diff_augment(self.g_train(z, y_fake), aug)
+            if self.recon and self.dist.world_size > 1:  # DDP wants a gradient for every
+                score, unused = self.d_train(fake, y_fake, reconstruct=True)  # parameter
+                g_loss = -score.float().mean() + 0.0 * unused
+            else:
+                g_loss = -self.d_train(fake, y_fake).float().mean()
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
         self._update_ema()
         self.step += 1
         return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
-                "d_real": d_real.float().mean().item(), "d_fake": d_fake.float().mean().item()}
+                "d_real": d_real.float().mean().item(), "d_fake": d_fake.float().mean().item(),
+                **({"recon": recon.item()} if self.recon else {})}
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -261,14 +260,21 @@ class Trainer:
                 "memorising": int("memorising" in found)}
 
     def maybe_checkpoint(self, force: bool = False) -> Path | None:
-        """Every checkpoint_every steps: rank 0 saves (atomically), every rank waits."""
-        if not (force or self.step % self.cfg.checkpoint_every == 0):
+        """Every checkpoint_every steps or checkpoint_minutes of training, whichever comes
+        first: rank 0 saves (atomically), every rank waits. A kill -9 loses at most that."""
+        if not (force or self.step % self.cfg.checkpoint_every == 0 or self._time_due()):
             return None
         path = None
         if self.dist.is_main:
             path = ckpt.save_checkpoint(self.ckpt_dir, self.step, self.state(), self.cfg.keep)
         self.dist.barrier()
+        self.saved_at = self.elapsed
         return path
+
+    def _time_due(self) -> bool:
+        minutes = self.cfg.checkpoint_minutes
+        due = minutes > 0 and self.elapsed - self.saved_at >= 60 * minutes
+        return self.dist.agree(due)  # rank 0's clock decides for all
 
     def log(self, losses: dict[str, float], images_per_s: float,
             extra: dict[str, float] | None = None) -> None:

@@ -28,6 +28,10 @@ RECIPES: dict[str, dict] = {
         "ema": 0.999,
         "r1": 0.0,
         "z_dim": 128,
+        "beta1": 0.0,
+        "d_arch": "residual",
+        "recon": 0.0,
+        "precision": "fp32",
     },
 }
 

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 STEPS, EVERY, KILLS = 30, 5, 3
 FLAGS = ["--res", "32", "--ngf", "8", "--ndf", "8", "--batch", "4", "--steps", str(STEPS),
          "--checkpoint-every", str(EVERY), "--sample-every", "20", "--log-every", "1",
-         "--keep", "3", "--no-progress"]
+         "--keep", "3", "--precision", "fp32", "--no-progress"]
 
 
 def _start(data: Path, out: Path, log: Path, resume: bool, *extra: str) -> subprocess.Popen:
@@ -124,7 +124,8 @@ def _uninterrupted(data: Path, out: Path) -> dict:
     os.environ["OMP_NUM_THREADS"], old = "1", os.environ.get("OMP_NUM_THREADS")
     try:
         cfg = TrainConfig(data=str(data), res=32, ngf=8, ndf=8, batch=4, steps=STEPS,
-                          checkpoint_every=EVERY, sample_every=20, log_every=1)
+                          checkpoint_every=EVERY, sample_every=20, log_every=1,
+                          precision="fp32")
         train(cfg, out, progress=False)
     finally:
         torch.set_num_threads(threads)

@@ -1,0 +1,88 @@
+"""What defines a training run: TrainConfig, its defaults by resolution, and its checks."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from livegan.errors import LiveganError
+from livegan.nets import ARCHS, D_ARCHS
+from livegan.train.augment import parse_policy
+
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a run; written to RUN/config.json and reused by --resume.
+
+    The defaults are the recipe measured best per CPU-minute by `livegan bench --quality`
+    (README, "Training recipe"); RECIPES["v1"] in livegan.train.recipes is the first one.
+    """
+
+    data: str  # folder of training images (subfolders are labels with labels=True)
+    arch: str = "stage"  # generator architecture (livegan.nets.ARCHS)
+    res: int = 128  # output resolution, a power of two
+    steps: int = 10_000  # total generator steps
+    batch: int = 16  # images per step (per process under DDP)
+    lr: float = 2e-4  # Adam learning rate of the generator
+    lr_d: float = 2e-4  # Adam learning rate of the discriminator
+    beta1: float = 0.5  # Adam's first momentum (both networks; beta2 is 0.99)
+    seed: int = 0  # seeds weights, sampling and augmentation
+    z_dim: int = 128  # latent size
+    ngf: int = 0  # generator width at full resolution (0: by resolution, see generator_width)
+    ndf: int = 0  # discriminator width (0: the discriminator's own default)
+    d_arch: str = "selfsup"  # discriminator (livegan.nets.D_ARCHS)
+    recon: float = 1.0  # weight of the discriminator's reconstruction loss (selfsup only)
+    augment: str = "color,translation,cutout"  # DiffAugment policy, or "none"
+    mirror: bool = True  # random horizontal flips of the reals
+    ema: float = 0.999  # EMA decay of the generator weights that get exported
+    r1: float = 0.0  # R1 gradient penalty weight (0 = off; spectral norm is always on)
+    precision: str = "auto"  # fp32, bf16 (autocast), or auto: bf16 where measured faster
+    labels: bool = False  # conditional model: class labels from subfolder names
+    sample_every: int = 250  # steps between sample grids
+    checkpoint_every: int = 250  # steps between checkpoints
+    checkpoint_minutes: float = 5.0  # also checkpoint after this much training time (0 = off)
+    keep: int = 3  # checkpoints kept
+    log_every: int = 25  # steps between metric lines in metrics.jsonl
+    quality: bool = True  # quality figures of 64 samples at every sample grid (quality.py)
+
+    @classmethod
+    def from_json(cls, path: Path) -> TrainConfig:
+        """A run's saved config; keys it predates take the first recipe's values, so an
+        old run resumes exactly as it started."""
+        from livegan.train.recipes import RECIPES
+
+        raw = json.loads(path.read_text())
+        known = {f.name for f in fields(cls)}
+        old = {k: v for k, v in RECIPES["v1"].items() if k not in raw}
+        return cls(**{**old, **{k: v for k, v in raw.items() if k in known}})
+
+    def validate(self) -> None:
+        if self.arch not in ARCHS:
+            raise LiveganError(f"unknown --arch '{self.arch}'; choose from {', '.join(ARCHS)}")
+        if self.d_arch not in D_ARCHS:
+            raise LiveganError(f"unknown discriminator '{self.d_arch}'; choose from "
+                               f"{', '.join(D_ARCHS)}")
+        if self.res < 16 or self.res > 1024 or self.res & (self.res - 1):
+            raise LiveganError(f"--res {self.res}: use a power of two from 16 to 1024 (e.g. 128)")
+        if self.steps < 1 or self.batch < 1 or self.lr <= 0 or self.lr_d <= 0:
+            raise LiveganError("--steps, --batch, --lr and --lr-d must be positive")
+        if self.precision not in PRECISIONS:
+            raise LiveganError(f"--precision {self.precision}: choose from "
+                               f"{', '.join(PRECISIONS)}")
+        if self.ngf < 0 or self.ndf < 0 or self.recon < 0 or self.checkpoint_minutes < 0:
+            raise LiveganError("--ngf, --ndf, --recon and --checkpoint-minutes must not be "
+                               "negative")
+        parse_policy(self.augment)
+
+    def generator_width(self) -> int:
+        """ngf, or by resolution for a frame cheap enough to play live on a CPU: 16 up to
+        128x128, 12 at 256x256, 8 above."""
+        if self.ngf:
+            return self.ngf
+        return 16 if self.res <= 128 else 12 if self.res == 256 else 8
+
+    def discriminator_width(self) -> int:
+        return self.ndf or (32 if self.d_arch == "selfsup" else 16)

@@ -1,0 +1,112 @@
+"""The training recipe's parts: precision choice, checkpoints by time, old runs' configs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+import torch
+
+from livegan.errors import LiveganError
+from livegan.train import checkpoint as ckpt
+from livegan.train import precision
+from livegan.train.loop import TrainConfig, Trainer
+from livegan.train.recipes import RECIPES
+from livegan.train.synth import synthesize
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("recipedata") / "synth"
+    synthesize(folder, 8, 32, progress=False)
+    return folder
+
+
+def _trainer(data: Path, out: Path, **changes: object) -> Trainer:
+    settings = {"res": 32, "ngf": 4, "ndf": 8, "z_dim": 16, "batch": 4, "steps": 8,
+                "checkpoint_every": 1000, "sample_every": 1000, "quality": False,
+                "precision": "fp32", **changes}
+    return Trainer(TrainConfig(data=str(data), **settings), out, progress=False)
+
+
+def test_default_recipe_trains_with_the_reconstruction_loss(data: Path, tmp_path: Path) -> None:
+    trainer = _trainer(data, tmp_path / "run")
+    assert trainer.cfg.arch == "stage" and trainer.cfg.d_arch == "selfsup"
+    losses = [trainer.step_once() for _ in range(3)]
+    assert all(row["recon"] > 0 for row in losses)
+    assert all(torch.isfinite(torch.tensor(list(row.values()))).all() for row in losses)
+    v1 = _trainer(data, tmp_path / "v1", **{k: v for k, v in RECIPES["v1"].items()
+                                             if k not in ("ngf", "ndf")})
+    assert "recon" not in v1.step_once()  # the first recipe's residual D reconstructs nothing
+
+
+def test_checkpoint_by_training_time(data: Path, tmp_path: Path) -> None:
+    trainer = _trainer(data, tmp_path / "run", checkpoint_minutes=1.0)
+    trainer.step_once()
+    assert trainer.maybe_checkpoint() is None  # step 1 of 1000, a fraction of a second
+    trainer.elapsed += 61.0  # as if a minute of steps had gone by
+    path = trainer.maybe_checkpoint()
+    assert path is not None and ckpt.load_checkpoint(path)["step"] == 1
+    assert trainer.maybe_checkpoint() is None  # the clock starts again from that save
+    off = _trainer(data, tmp_path / "off", checkpoint_minutes=0.0)
+    off.step_once()
+    off.elapsed += 3600.0
+    assert off.maybe_checkpoint() is None
+
+
+def test_precision_auto_times_both_and_leaves_no_trace(monkeypatch: pytest.MonkeyPatch) -> None:
+    net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4))
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    rng_before = torch.get_rng_state()
+    calls: list[bool] = []
+
+    def step(bf16: bool) -> None:
+        calls.append(bf16)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            net(torch.randn(2, 3, 8, 8)).float().sum().backward()
+
+    monkeypatch.setattr(precision, "cpu_has_bf16_units", lambda: True)
+    choice = precision.choose_bf16("auto", torch.device("cpu"), step, (net,))
+    assert isinstance(choice, bool)
+    assert calls.count(True) == calls.count(False) == precision.REPEATS + 1
+    for key, value in net.state_dict().items():  # BatchNorm statistics put back
+        assert torch.equal(value, before[key]), key
+    assert torch.equal(torch.get_rng_state(), rng_before)
+    monkeypatch.setattr(precision, "cpu_has_bf16_units", lambda: False)
+    calls.clear()
+    assert precision.choose_bf16("auto", torch.device("cpu"), step, (net,)) is False
+    assert not calls  # no bf16 units: nothing to time
+    assert precision.choose_bf16("bf16", torch.device("cpu"), step) is True
+    assert precision.choose_bf16("fp32", torch.device("cuda"), step) is False
+
+
+def test_the_chosen_precision_is_kept_on_resume(data: Path, tmp_path: Path) -> None:
+    trainer = _trainer(data, tmp_path / "run", precision="bf16")
+    trainer.step_once()
+    assert trainer.amp is True
+    trainer.maybe_checkpoint(force=True)
+    resumed = Trainer(trainer.cfg, tmp_path / "run", resume=True, progress=False)
+    assert resumed.amp is True and resumed.step == 1
+
+
+def test_a_run_from_before_the_new_recipe_resumes_as_it_started(tmp_path: Path) -> None:
+    old = {k: v for k, v in asdict(TrainConfig(data="x")).items()
+           if k not in ("d_arch", "recon", "precision", "beta1", "checkpoint_minutes")}
+    old.update(arch="lite", ngf=16, ndf=16)
+    (tmp_path / "config.json").write_text(json.dumps(old))
+    cfg = TrainConfig.from_json(tmp_path / "config.json")
+    assert (cfg.d_arch, cfg.recon, cfg.precision, cfg.beta1) == ("residual", 0.0, "fp32", 0.0)
+    assert cfg.arch == "lite"
+
+
+def test_widths_by_resolution_and_bad_settings() -> None:
+    assert [TrainConfig(data="x", res=r).generator_width() for r in (64, 128, 256, 512)] == \
+        [16, 16, 12, 8]
+    assert TrainConfig(data="x", ngf=24).generator_width() == 24
+    assert TrainConfig(data="x").discriminator_width() == 32
+    assert TrainConfig(data="x", d_arch="residual").discriminator_width() == 16
+    for bad in ({"precision": "fp8"}, {"d_arch": "huge"}, {"recon": -1.0}):
+        with pytest.raises(LiveganError):
+            TrainConfig(data="x", **bad).validate()
