@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import hashlib
 import os
 import re
 from pathlib import Path
@@ -82,3 +83,14 @@ def load_latest(folder: Path) -> tuple[dict, Path] | None:
         except Exception as exc:  # noqa: BLE001 - any unreadable file is skipped, never fatal
             log.warning("skipping unreadable checkpoint %s (%s)", path, exc)
     return None
+
+
+def weights_digest(*modules: torch.nn.Module) -> str:
+    """A short hash of the modules' parameters, bit for bit (ranks compare it). Buffers are
+    left out: BatchNorm statistics are each rank's own until DDP broadcasts rank 0's."""
+    digest = hashlib.sha256()
+    for module in modules:
+        for name, tensor in module.named_parameters():
+            digest.update(name.encode())
+            digest.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy())
+    return digest.hexdigest()[:16]

@@ -314,6 +314,9 @@ class Trainer:
             self.maybe_sample(force=True)
         if self.dist.is_main:
             self._timelapse()
+        if self.dist.world_size > 1:  # every rank says what it holds: they must agree
+            log.info("rank %d at step %d: weights %s", self.dist.rank, self.step,
+                     ckpt.weights_digest(self.g, self.d, self.g_ema))
         self.dist.close()
         return last if self.dist.is_main else None
 

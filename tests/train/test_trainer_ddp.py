@@ -1,9 +1,10 @@
 """`livegan train` under torchrun with 2 CPU processes (gloo): trains, only rank 0 writes,
-and --resume works under DDP too."""
+both ranks hold the same weights, and --resume works under DDP too."""
 
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -52,3 +53,8 @@ def test_two_process_ddp_run_and_resume(tmp_path: Path) -> None:
     assert not list(out.rglob("*.tmp"))
     state = ckpt.load_checkpoint(out / "checkpoints" / f"ckpt_{15:08d}.pt")
     assert state["step"] == 15 and set(state["g"]) == set(state["g_ema"])
+    # rank 1 holds exactly what rank 0 saved: both report the same weights, bit for bit
+    for run in (first, second):
+        digests = dict(re.findall(r"rank (\d) at step \d+: weights (\w+)", run.stderr))
+        assert set(digests) == {"0", "1"}, run.stderr[-2000:]
+        assert digests["0"] == digests["1"]
