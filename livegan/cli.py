@@ -131,6 +131,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    help="generator width (0: by resolution, cheap enough to play live)")
     p.add_argument("--ndf", type=_positive, default=d.ndf,
                    help="discriminator width (0: the discriminator's own default)")
+    p.add_argument("--g-options", default=d.g_options, metavar="NAME=VALUE,...",
+                   help="more generator options, e.g. noise=1,double_up=8 (stage: cap, norm, "
+                   "double_up, noise, excite, shuffle)")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default=d.precision,
                    help="arithmetic: auto uses bf16 where this machine does it faster")
     p.add_argument("--checkpoint-minutes", type=float, default=d.checkpoint_minutes,

@@ -32,7 +32,7 @@ def train(args: argparse.Namespace) -> int:
         batch=args.batch, lr=args.lr, lr_d=args.lr_d, seed=args.seed, ngf=args.ngf, ndf=args.ndf,
         augment=args.augment, r1=args.r1, labels=args.labels, sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every, keep=args.keep, log_every=args.log_every,
-        quality=not args.no_quality, precision=args.precision,
+        quality=not args.no_quality, precision=args.precision, g_options=args.g_options,
         checkpoint_minutes=args.checkpoint_minutes,
     )
     last = run_training(cfg, Path(args.out), resume=args.resume,

@@ -32,6 +32,7 @@ class TrainConfig:
     seed: int = 0  # seeds weights, sampling and augmentation
     z_dim: int = 128  # latent size
     ngf: int = 0  # generator width at full resolution (0: by resolution, see generator_width)
+    g_options: str = ""  # more generator options, "name=value,...", e.g. "noise=1,double_up=8"
     ndf: int = 0  # discriminator width (0: the discriminator's own default)
     d_arch: str = "selfsup"  # discriminator (livegan.nets.D_ARCHS)
     recon: float = 1.0  # weight of the discriminator's reconstruction loss (selfsup only)
@@ -76,6 +77,25 @@ class TrainConfig:
             raise LiveganError("--ngf, --ndf, --recon and --checkpoint-minutes must not be "
                                "negative")
         parse_policy(self.augment)
+        self.generator_options()
+
+    def generator_options(self) -> dict:
+        """g_options as constructor arguments of the arch, each parsed by its default's type;
+        a name the arch does not take is one sentence listing the ones it does."""
+        from livegan.nets import generator_config
+
+        defaults = generator_config(self.arch)
+        options: dict = {}
+        for pair in filter(None, (p.strip() for p in self.g_options.split(","))):
+            name, _, text = pair.partition("=")
+            name = name.strip()
+            fixed = ("resolution", "z_dim", "ngf", "n_labels")
+            if name not in defaults or name in fixed:
+                free = [k for k in defaults if k not in fixed]
+                raise LiveganError(f"g_options: '{name}' is not an option of the {self.arch} "
+                                   f"generator; it takes {', '.join(free)}")
+            options[name] = _typed(name, defaults[name], text.strip())
+        return options
 
     def generator_width(self) -> int:
         """ngf, or by resolution for a frame cheap enough to play live on a CPU: 16 up to
@@ -86,3 +106,15 @@ class TrainConfig:
 
     def discriminator_width(self) -> int:
         return self.ndf or (32 if self.d_arch == "selfsup" else 16)
+
+
+def _typed(name: str, default: object, text: str) -> object:
+    try:
+        if isinstance(default, bool):
+            if text.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError(text)
+            return text.lower() in ("1", "true", "yes", "on")
+        return type(default)(text) if isinstance(default, (int, float)) else text
+    except ValueError:
+        raise LiveganError(f"g_options: {name}={text} is not a {type(default).__name__}") \
+            from None

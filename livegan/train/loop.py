@@ -63,7 +63,8 @@ class Trainer:
         cfg = self.cfg
         torch.manual_seed(cfg.seed)
         self.g_config = generator_config(cfg.arch, resolution=cfg.res, z_dim=cfg.z_dim,
-                                         ngf=cfg.generator_width(), n_labels=self.n_labels)
+                                         ngf=cfg.generator_width(), n_labels=self.n_labels,
+                                         **cfg.generator_options())
         self.g = build_generator(cfg.arch, self.g_config).to(self.device)
         self.d = build_discriminator(cfg.res, self.n_labels, cfg.discriminator_width(),
                                      cfg.d_arch).to(self.device)

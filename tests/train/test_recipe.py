@@ -107,6 +107,15 @@ def test_widths_by_resolution_and_bad_settings() -> None:
     assert TrainConfig(data="x", ngf=24).generator_width() == 24
     assert TrainConfig(data="x").discriminator_width() == 32
     assert TrainConfig(data="x", d_arch="residual").discriminator_width() == 16
-    for bad in ({"precision": "fp8"}, {"d_arch": "huge"}, {"recon": -1.0}):
+    for bad in ({"precision": "fp8"}, {"d_arch": "huge"}, {"recon": -1.0},
+                {"g_options": "wings=2"}, {"g_options": "noise=perhaps"}):
         with pytest.raises(LiveganError):
             TrainConfig(data="x", **bad).validate()
+
+
+def test_generator_options_reach_the_network(data: Path, tmp_path: Path) -> None:
+    trainer = _trainer(data, tmp_path / "run", g_options="noise=1, double_up=8")
+    assert trainer.g_config["noise"] is True and trainer.g_config["double_up"] == 8
+    kinds = {type(m).__name__ for m in trainer.g.modules()}
+    assert "NoiseInjection" in kinds
+    assert torch.isfinite(torch.tensor(trainer.step_once()["g_loss"]))
