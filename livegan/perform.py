@@ -72,6 +72,7 @@ class Show:
         # the main thread never runs the generator itself (see off_main_thread)
         self.engine = off_main_thread(
             lambda: Engine(load_model(find_model(cfg.model)), cfg.backend))
+        # inputs -> controls: OSC (dispatcher), MIDI, keys and the patch's router
         self.controls = Controls(self.engine.z_dim, self.engine.directions.shape[0])
         self.namespace = OscNamespace(self.controls, self.engine.direction_names)
         self.inputs = ShowInputs(self.controls, self.namespace, cfg.patch or PatchConfig(),
@@ -80,8 +81,10 @@ class Show:
         self.osc = OscServer(self.inputs.dispatcher, cfg.osc_host,
                              cfg.osc_port, cfg.osc_allow,
                              coalesce=self.inputs.router.coalescing)
+        # controls -> stage (motion, engine, crossfade, failover) on the render thread
         self.stage = Stage(self.engine, cfg.seed)
         self.stage.failover = Failover(self._fall_back)
+        # stage -> frames -> window (main thread) and outputs
         self.frames = FrameQueue()
         self.render = RenderThread(self.stage, self.controls, self.frames, cfg.max_fps)
         self.outputs = Outputs(OutputsConfig(cfg.out_dir, cfg.record, cfg.record_fps, cfg.ndi,
@@ -105,7 +108,7 @@ class Show:
             "record": self.outputs.set_recording,
             "snapshot": self._snapshot,
         }
-        self.app_handlers.update(self.inputs.app_handlers())  # scene, label, query
+        self.app_handlers.update(self.inputs.app_handlers())  # scene, label
 
     def run(self) -> int:
         """Play until quit (or `frames` shown). Returns the number of frames shown."""
