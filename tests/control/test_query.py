@@ -19,21 +19,14 @@ from livegan.control.patch.load import PatchConfig
 WAIT = 10.0
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def show_inputs():
     controls = Controls(16, 4)
     inputs = ShowInputs(controls, OscNamespace(controls), PatchConfig(), watch=False)
-    inputs.query.clock = FakeClock()
+    now = [100.0]  # seconds on the responder's clock; tests move it on by hand
+    inputs.query.clock = lambda: now[0]
     server = OscServer(inputs.dispatcher, port=0).start()
-    yield controls, inputs, server
+    yield controls, inputs, server, now
     server.stop()
     inputs.stop()
 
@@ -69,7 +62,7 @@ def _wait_received(server: OscServer, count: int) -> None:
 def test_a_burst_of_queries_draws_a_bounded_number_of_replies(show_inputs) -> None:
     """400 queries from one sender naming 100 reply ports: BURST answers, one datagram each
     holding the whole namespace, and nothing queued for the main thread."""
-    controls, inputs, server = show_inputs
+    controls, inputs, server, now = show_inputs
     listeners = _listeners(100)
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
@@ -93,7 +86,7 @@ def test_a_burst_of_queries_draws_a_bounded_number_of_replies(show_inputs) -> No
 
 
 def test_each_sender_has_its_own_allowance_which_refills(show_inputs) -> None:
-    controls, inputs, server = show_inputs
+    controls, inputs, server, now = show_inputs
     mine, other = _listeners(1)[0], _listeners(1, "127.0.0.2")[0]
     try:
         for _ in range(5):
@@ -102,7 +95,7 @@ def test_each_sender_has_its_own_allowance_which_refills(show_inputs) -> None:
             server.feed(encode_message("/livegan/query", other.getsockname()[1]),
                         ("127.0.0.2", 9))
         assert len(_collect([mine])) == query.BURST and len(_collect([other])) == query.BURST
-        inputs.query.clock.now += query.EVERY  # one more answer a second
+        now[0] += query.EVERY  # one more answer a second
         for _ in range(3):
             server.feed(encode_message("/livegan/query", mine.getsockname()[1]),
                         ("127.0.0.1", 9))
@@ -113,7 +106,7 @@ def test_each_sender_has_its_own_allowance_which_refills(show_inputs) -> None:
 
 
 def test_a_bad_reply_port_is_a_wrong_argument(show_inputs) -> None:
-    controls, inputs, server = show_inputs
+    controls, inputs, server, now = show_inputs
     for bad in (0, 70000, "x", float("inf")):
         server.feed(encode_message("/livegan/query", bad), ("127.0.0.1", 9))
     assert inputs.dispatcher.counts["bad_args"] == 3  # inf never reaches a route

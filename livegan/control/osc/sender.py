@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import socket
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from livegan.control.osc.wire import encode_message
@@ -89,12 +88,7 @@ class OscSender:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 
