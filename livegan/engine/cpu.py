@@ -18,6 +18,7 @@ from livegan.engine.base import Backend, to_frame, weights_hash
 log = logging.getLogger(__name__)
 
 BF16_TOLERANCE = 4.0  # largest pixel difference (of 255) accepted from bf16 against fp32
+SLOW_FRAME_S = 0.1  # a first frame slower than this is timed once, not best of several
 
 
 def cpu_threads() -> int:
@@ -155,11 +156,15 @@ class CpuBackend(Backend):
         return torch.zeros(1, dtype=torch.long) if self.n_labels else None
 
     def _seconds(self, g: nn.Module, dtype: torch.dtype, repeats: int = 4) -> float:
-        """Best-of time for one frame of `g`."""
+        """Best-of time for one frame of `g` (one timed frame when frames are slow: a big
+        model, or a machine so busy that timing more would hold up the start)."""
         z = torch.randn(1, self.z_dim, dtype=dtype)
         best = float("inf")
         with torch.inference_mode():
+            start = time.perf_counter()
             g(z, self._labels())
+            if time.perf_counter() - start > SLOW_FRAME_S:
+                repeats = 1
             for _ in range(repeats):
                 start = time.perf_counter()
                 g(z, self._labels())

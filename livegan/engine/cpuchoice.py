@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 MARGIN = 0.05  # a candidate must be this much faster than eager fp32 (a fraction of its time)
 MIN_ROUNDS, MAX_ROUNDS = 3, 9  # interleaved timing rounds, as many as TIMING_BUDGET_S allows
+# (fewer when the rounds overrun twice the budget: a machine busier than the warm-up showed)
 TIMING_BUDGET_S = 1.5  # seconds of timing at start, all candidates together
 FRAMES_PER_ROUND = 2  # frames of each candidate per round (their mean is the round's time)
 
@@ -78,14 +79,18 @@ def time_interleaved(backends: list[Backend], z_dim: int) -> list[float]:
         start = time.perf_counter()
         backend.render(z)
         first.append(time.perf_counter() - start)
-    per_round = max(sum(first) * FRAMES_PER_ROUND, 1e-6)
-    rounds = int(min(MAX_ROUNDS, max(MIN_ROUNDS, TIMING_BUDGET_S // per_round)))
+    warm = max(sum(first), 1e-6)  # seconds of one frame of each
+    frames = FRAMES_PER_ROUND if warm * FRAMES_PER_ROUND < TIMING_BUDGET_S else 1
+    rounds = int(min(MAX_ROUNDS, max(MIN_ROUNDS, TIMING_BUDGET_S // (warm * frames))))
+    deadline = time.perf_counter() + 2 * TIMING_BUDGET_S  # a machine busier than the warm-up
     times: list[list[float]] = [[] for _ in backends]
     for r in range(rounds):
         for k in range(len(backends)):
             i = (r + k) % len(backends)  # each round starts with the next one
             start = time.perf_counter()
-            for _ in range(FRAMES_PER_ROUND):
+            for _ in range(frames):
                 backends[i].render(z)
-            times[i].append((time.perf_counter() - start) / FRAMES_PER_ROUND)
+            times[i].append((time.perf_counter() - start) / frames)
+        if time.perf_counter() > deadline:
+            break  # at least one round: a choice from fewer samples, not a stalled start
     return [statistics.median(t) for t in times]

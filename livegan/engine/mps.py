@@ -43,7 +43,7 @@ class MpsBackend(Backend):
         try:
             self.generator = self.generator.to(device).half()
             self._generate(torch.zeros(1, z_dim), self._first_labels())
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure here: fall back to the CPU
             self.close()
             lines = str(exc).strip().splitlines()
             raise BackendError(f"the Apple GPU cannot run this model "

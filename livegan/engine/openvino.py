@@ -109,7 +109,7 @@ class OpenVinoBackend(Backend):
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # tracing warnings say nothing to a user
                 return ov.convert_model(frames, example_input=self._example())
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - an unsupported model: the CPU backend runs it
             lines = str(exc).strip().splitlines()
             raise BackendError(f"OpenVINO cannot convert this model "
                                f"({lines[0] if lines else type(exc).__name__})") from None

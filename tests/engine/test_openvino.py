@@ -146,3 +146,21 @@ def test_the_choice_needs_a_clear_win_over_eager_fp32():
     assert cpuchoice.choose([10.0, 9.0, 8.0]) == 2  # the fastest clear winner
     assert cpuchoice.choose([10.0, 12.0]) == 0
     assert cpuchoice.choose([10.0]) == 0  # nothing else could be built
+
+
+def test_a_busy_machine_cuts_the_timing_short_instead_of_stalling_the_start(monkeypatch):
+    """Frames far slower than the warm-up promised: one timed round, then the choice."""
+    model = _model()
+    rendered: list[int] = []
+
+    class Counted(_Slowed):
+        delay = 0.03
+
+        def render(self, z, label=None):
+            rendered.append(id(self))
+            return super().render(z, label)
+
+    monkeypatch.setattr(cpuchoice, "TIMING_BUDGET_S", 0.01)
+    backends = [Counted(model.generator, 128, precision="eager") for _ in range(2)]
+    cpuchoice.time_interleaved(backends, 128)
+    assert [rendered.count(id(b)) for b in backends] == [2, 2]  # a warm-up and one timed
