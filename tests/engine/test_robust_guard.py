@@ -90,9 +90,10 @@ def test_load_checked_probes_a_frame(tiny_model: Path, models_dir: Path) -> None
         load_checked(str(tiny_model), "cpu")
 
 
-def test_failover_rebuilds_on_the_next_backend_once(tiny_model: Path) -> None:
+@pytest.mark.parametrize("failing", ["cuda", "mps", "openvino"])
+def test_failover_rebuilds_on_the_next_backend_once(tiny_model: Path, failing: str) -> None:
     engine = Engine(load_model(tiny_model), "cpu")
-    engine.backend.name = "cuda"  # pretend: the next one in the chain is the cpu
+    engine.backend.name = failing  # pretend: the next one in the chain is the cpu
     ready = threading.Event()
     handed: list[tuple[Engine, Engine]] = []
     failover = Failover(lambda failed, new: (handed.append((failed, new)), ready.set()),
