@@ -159,12 +159,9 @@ class QualityBench:
         held_images = ImageDataset(held, cfg.res, progress=False).images  # uint8 [N, 3, R, R]
         held_images = held_images.float().div(127.5).sub(1.0)
         self.net = inception.InceptionFeatures()
-        start = time.perf_counter()
-        self.real_feats = self._features(held_images, "held-out")  # [N, 2048]
+        self.real_feats, blurred_feats = self._held_out_features(held, held_images)
         reference = {"name": f"held-out blurred (1/{BLUR_FACTOR} resolution)",
-                     **figures(self.real_feats, self._features(blurred(held_images), "blurred"))}
-        log.info("held-out features and the blurred reference took %.0f s",
-                 time.perf_counter() - start)
+                     **figures(self.real_feats, blurred_feats)}
         budgets = self._train(trainer)
         trainer.dist.close()
         result = {
@@ -190,6 +187,37 @@ class QualityBench:
         train_cfg = apply(base, self.cfg.recipe, self.cfg.settings)
         self.folder.mkdir(parents=True)
         return Trainer(train_cfg, self.folder / "run", progress=self.cfg.progress)
+
+    def _held_out_features(self, held: Path, images: torch.Tensor) -> tuple[torch.Tensor,
+                                                                             torch.Tensor]:
+        """InceptionV3 features of the held-out images and of their blurred copies [N, 2048],
+        kept beside the data (they only change with the data, the weights or the blur)."""
+        from safetensors.torch import load_file, save
+
+        from livegan.train.checkpoint import atomic_write
+
+        cache = held.parent / "held-out-inception.safetensors"
+        key = {"images": str(images.shape[0]), "blur": str(BLUR_FACTOR),
+               "weights_bytes": str(self.net.path.stat().st_size)}
+        if cache.is_file():
+            from safetensors import safe_open
+
+            try:
+                with safe_open(str(cache), "pt") as f:
+                    same = f.metadata() == key
+                if same:
+                    saved = load_file(str(cache))
+                    return saved["held"], saved["blurred"]
+            except Exception as exc:  # noqa: BLE001 - a cache: anything odd is recomputed
+                log.warning("recomputing %s: %s", cache, exc)
+        start = time.perf_counter()
+        feats = self._features(images, "held-out")
+        soft = self._features(blurred(images), "blurred")
+        log.info("held-out and blurred InceptionV3 features of %d images took %.0f s",
+                 images.shape[0], time.perf_counter() - start)
+        data = save({"held": feats.contiguous(), "blurred": soft.contiguous()}, metadata=key)
+        atomic_write(cache, lambda f: f.write(data))
+        return feats, soft
 
     def _features(self, images: torch.Tensor, what: str) -> torch.Tensor:
         chunks = images.split(inception.CHUNK)

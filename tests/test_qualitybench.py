@@ -50,6 +50,14 @@ def test_tiny_quality_bench_reports_finite_figures_and_grids(tmp_path: Path, cap
     assert "blurred" in reference["name"] and reference["fid"] > 0
     saved = json.loads((Path(result["out"]) / "result.json").read_text())
     assert saved["budgets"] == budgets
+    # A second bench on the same data reuses the held-out features: the same reference.
+    cached = list((out / "data").glob("*/held-out-inception.safetensors"))
+    assert len(cached) == 1
+    assert main(["bench", "--quality", "--minutes", "0.02", "--res", "32", "--samples", "16",
+                 "--data", str(tmp_path / "images"), "--out", str(out), "--json",
+                 "--no-progress", "--set", "ngf=8", "--set", "ndf=8"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["reference"] == result["reference"] and again["out"] != result["out"]
 
 
 def test_bench_without_the_extra_names_the_pip_command(monkeypatch, tmp_path: Path,
