@@ -147,7 +147,7 @@ class QualityBench:
         self.folder = Path(cfg.out) / time.strftime("bench-%Y%m%d-%H%M%S")
         while self.folder.exists():
             self.folder = self.folder.with_name(self.folder.name + "_")
-        self.threads = torch.get_num_threads()
+        self.threads = 1  # the trainer's torch threads, read once it is built
 
     def run(self) -> dict:
         """The whole bench; returns the result (also written to FOLDER/result.json)."""
@@ -156,6 +156,7 @@ class QualityBench:
         cfg = self.cfg
         train, held, name = _folder_data(cfg) if cfg.data else _synth_data(cfg)
         trainer = self._trainer(train)
+        self.threads = torch.get_num_threads()  # the trainer may set its own
         held_images = ImageDataset(held, cfg.res, progress=False).images  # uint8 [N, 3, R, R]
         held_images = held_images.float().div(127.5).sub(1.0)
         self.net = inception.InceptionFeatures()

@@ -190,9 +190,10 @@ class QualityProbe:
         sub = self.random_reals[:64]
         self.real_spread = _mean_offdiag(_pairwise(sub, sub))
         self.real_gap = float(_knn_radius(sub, 1).median()) if sub.shape[0] > 1 else 1.0
-        log.info("quality figures on %s features%s", self.features,
-                 "" if self.features == "inception" else
-                 " (InceptionV3 with pip install 'livegan[quality]')")
+        hint = "" if self.features == "inception" or inception.available() else \
+            " (InceptionV3 with pip install 'livegan[quality]')"
+        log.log(logging.DEBUG if features else logging.INFO,  # said once per training run
+                "quality figures on %s features%s", self.features, hint)
 
     @torch.no_grad()
     def _features(self, images: Tensor) -> Tensor:
