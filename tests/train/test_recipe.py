@@ -14,21 +14,17 @@ from livegan.train import checkpoint as ckpt
 from livegan.train import precision
 from livegan.train.loop import TrainConfig, Trainer
 from livegan.train.recipes import RECIPES
-from livegan.train.synth import synthesize
+from tests.train.tiny import tiny_data, tiny_trainer
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("recipedata") / "synth"
-    synthesize(folder, 8, 32, progress=False)
-    return folder
+    return tiny_data(tmp_path_factory, "recipedata", 8, 32)
 
 
 def _trainer(data: Path, out: Path, **changes: object) -> Trainer:
-    settings = {"res": 32, "ngf": 4, "ndf": 8, "z_dim": 16, "batch": 4, "steps": 8,
-                "checkpoint_every": 1000, "sample_every": 1000, "quality": False,
-                "precision": "fp32", **changes}
-    return Trainer(TrainConfig(data=str(data), **settings), out, progress=False)
+    return tiny_trainer(data, out, **{"res": 32, "ndf": 8, "steps": 8, "checkpoint_every": 1000,
+                                      "sample_every": 1000, **changes})
 
 
 def test_default_recipe_trains_with_the_reconstruction_loss(data: Path, tmp_path: Path) -> None:

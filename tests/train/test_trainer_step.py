@@ -10,22 +10,18 @@ import pytest
 import torch
 
 from livegan.errors import LiveganError
-from livegan.train.loop import TrainConfig, Trainer
-from livegan.train.synth import synthesize
+from livegan.train.loop import Trainer
+from tests.train.tiny import tiny_data, tiny_trainer
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("stepdata") / "synth"
-    synthesize(folder, 8, 16, progress=False)
-    return folder
+    return tiny_data(tmp_path_factory, "stepdata", 8, 16)
 
 
 def _trainer(data: Path, out: Path, **changes: object) -> Trainer:
-    settings = {"res": 16, "ngf": 4, "ndf": 4, "z_dim": 16, "batch": 4, "steps": 4,
-                "checkpoint_every": 2, "sample_every": 2, "quality": False, "precision": "fp32",
-                **changes}
-    return Trainer(TrainConfig(data=str(data), **settings), out, progress=False)
+    return tiny_trainer(data, out, **{"res": 16, "ndf": 4, "steps": 4, "checkpoint_every": 2,
+                                      "sample_every": 2, **changes})
 
 
 def _step(trainer: Trainer) -> dict[str, float]:
