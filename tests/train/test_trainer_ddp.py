@@ -4,8 +4,8 @@ both ranks hold the same weights, and --resume works under DDP too."""
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
