@@ -1,4 +1,4 @@
-"""A live show: inputs -> controls -> motion -> engine -> frames -> window, wired together."""
+"""A live show: inputs -> controls -> stage -> frames -> window and outputs, wired together."""
 
 from __future__ import annotations
 

@@ -23,7 +23,9 @@ from showdriver import drive as shared_drive
 
 from livegan.control.midi import ports as midi_module
 from livegan.testing.hostile import HostileTraffic
+from livegan.control.osc import query
 from livegan.control.osc.server import DROP_REASONS, OscServer
+from livegan.control.osc.wire import encode_message, parse_datagram
 from livegan.control.osc.sender import OscSender
 from livegan.control.patch.load import load_patch
 from livegan.perform import PerformConfig, Show
@@ -208,6 +210,47 @@ def test_a_flood_from_another_process_keeps_frames_coming_and_memory_flat(make_s
     # bounded queues, newest value wins: the second half of the flood adds nothing
     assert samples["after"] - samples["early"] < 25, samples
     assert samples["after"] - samples["before"] < 60, samples
+
+
+def test_a_burst_of_queries_draws_few_replies_and_never_reaches_the_main_loop(make_show,
+                                                                            caplog) -> None:
+    """400 /livegan/query from one sender, naming 100 reply ports: a bounded number of
+    one-datagram replies, answered on the OSC thread while frames keep coming."""
+    show = make_show()
+    listeners = []
+    for _ in range(100):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.setblocking(False)
+        listeners.append(sock)
+
+    def script(show: Show):
+        yield from frames(10)
+        rendered = show.stage.rendered
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            for n in range(400):
+                port = listeners[n % 100].getsockname()[1]
+                client.sendto(encode_message("/livegan/query", port), ("127.0.0.1", show.osc.port))
+        yield from until(lambda: show.osc.stats()["received"] >= 400)
+        yield from until(lambda: show.stage.rendered >= rendered + 10)  # frames kept coming
+
+    try:
+        drive(show, script)
+        replies = []
+        for sock in listeners:
+            try:
+                while True:
+                    replies.append(sock.recv(65535))
+            except BlockingIOError:
+                pass
+    finally:
+        for sock in listeners:
+            sock.close()
+    assert "not available in this show" not in caplog.text  # no query event for the main loop
+    counts = show.inputs.query.counts
+    assert counts["answered"] + counts["limited"] == 400
+    assert 1 <= len(replies) == counts["answered"] <= query.BURST + 2  # + refills meanwhile
+    assert all(parse_datagram(r)[0][-1][0] == "/livegan/namespace/end" for r in replies)
 
 
 # -- faults on hot-swap ---------------------------------------------------------------------------
