@@ -45,21 +45,22 @@ class Crossfade:
         self.fades = 0  # fades started so far
         self._old: Any = None  # the outgoing engine while it still renders
         self._still: np.ndarray | None = None  # the outgoing model's latest frame
-        self._start = 0.0
+        self._start: float | None = 0.0
 
     @property
     def active(self) -> bool:
         """Whether a fade is in progress."""
         return self._still is not None
 
-    def start(self, old_engine: Any, last_frame: np.ndarray | None, now: float,
+    def start(self, old_engine: Any, last_frame: np.ndarray | None, now: float | None = None,
               renders: bool = True) -> None:
         """Fade from `old_engine` (closed when done), whose last frame was `last_frame`.
 
         Args:
             old_engine: the engine going out.
             last_frame: its latest frame; None (nothing shown yet) switches at once.
-            now: time.perf_counter() of the swap.
+            now: time.perf_counter() of the swap; None: the time of the first frame
+                mixed (so the fade's clock is that frame's own, as the control log has it).
             renders: whether `old_engine` may keep rendering the shared latent.
         """
         self.finish()
@@ -76,6 +77,8 @@ class Crossfade:
         """The frame to show: `frame` of the incoming model blended with the outgoing one."""
         if self._still is None:
             return frame
+        if self._start is None:
+            self._start = now
         amount = (now - self._start) / self.seconds
         if amount >= 1.0:
             self.finish()

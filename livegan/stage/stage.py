@@ -107,5 +107,5 @@ class Stage:
             self.motion = Motion(engine.z_dim, engine.directions)
         else:
             self.motion.set_directions(engine.directions)
-        self.crossfade.start(old, self.last_pixels, time.perf_counter(),
-                             renders=old.z_dim == engine.z_dim)
+        # the fade's clock starts with the first frame it mixes: replays see the same times
+        self.crossfade.start(old, self.last_pixels, None, renders=old.z_dim == engine.z_dim)

@@ -158,10 +158,10 @@ def test_replay_of_the_control_log_reproduces_the_shown_frames(tmp_path, make_ti
     state: dict[str, object] = {"sender": None, "swapped_at": None}
 
     def steer(show: Show, frame) -> None:
-        shown[frame.index] = frame.pixels
         if state["sender"] is None:
             state["sender"] = OscSender("127.0.0.1", show.osc.port)
-        if len(shown) == 10:
+        if frame.index >= 10 and not state.get("asked"):
+            state["asked"] = True
             state["sender"].send("/livegan/model", "small")
         if state["swapped_at"] is None and show.stage.engine.info.name == "small":
             state["swapped_at"] = frame.index
@@ -176,7 +176,19 @@ def test_replay_of_the_control_log_reproduces_the_shown_frames(tmp_path, make_ti
 
     with monkeypatch.context() as patched:  # the show alone runs in bf16
         patched.setattr(CpuBackend, "__init__", bf16)
-        show = _run_show(tmp_path, model, steer, record="show.mp4")
+        cfg = PerformConfig(model=str(model), backend="cpu", osc_port=0, frames=2000,
+                            out_dir=str(tmp_path / "out"), window=WindowConfig(size=(64, 64)),
+                            record="show.mp4", max_fps=120)
+        show = Show(cfg)
+        put = show.frames.put
+
+        def keep(frame) -> None:  # every frame the show produced, shown or not
+            shown[frame.index] = frame.pixels
+            put(frame)
+
+        show.frames.put = keep
+        show.on_frame = lambda frame: steer(show, frame)
+        show.run()
     state["sender"].close()
     assert show.stage.crossfade.fades == 1
     log_path = tmp_path / "out" / "show.controls.jsonl"
@@ -191,12 +203,12 @@ def test_replay_of_the_control_log_reproduces_the_shown_frames(tmp_path, make_ti
             difference = np.abs(again.astype(int) - shown[index].astype(int)).max()
             if timeline.fade_at(float(t), FADE_SECONDS) is None:
                 assert difference == 0, f"frame {index} differs by {difference}"
-            else:  # the fade's start is the swap, logged with its first frame: ~1 ms apart
-                assert difference <= 4, f"frame {index} of the fade differs by {difference}"
+            else:  # the blend's rounding may differ by one
+                assert difference <= 1, f"frame {index} of the fade differs by {difference}"
                 fading += 1
             compared += 1
     replay_source.close()
-    assert compared == len(shown) and fading >= 3  # every frame shown was logged
+    assert compared == len(shown) and fading >= 3  # every frame produced was logged
 
     out = replay(log_path, tmp_path / "replay", RenderConfig(fps=20, progress=False))
     frames = sorted(out.glob("*.png"))
