@@ -19,13 +19,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from livegan.engine.base import Backend, cache_root, weights_hash
+from livegan.engine.base import Backend, cache_root, to_frame, weights_hash
 from livegan.engine.cpu import BF16_TOLERANCE, bf16_supported, cpu_threads
 from livegan.errors import BackendError
 
 log = logging.getLogger(__name__)
 
 OPENVINO_INSTALL = "pip install 'livegan[openvino]'"
+GRAPH_VERSION = 1  # of the graph built around the generator (_Frames); part of the cache key
 
 
 def _import_openvino():
@@ -45,8 +46,7 @@ class _Frames(nn.Module):
         self.conditional = conditional
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        x = self.generator(z, labels if self.conditional else None)[0]  # [3, H, W]
-        return x.mul(127.5).add(127.5).clamp(0, 255).to(torch.uint8).permute(1, 2, 0)
+        return to_frame(self.generator(z, labels if self.conditional else None))  # [H, W, 3]
 
 
 class OpenVinoBackend(Backend):
@@ -85,7 +85,8 @@ class OpenVinoBackend(Backend):
     def _model(self, ov):
         """The converted model: from the cache when this model was converted before."""
         key = "|".join([weights_hash(self.generator), str(self.z_dim), str(self.n_labels),
-                        self.version, str(getattr(self.generator, "resolution", ""))])
+                        self.version, str(getattr(self.generator, "resolution", "")),
+                        str(GRAPH_VERSION)])
         path = cache_root() / "openvino" / (hashlib.sha256(key.encode()).hexdigest()[:32]
                                             + ".xml")
         if path.is_file():

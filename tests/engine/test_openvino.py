@@ -164,3 +164,20 @@ def test_a_busy_machine_cuts_the_timing_short_instead_of_stalling_the_start(monk
     backends = [Counted(model.generator, 128, precision="eager") for _ in range(2)]
     cpuchoice.time_interleaved(backends, 128)
     assert [rendered.count(id(b)) for b in backends] == [2, 2]  # a warm-up and one timed
+
+
+def test_a_model_openvino_cannot_convert_falls_back_to_the_cpu_with_one_line(monkeypatch,
+                                                                            caplog):
+    _openvino()
+    import openvino
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("Check 'op' failed: no conversion rule for aten::weird_op\nstack")
+
+    monkeypatch.setattr(openvino, "convert_model", refuse)
+    with caplog.at_level(logging.INFO, logger="livegan.engine"):
+        backend = create_backend(_model(seed=7), "openvino")
+    assert backend.name == "cpu"
+    lines = [r.getMessage() for r in caplog.records if "unavailable" in r.getMessage()]
+    assert len(lines) == 1 and "OpenVINO cannot convert this model" in lines[0]
+    assert "aten::weird_op" in lines[0] and "stack" not in lines[0]
