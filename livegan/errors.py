@@ -35,3 +35,7 @@ class OutputError(LiveganError):
 
 class ExtraMissingError(LiveganError):
     """An optional extra is not installed; the message names its pip command."""
+
+
+class AudioError(LiveganError):
+    """A sound file cannot be read, or a sound input cannot be opened."""
