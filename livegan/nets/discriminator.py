@@ -34,21 +34,6 @@ class Discriminator(nn.Module):
         return (score, score.new_zeros(())) if reconstruct else score
 
 
-class StridedDownBlock(nn.Module):
-    """Residual block that halves the map first (4x4 stride-2 conv), so its second conv
-    runs at the smaller size: a quarter of DownBlock's cost for the same widths."""
-
-    def __init__(self, cin: int, cout: int) -> None:
-        super().__init__()
-        self.main = nn.Sequential(
-            sn_conv(cin, cout, 4, 2, 1), nn.LeakyReLU(0.2), sn_conv(cout, cout, 3, 1, 1),
-            nn.LeakyReLU(0.2))
-        self.skip = nn.Sequential(nn.AvgPool2d(2), sn_conv(cin, cout, 1, bias=False))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return (self.main(x) + self.skip(x)) * 0.7071
-
-
 class Decoder(nn.Module):
     """FastGAN's small decoder: a D feature map [N, C, 8, 8] -> image [N, 3, 32, 32]."""
 
@@ -71,31 +56,33 @@ class Decoder(nn.Module):
 class SelfSupervisedDiscriminator(nn.Module):
     """image [N, 3, R, R] -> realness score [N], and on real images a reconstruction loss.
 
-    Above 64x64 it halves the image with cheap, narrow strided convolutions, so its residual
-    blocks only ever see 64x64 and smaller, and each halves before it convolves (a CPU
-    spends its time where shapes are judged). As in
+    Above 64x64 it looks at the image with one narrow 3x3 convolution per size before
+    averaging it down, so its residual blocks only ever see 64x64 and smaller (a CPU spends
+    its time where shapes are judged). Strided convolutions are avoided on purpose: their
+    blind spots repeat every few pixels, and a generator learns to fill them with a
+    repeating pattern. As in
     FastGAN, two small decoders rebuild the whole input from the 8x8 features and a random
     quarter of it from the 16x16 ones: the discriminator must keep features that describe
     the image, which stops it from overfitting a few hundred pictures and needs no
     pretrained network. `forward(x, labels, reconstruct=True)` returns (score, L1 loss).
     """
 
-    def __init__(self, resolution: int = 128, ndf: int = 32, cap: int = 256, n_labels: int = 0):
+    def __init__(self, resolution: int = 128, ndf: int = 16, cap: int = 256, n_labels: int = 0):
         super().__init__()
         check_resolution(resolution)
         size = min(resolution, 64)
         plan = channel_plan(size, ndf, cap)  # ndf channels at 64x64 (or the image size)
         stem: list[nn.Module] = []
         c, big = 3, resolution
-        while big > 64:  # 4x4 stride-2 convs down to 64x64, narrow: little to judge up there
-            width = max(8, ndf * 64 // (big // 2))
-            stem += [sn_conv(c, width, 4, 2, 1), nn.LeakyReLU(0.2)]
+        while big > 64:  # one narrow 3x3 conv per size above 64x64, then a 2x2 average
+            width = max(8, ndf * 64 // big)
+            stem += [sn_conv(c, width, 3, 1, 1), nn.LeakyReLU(0.2), nn.AvgPool2d(2)]
             c, big = width, big // 2
         stem.append(sn_conv(c, plan[size], 3, 1, 1))
         self.stem = nn.Sequential(*stem)
         self.blocks = nn.ModuleDict()
         while size > 4:
-            self.blocks[str(size // 2)] = StridedDownBlock(plan[size], plan[size // 2])
+            self.blocks[str(size // 2)] = DownBlock(plan[size], plan[size // 2])
             size //= 2
         self.head = nn.Sequential(nn.LeakyReLU(0.2))
         self.score = ProjectionHead(plan[4], n_labels)

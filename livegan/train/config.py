@@ -105,7 +105,7 @@ class TrainConfig:
         return 16 if self.res <= 128 else 12 if self.res == 256 else 8
 
     def discriminator_width(self) -> int:
-        return self.ndf or (32 if self.d_arch == "selfsup" else 16)
+        return self.ndf or 16
 
 
 def _typed(name: str, default: object, text: str) -> object:

@@ -66,17 +66,18 @@ def test_excitation_pairs(kind: str, expected: dict) -> None:
 def test_self_supervised_discriminator_learns_to_reconstruct() -> None:
     torch.manual_seed(0)
     d = build_discriminator(64, ndf=8, arch="selfsup")
-    x = torch.rand(4, 3, 64, 64) * 2 - 1
+    coarse = torch.rand(4, 3, 4, 4) * 2 - 1  # smooth pictures: something to describe
+    x = torch.nn.functional.interpolate(coarse, size=(64, 64), mode="bilinear")
     score, first = d(x, reconstruct=True)
     assert score.shape == (4,) and first.item() > 0
     assert d(x).shape == (4,)  # plain scoring, as the generator's step uses it
     opt = torch.optim.Adam(d.parameters(), lr=2e-3)
-    for _ in range(40):
+    for _ in range(60):
         _, loss = d(x, reconstruct=True)
         opt.zero_grad()
         loss.backward()
         opt.step()
-    assert loss.item() < 0.7 * first.item()  # the decoders read the image from D's features
+    assert loss.item() < 0.5 * first.item()  # the decoders read the image from D's features
 
 
 def test_self_supervised_discriminator_at_high_resolution_and_without_decoders() -> None:

@@ -101,7 +101,8 @@ def test_widths_by_resolution_and_bad_settings() -> None:
     assert [TrainConfig(data="x", res=r).generator_width() for r in (64, 128, 256, 512)] == \
         [16, 16, 12, 8]
     assert TrainConfig(data="x", ngf=24).generator_width() == 24
-    assert TrainConfig(data="x").discriminator_width() == 32
+    assert TrainConfig(data="x").discriminator_width() == 16
+    assert TrainConfig(data="x", ndf=32).discriminator_width() == 32
     assert TrainConfig(data="x", d_arch="residual").discriminator_width() == 16
     for bad in ({"precision": "fp8"}, {"d_arch": "huge"}, {"recon": -1.0},
                 {"g_options": "wings=2"}, {"g_options": "noise=perhaps"}):
