@@ -76,6 +76,13 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--midi-file", default=argparse.SUPPRESS, metavar="FILE.mid",
                    help="play a MIDI file as input (rehearsal, sequenced shows)")
     p.add_argument("--midi-loop", action="store_true", help="loop the --midi-file")
+    p.add_argument("--audio", nargs="?", const="", default=None, metavar="DEVICE",
+                   help="sound in from a sound card: name part or index (no value: the default "
+                        "input); needs livegan[audio]")
+    p.add_argument("--audio-file", default=None, metavar="FILE.wav",
+                   help="play a sound file as sound in, in real time (WAV; FLAC with "
+                        "livegan[audio])")
+    p.add_argument("--audio-loop", action="store_true", help="loop the --audio-file")
     p.add_argument("--size", type=_size, default=argparse.SUPPRESS,
                    help="window size WxH (default: the patch's, else {}x{})".format(*WINDOW_SIZE))
     p.add_argument("--fullscreen", action="store_true", help="borderless fullscreen")
@@ -100,7 +107,7 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--spout", nargs="?", const="livegan", default=None, metavar="NAME",
                    help="send frames as a Spout sender (Windows; default name: livegan)")
     p.add_argument("--feedback", default=None, metavar="HOST:PORT",
-                   help="send telemetry (fps, frame, heartbeat, model, errors) over OSC")
+                   help="send telemetry (fps, frame, heartbeat, model, errors, sound) over OSC")
     p.add_argument("--hud", action="store_true", help="show the on-screen display at start (H)")
     p.add_argument("--nearest", action="store_true",
                    help="scale the picture with crisp square pixels instead of smoothly")

@@ -60,6 +60,9 @@ class PerformConfig:
     midi: tuple[str, ...] = ()  # MIDI input name substrings (replace the patch's)
     midi_file: str | None = None  # a MIDI file played as input
     midi_loop: bool = False  # loop the MIDI file
+    audio: str | None = None  # sound card name or index ("" = the default input); None: none
+    audio_file: str | None = None  # a sound file played as input (WAV; FLAC with soundfile)
+    audio_loop: bool = False  # loop the sound file
     max_fps: float | None = None  # render no faster than this (None: as fast as it goes)
 
 
@@ -77,7 +80,9 @@ class Show:
         self.namespace = OscNamespace(self.controls, self.engine.direction_names)
         self.inputs = ShowInputs(self.controls, self.namespace, cfg.patch or PatchConfig(),
                                  labels=lambda: self.engine.info.labels, midi=cfg.midi,
-                                 midi_file=cfg.midi_file, midi_loop=cfg.midi_loop)
+                                 midi_file=cfg.midi_file, midi_loop=cfg.midi_loop,
+                                 audio=cfg.audio, audio_file=cfg.audio_file,
+                                 audio_loop=cfg.audio_loop)
         self.osc = OscServer(self.inputs.dispatcher, cfg.osc_host,
                              cfg.osc_port, cfg.osc_allow,
                              coalesce=self.inputs.router.coalescing)
@@ -148,6 +153,7 @@ class Show:
             self._report_patch_error()
             self.outputs.tick(self.fps, self.engine.info.name, self.stage.errors,
                               self.stage.last_error, self.dropped())
+            self._report_sound()
             if self.cfg.window.kiosk:
                 self._keep_rendering()
             frame = self.frames.latest(timeout=0.1)
@@ -220,6 +226,13 @@ class Show:
             self._patch_error = error
             if error:
                 self.outputs.error(f"patch reload refused, the previous patch plays on: {error}")
+
+    def _report_sound(self) -> None:
+        """Telemetry of the sound analysis: level, bands, onsets (--feedback with sound in)."""
+        values = self.inputs.sound.values if self.inputs.sound is not None else None
+        if values is not None and self.outputs.telemetry is not None:
+            self.outputs.telemetry.audio(time.perf_counter(), values.level, values.bands,
+                                         values.onsets)
 
     def _set_hud(self, visible: bool) -> None:
         assert self.window is not None

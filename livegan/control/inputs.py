@@ -1,16 +1,19 @@
-"""A show's inputs: the OSC routes (namespace, patch, query), MIDI, keys and patch reloads."""
+"""A show's inputs: the OSC routes (namespace, patch, query), MIDI, sound, keys and patch
+reloads."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
 
+from livegan.control.audio.input import SoundInput
 from livegan.control.controls import PARAMS, Controls
 from livegan.control.midi.ports import MidiFilePlayer, MidiInputs
 from livegan.control.osc.dispatch import Dispatcher
 from livegan.control.osc.dispatch import RouteTable
 from livegan.control.osc.namespace import NAMESPACE, OscNamespace
 from livegan.control.osc.query import Entry, QueryResponder
+from livegan.control.patch.audio import AudioRoutes
 from livegan.control.patch.load import PatchConfig, PatchWatcher
 from livegan.control.patch.router import Router
 
@@ -63,13 +66,17 @@ class ShowInputs:
         midi: port name substrings; when given they replace the patch's [midi] input.
         midi_file: a MIDI file to play as input (replaces the patch's).
         midi_loop: loop the MIDI file.
+        audio: sound card name or index ("" for the default input); None: no sound card.
+        audio_file: a sound file played as input instead (WAV; FLAC with soundfile).
+        audio_loop: loop the sound file.
         watch: reload the patch when its file changes.
     """
 
     def __init__(self, controls: Controls, namespace: OscNamespace, patch: PatchConfig, *,
                  labels: Callable[[], list[str]] = list, midi: Sequence[str] = (),
                  midi_file: str | None = None, midi_loop: bool = False,
-                 watch: bool = True) -> None:
+                 audio: str | None = None, audio_file: str | None = None,
+                 audio_loop: bool = False, watch: bool = True) -> None:
         self.controls = controls
         self.namespace = namespace
         self.patch = patch
@@ -84,21 +91,30 @@ class ShowInputs:
         file = midi_file or patch.midi.file
         self.player = MidiFilePlayer(file, self.midi.feed, loop=midi_loop or patch.midi.loop,
                                      on_tempo=self._tempo) if file else None
+        self.sound = SoundInput(audio, audio_file, loop=audio_loop) \
+            if audio is not None or audio_file else None
+        self.audio_routes = AudioRoutes(self.router)
         self.watcher = PatchWatcher(patch.path, self._reload) \
             if watch and patch.path is not None else None
 
     def start(self) -> None:
-        """Open MIDI ports and start the MIDI file (MidiError if the file is unreadable)."""
+        """Open MIDI ports, start the MIDI file (MidiError if the file is unreadable) and the
+        sound input (AudioError if the sound file is unreadable; no sound card: one line)."""
         self.midi.start()
         if self.player is not None:
             self.player.start()
+        if self.sound is not None:
+            self.sound.start()
 
     def tick(self) -> None:
-        """Once a frame, main thread: reload an edited patch, apply MIDI, advance glides."""
+        """Once a frame, main thread: reload an edited patch, apply MIDI and sound, advance
+        glides."""
         if self.watcher is not None:
             self.watcher.poll()
         for msg in self.midi.drain():
             self.router.midi(msg)
+        if self.sound is not None:
+            self.audio_routes.apply(self.sound.values)
         self.router.tick()
 
     def key(self, name: str) -> bool:
@@ -113,9 +129,11 @@ class ShowInputs:
         }
 
     def stop(self) -> None:
-        """Close MIDI ports, the MIDI file and the query socket."""
+        """Close MIDI ports, the MIDI file, the sound input and the query socket."""
         if self.player is not None:
             self.player.stop()
+        if self.sound is not None:
+            self.sound.stop()
         self.midi.stop()
         self.query.close()
 

@@ -13,6 +13,7 @@ FPS_EVERY = 0.5  # seconds between /livegan/fps messages
 HEARTBEAT_EVERY = 1.0  # seconds between /livegan/heartbeat messages
 ERROR_EVERY = 1.0  # at most one render-error message a second (errors can come per frame)
 MAX_ERROR_TEXT = 200  # characters of an error message sent
+AUDIO_EVERY = 1 / 30  # seconds between two /livegan/audio/level and /bands messages
 
 
 class MessageSender(Protocol):
@@ -38,7 +39,9 @@ class Telemetry:
     up from 1 while the main loop runs), /livegan/dropped i (with each heartbeat: input
     messages not acted on so far: malformed, NaN/inf, unknown address, wrong arguments,
     not allowed), /livegan/model s (at start and after each swap), /livegan/error s
-    (render errors at most once a second, refused swaps and patches, failed outputs).
+    (render errors at most once a second, refused swaps and patches, failed outputs);
+    with sound in: /livegan/audio/level f and /livegan/audio/bands f f f (bass, mid, high;
+    30 times a second, 0..1), /livegan/audio/onset i (each onset: the onsets so far).
     Sending never blocks or raises; `error` may be called from any thread.
 
     Args:
@@ -54,6 +57,8 @@ class Telemetry:
         self._next_error = 0.0
         self._model = ""
         self._render_errors = 0
+        self._next_audio = 0.0
+        self._onsets = 0
         self._errors: deque[str] = deque(maxlen=32)
         self._lock = threading.Lock()
         log.info("telemetry to %s", self.target)
@@ -99,6 +104,17 @@ class Telemetry:
             self._errors.clear()
         for text in errors:
             self.sender.send("/livegan/error", text)
+
+    def audio(self, now: float, level: float, bands: tuple[float, float, float],
+              onsets: int) -> None:
+        """Send the sound analysis that is due at `now` (main thread, each loop)."""
+        if onsets > self._onsets:
+            self._onsets = onsets
+            self.sender.send("/livegan/audio/onset", int(onsets))
+        if now >= self._next_audio:
+            self._next_audio = _next(self._next_audio, now, AUDIO_EVERY)
+            self.sender.send("/livegan/audio/level", float(level))
+            self.sender.send("/livegan/audio/bands", *(float(b) for b in bands))
 
     def close(self) -> None:
         """Close the socket."""

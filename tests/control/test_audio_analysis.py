@@ -79,7 +79,7 @@ def test_white_noise_bursts_give_one_onset_each() -> None:
     for s in starts:
         i = int(s * RATE)
         x[i:i + int(0.3 * RATE)] = 0.3 * rng.standard_normal(int(0.3 * RATE))
-    analyser, seen = play(x)
+    _, seen = play(x)
     onsets = event_times(seen, "onsets")
     assert len(onsets) == len(starts)
     for found, start in zip(onsets, starts):

@@ -187,7 +187,7 @@ class FakeSoundDevice:
     def query_devices(self) -> list[dict]:
         return list(self.devices)
 
-    def InputStream(self, **kwargs) -> FakeStream:  # noqa: N802 - sounddevice's name
+    def InputStream(self, **kwargs) -> FakeStream:
         if kwargs["device"] >= len(self.devices):
             raise RuntimeError("Invalid device")
         stream = FakeStream(**kwargs)
@@ -256,17 +256,16 @@ def test_without_sounddevice_one_line_names_the_extra(caplog,
     caplog.set_level(logging.WARNING)
     assert SoundInput("").start() is False
     assert [r.getMessage() for r in caplog.records] == [
-        "sound input needs sounddevice: pip install 'livegan[audio]'; the show goes on "
-        "without sound"]
+        ("sound input needs sounddevice: pip install 'livegan[audio]'; the show goes on "
+        "without sound")]
 
 
 class NoPortAudio(importlib.abc.MetaPathFinder):
     """sounddevice installed, its PortAudio library not: importing it raises OSError."""
 
-    def find_spec(self, name, path=None, target=None):  # noqa: ANN001
+    def find_spec(self, name, path=None, target=None):
         if name == "sounddevice":
             raise OSError("PortAudio library not found")
-        return None
 
 
 def test_without_portaudio_one_line_says_how_to_get_it(caplog,
@@ -292,8 +291,8 @@ def test_a_lost_device_is_one_line_and_reopens_when_it_returns(caplog) -> None:
     caplog.clear()
     assert not device.check() and device.lost and silenced.is_set()
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
-        "sound input 'Built-in Mic' is gone; the show goes on without sound (it reopens "
-        "when the device returns)"]
+        ("sound input 'Built-in Mic' is gone; the show goes on without sound (it reopens "
+        "when the device returns)")]
     assert sd.streams[0].closed
     sd.devices = DEVICES[:2]  # still away (and the list is read again each try)
     sd.default.device = (-1, -1)

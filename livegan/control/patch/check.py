@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NoReturn
 
+from livegan.control.audio.features import FEATURES
 from livegan.control.controls import MODES, PARAMS
 from livegan.control.patch.mapping import (
     CURVES,
@@ -24,7 +25,7 @@ from livegan.errors import LiveganError, PatchError
 
 Where = tuple  # ("map", 2, "range") -> "map[2].range"
 
-MAP_KEYS = ("osc", "arg", "midi", "key", "to", "index", "start", "range", "in", "curve",
+MAP_KEYS = ("osc", "arg", "midi", "key", "audio", "to", "index", "start", "range", "in", "curve",
             "invert", "deadzone", "smooth", "pickup", "press", "value")
 MIDI_KEYS = ("cc", "note", "pitchbend", "channel", "bits")
 WINDOW_KEYS = ("f", "h", "s", "escape")  # the window acts on these itself
@@ -258,10 +259,10 @@ class Checker:
         return mapping
 
     def _source(self, table: dict, where: Where) -> Source:
-        given = [k for k in ("osc", "midi", "key") if k in table]
+        given = [k for k in ("osc", "midi", "key", "audio") if k in table]
         if len(given) != 1:
             self.fail(where, "give exactly one source: osc = \"/address\", "
-                      "midi = { cc = 16 } or key = \"space\"")
+                      "midi = { cc = 16 }, key = \"space\" or audio = \"bass\"")
         if "arg" in table and given[0] != "osc":
             self.fail(where + ("arg",), "arg picks one argument of an OSC message; "
                       "this mapping has no osc source")
@@ -272,6 +273,14 @@ class Checker:
                           f"got {show(address)}")
             arg = self.integer(table, "arg", where, 0, 1023)
             return Source("osc", address=address, arg=arg)
+        if given[0] == "audio":
+            feature = self.string(table["audio"], where + ("audio",)).strip().lower()
+            if feature not in FEATURES:
+                close = difflib.get_close_matches(feature, FEATURES, 1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                self.fail(where + ("audio",), f"expected one of {', '.join(FEATURES)}, "
+                          f"got {show(table['audio'])}{hint}")
+            return Source("audio", feature=feature)
         if given[0] == "key":
             key = self.string(table["key"], where + ("key",)).strip().lower()
             if not key:
@@ -351,6 +360,9 @@ class Checker:
             self.fail(where + ("press",), "only notes have a velocity")
         if press == "gate" and kind == "key":
             self.fail(where + ("press",), "keys report presses only: use trigger or toggle")
+        if m.pickup and kind == "audio":
+            self.fail(where + ("pickup",), "pickup is for knobs and faders; sound has no "
+                      "position to pick up from")
         if m.pickup and (not m.target.is_continuous or m.press_mode is not None):
             self.fail(where + ("pickup",), "pickup is for knobs and faders moving a number "
                       "(speed, truncation, smooth, morph, tempo, dir[i], z[i])")

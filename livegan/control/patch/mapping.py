@@ -1,4 +1,4 @@
-"""Mappings: one incoming control (OSC, MIDI, key) scaled and shaped onto one target."""
+"""Mappings: one incoming control (OSC, MIDI, key, sound) scaled and shaped onto one target."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-SOURCE_KINDS = ("osc", "cc", "note", "pitchbend", "key")
+SOURCE_KINDS = ("osc", "cc", "note", "pitchbend", "key", "audio")
 CURVES = ("lin", "exp", "log")
 PRESS_MODES = ("trigger", "toggle", "gate", "velocity")
 
@@ -30,6 +30,7 @@ DEFAULT_RANGES: dict[str, tuple[float, float]] = {
 NATIVE_RANGES: dict[str, tuple[float, float]] = {
     "osc": (0.0, 1.0), "cc": (0.0, 127.0), "cc14": (0.0, 16383.0),
     "pitchbend": (-8192.0, 8191.0), "note": (0.0, 127.0), "key": (0.0, 1.0),
+    "audio": (0.0, 1.0), "audio_tempo": (60.0, 180.0),  # analysis 0..1; tempo in BPM
 }
 
 PICKUP_WINDOW = 3 / 128  # soft takeover: a control within this share of its range picks up
@@ -48,12 +49,15 @@ class Source:
     channel: int | None = None  # MIDI channel 1..16; None: any channel
     bits: int = 7  # cc: 7, or 14 (CC n is the MSB, CC n+32 the LSB)
     key: str = ""  # key: pygame key name, e.g. "space", "1", "left"
+    feature: str = ""  # audio: level, bass, mid, high, onset, beat or tempo
 
     @property
     def native(self) -> tuple[float, float]:
         """The range of this source's raw numbers."""
         if self.kind == "cc" and self.bits == 14:
             return NATIVE_RANGES["cc14"]
+        if self.kind == "audio" and self.feature == "tempo":
+            return NATIVE_RANGES["audio_tempo"]
         return NATIVE_RANGES[self.kind]
 
     def describe(self) -> str:
@@ -68,6 +72,8 @@ class Source:
             return f"note {self.number}{channel}"
         if self.kind == "pitchbend":
             return f"pitch bend{channel}"
+        if self.kind == "audio":
+            return f"audio {self.feature}"
         return f"key {self.key}"
 
 

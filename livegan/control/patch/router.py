@@ -98,7 +98,7 @@ class Router:
                 self._by_note.setdefault(s.number, []).append(i)
             elif s.kind == "key":
                 self._by_key.setdefault(s.key, []).append(i)
-            else:
+            elif s.kind == "pitchbend":  # audio mappings: control/patch/audio.py
                 self._pitch.append(i)
 
     def apply_motion(self) -> None:
