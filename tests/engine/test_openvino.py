@@ -125,20 +125,22 @@ class _Slowed(CpuBackend):
 
 @pytest.mark.parametrize("slow", ["eager", "other"])
 def test_auto_never_keeps_a_path_slower_than_eager_fp32(monkeypatch, slow):
+    """Two real backends that compute alike, one held back by half a second a frame: far
+    more than a busy machine's noise on this tiny model, so the slower one never wins."""
     model = _model()
 
-    def make(delay: float, precision: str):
+    def make(delay: float):
         def build():
-            backend = _Slowed(model.generator, 128, precision=precision)
+            backend = _Slowed(model.generator, 128, precision="eager")
             backend.delay = delay
             return backend
         return build
 
-    eager_delay, other_delay = (0.02, 0.0) if slow == "eager" else (0.0, 0.02)
+    eager_delay, other_delay = (0.5, 0.0) if slow == "eager" else (0.0, 0.5)
     monkeypatch.setattr(cpuchoice, "_candidates", lambda g, z_dim, n: [
-        ("eager fp32", make(eager_delay, "eager")), ("other", make(other_delay, "fp32"))])
+        ("eager fp32", make(eager_delay)), ("other", make(other_delay))])
     backend = cpuchoice.fastest_cpu_backend(model.generator, 128)
-    assert ("eager" in backend.layout) == (slow == "other")
+    assert backend.delay == 0.0
 
 
 def test_the_choice_needs_a_clear_win_over_eager_fp32():
