@@ -247,6 +247,9 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--flood", action="store_true",
                    help="measure a headless show idle and flooded with OSC from another "
                         "process (alternating seconds): frame rates, messages, memory")
+    p.add_argument("--audio", action="store_true",
+                   help="measure the latency from a sound (a click in a sound file played "
+                        "into a headless show) to the first frame it shaped")
     p.add_argument("--flood-rate", type=float, default=10_000.0, metavar="MSG_PER_S",
                    help="--flood: messages per second")
     p.add_argument("--flood-seconds", type=float, default=10.0, metavar="S",

@@ -99,6 +99,12 @@ def bench(args: argparse.Namespace) -> int:
         result = run_train_bench()
         print(json.dumps(result) if args.json else format_train_table(result))
         return 0
+    if args.audio:
+        from livegan.audiobench import format_audio, run_audio_bench
+
+        result = run_audio_bench(args.model, args.backend)
+        print(json.dumps(result) if args.json else format_audio(result))
+        return 0
     if args.flood:
         from livegan.floodbench import format_flood, run_flood_bench
 
