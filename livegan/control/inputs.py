@@ -91,9 +91,10 @@ class ShowInputs:
         file = midi_file or patch.midi.file
         self.player = MidiFilePlayer(file, self.midi.feed, loop=midi_loop or patch.midi.loop,
                                      on_tempo=self._tempo) if file else None
-        self.sound = SoundInput(audio, audio_file, loop=audio_loop) \
+        self.audio_routes = AudioRoutes(self.router)  # applied on the analysis thread
+        self.sound = SoundInput(audio, audio_file, loop=audio_loop,
+                                on_values=self.audio_routes.apply) \
             if audio is not None or audio_file else None
-        self.audio_routes = AudioRoutes(self.router)
         self.watcher = PatchWatcher(patch.path, self._reload) \
             if watch and patch.path is not None else None
 
@@ -107,14 +108,11 @@ class ShowInputs:
             self.sound.start()
 
     def tick(self) -> None:
-        """Once a frame, main thread: reload an edited patch, apply MIDI and sound, advance
-        glides."""
+        """Once a frame, main thread: reload an edited patch, apply MIDI, advance glides."""
         if self.watcher is not None:
             self.watcher.poll()
         for msg in self.midi.drain():
             self.router.midi(msg)
-        if self.sound is not None:
-            self.audio_routes.apply(self.sound.values)
         self.router.tick()
 
     def key(self, name: str) -> bool:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 
 from livegan.control.audio.features import AudioValues, Follower, Spectrum, window_size
 from livegan.control.audio.rhythm import Beats, Onsets, Tempo
+from livegan.control.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +87,15 @@ class AudioAnalysis:
 
     Args:
         samplerate: samples per second of the blocks fed.
+        on_values: called on the analysis thread with the newest values after each batch of
+            blocks (the patch's audio mappings write the controls from there, as OSC does).
     """
 
-    def __init__(self, samplerate: int) -> None:
+    def __init__(self, samplerate: int,
+                 on_values: Callable[[AudioValues], None] | None = None) -> None:
         self.analyser = Analyser(samplerate)
+        self.on_values = on_values
+        self._ratelog = RateLimitedLog(log)
         self.samplerate = self.analyser.samplerate
         self.dropped = 0  # blocks dropped because the analysis fell behind
         self._blocks: deque[np.ndarray] = deque(maxlen=MAX_BLOCKS)
@@ -122,6 +129,8 @@ class AudioAnalysis:
         while not self._stopping.is_set():
             self._ready.wait(0.1)
             self._ready.clear()
+            if not self._blocks:
+                continue
             while self._blocks:
                 block = self._blocks.popleft()
                 try:
@@ -130,7 +139,16 @@ class AudioAnalysis:
                     else:
                         self.analyser.silence()
                 except Exception as exc:  # noqa: BLE001 - bad samples never end the show
-                    log.error("sound analysis failed on a block: %s", exc)
+                    self._ratelog.error("block", "sound analysis failed on a block: %s", exc)
+            self._hand_on()
+
+    def _hand_on(self) -> None:
+        if self.on_values is None:
+            return
+        try:
+            self.on_values(self.analyser.values)
+        except Exception as exc:  # noqa: BLE001 - a failing mapping never ends the analysis
+            self._ratelog.error("values", "sound mappings failed: %s", exc)
 
     def stop(self) -> None:
         self._stopping.set()

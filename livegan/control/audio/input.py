@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from livegan.control.audio.analysis import AudioAnalysis
@@ -26,11 +27,14 @@ class SoundInput:
         file: a sound file to play as input instead (WAV; FLAC with soundfile).
         loop: loop the file.
         backend: the sounddevice module (tests pass a fake).
+        on_values: called on the analysis thread with the newest values (see AudioAnalysis).
     """
 
     def __init__(self, device: str | None = None, file: str | None = None, *,
-                 loop: bool = False, backend: Any = None) -> None:
+                 loop: bool = False, backend: Any = None,
+                 on_values: Callable[[AudioValues], None] | None = None) -> None:
         self.analysis: AudioAnalysis | None = None
+        self.on_values = on_values
         self.player = AudioFilePlayer(file, self._feed, loop=loop, on_end=self._silence) \
             if file else None
         self.device = AudioDevice(device, self._feed, backend=backend,
@@ -60,7 +64,7 @@ class SoundInput:
             log.warning("%s; the show goes on without sound", exc)
             self.device = None
             return False
-        self.analysis = AudioAnalysis(rate).start()
+        self.analysis = AudioAnalysis(rate, self.on_values).start()
         source.start()
         return True
 

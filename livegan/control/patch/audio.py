@@ -1,5 +1,5 @@
 """Audio-source mappings (`[[map]] audio = "bass"`): the newest sound analysis applied to
-the router once a frame, with the same range, curve, smoothing and presses as other sources."""
+the router as it comes, with the same range, curve, smoothing and presses as other sources."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ COUNTED_PRESSES = ("trigger", "toggle")  # fire once per onset or beat
 
 
 class AudioRoutes:
-    """Applies a router's audio mappings from the newest AudioValues (main thread).
+    """Applies a router's audio mappings from the newest AudioValues (the analysis thread;
+    the router's lock keeps it apart from OSC, MIDI and the main thread's glides).
 
     A continuous mapping follows its feature through the mapping's in/range/curve and
     smoothing, written only when the feature changed (in silence other inputs keep the
