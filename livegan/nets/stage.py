@@ -88,6 +88,18 @@ def excite_pairs(resolution: int, top: int, kind: str) -> dict[int, int]:
     return {fine: coarse for fine, coarse in pairs.items() if fine >= 4 * coarse}
 
 
+@torch.no_grad()
+def icnr_(conv: nn.Conv2d, scale: int) -> None:
+    """Start a sub-pixel convolution as nearest upsampling (ICNR, Aitken et al. 2017): the
+    scale^2 outputs that a pixel shuffle spreads over one block get the same weights, so
+    training begins without the shuffle's checkerboard and only learns the detail."""
+    groups = scale * scale
+    base = conv.weight[::groups].clone()  # [3, C, k, k]: one kernel per colour
+    conv.weight.copy_(base.repeat_interleave(groups, dim=0))
+    if conv.bias is not None:
+        conv.bias.copy_(conv.bias[::groups].repeat_interleave(groups))
+
+
 class StageGenerator(nn.Module):
     """z [N, Z] (or spatial [N, Z, h, w]) -> image [N, 3, R, R] in [-1, 1].
 
@@ -120,6 +132,8 @@ class StageGenerator(nn.Module):
             nn.PixelShuffle(scale) if shuffle else nn.Identity(),
             nn.Tanh(),
         )
+        if shuffle:
+            icnr_(self.to_rgb[0], scale)
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         x = self.init(self.label_input(z, labels))  # [N, C4, 4, 4]

@@ -87,3 +87,12 @@ def test_self_supervised_discriminator_at_high_resolution_and_without_decoders()
     small = build_discriminator(16, ndf=8, arch="selfsup")  # too small for 8x8 and 16x16 maps
     score, loss = small(torch.randn(2, 3, 16, 16), reconstruct=True)
     assert score.shape == (2,) and loss.item() == 0.0
+
+
+def test_sub_pixel_read_out_starts_as_nearest_upsampling() -> None:
+    g = _stage(64).eval()  # ICNR: no checkerboard before training has taught any detail
+    with torch.no_grad():
+        x = g(torch.randn(2, 16))
+    blocks = x.unfold(2, 2, 2).unfold(3, 2, 2)  # [N, 3, 32, 32, 2, 2]
+    assert torch.equal(blocks, blocks[..., :1, :1].expand_as(blocks))
+    assert x.std() > 0
