@@ -118,6 +118,7 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
     from livegan.train.loop import TrainConfig
+    from livegan.train.recipes import RECIPES
 
     d = TrainConfig
     p = sub.add_parser("train", help="train a model on a folder of images",
@@ -155,6 +156,11 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    help="steps between rows of metrics.jsonl / metrics.csv")
     p.add_argument("--no-quality", action="store_true",
                    help="skip the quality figures computed at each sample grid")
+    p.add_argument("--recipe", default="default", choices=sorted(RECIPES),
+                   help="a named set of settings (v1: the first trainer's); flags given with "
+                   "other values than their defaults win over it")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="any training setting, e.g. --set d_arch=residual --set recon=0")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 

@@ -6,8 +6,12 @@ import argparse
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from livegan.errors import LiveganError
+
+if TYPE_CHECKING:
+    from livegan.train.config import TrainConfig
 
 log = logging.getLogger("livegan")
 
@@ -35,12 +39,24 @@ def train(args: argparse.Namespace) -> int:
         quality=not args.no_quality, precision=args.precision, g_options=args.g_options,
         checkpoint_minutes=args.checkpoint_minutes,
     )
+    cfg = _with_recipe(cfg, args.recipe, args.set)
     last = run_training(cfg, Path(args.out), resume=args.resume,
                         progress=not args.no_progress, steps=args.steps)
     if last is not None:
         log.info("last checkpoint %s; export it with `livegan export %s --out "
                  "models/NAME.safetensors`", last, args.out)
     return 0
+
+
+def _with_recipe(cfg: TrainConfig, name: str, pairs: list[str]) -> TrainConfig:
+    """The recipe's settings where the flags kept their defaults, then --set over all."""
+    from dataclasses import fields, replace
+
+    from livegan.train.recipes import parse_settings, recipe
+
+    defaults = {f.name: f.default for f in fields(cfg)}
+    chosen = {k: v for k, v in recipe(name).items() if getattr(cfg, k) == defaults.get(k)}
+    return replace(cfg, **{**chosen, **parse_settings(pairs)})
 
 
 def export(args: argparse.Namespace) -> int:

@@ -116,3 +116,19 @@ def test_generator_options_reach_the_network(data: Path, tmp_path: Path) -> None
     kinds = {type(m).__name__ for m in trainer.g.modules()}
     assert "NoiseInjection" in kinds
     assert torch.isfinite(torch.tensor(trainer.step_once()["g_loss"]))
+
+
+def test_train_command_takes_a_recipe_then_flags_then_settings(data: Path,
+                                                              tmp_path: Path) -> None:
+    from livegan.cli import main
+
+    out = tmp_path / "run"
+    code = main(["train", str(data), "--out", str(out), "--res", "32", "--steps", "1",
+                 "--recipe", "v1", "--lr", "3e-4", "--set", "batch=4", "--set", "ngf=4",
+                 "--set", "ndf=4", "--no-progress", "--no-quality"])
+    assert code == 0
+    saved = json.loads((out / "config.json").read_text())
+    assert (saved["arch"], saved["d_arch"], saved["precision"]) == ("lite", "residual", "fp32")
+    assert saved["lr"] == 3e-4 and saved["lr_d"] == 4e-4  # the flag beats the recipe
+    assert saved["batch"] == 4 and saved["ngf"] == 4  # --set beats both
+    assert main(["train", str(data), "--out", str(tmp_path / "bad"), "--set", "wings=2"]) == 2
