@@ -302,8 +302,18 @@ class Show:
             + str(self.dropped()),
             f"last {_hud_text(last[0], 48)} {args}" if last else "last -",
             f"mode {self.controls.mode}  render errors {self.stage.errors}",
+            *self._sound_hud(),
             *self.outputs.hud_lines(),
         ]
+
+    def _sound_hud(self) -> list[str]:
+        """One HUD line of the sound analysis, with sound in."""
+        v = self.inputs.sound.values if self.inputs.sound is not None else None
+        if v is None:
+            return []
+        tempo = f"{v.tempo:.0f} bpm" if v.tempo else "no tempo yet"
+        return [f"sound {v.level:.2f}  bands {v.bass:.2f} {v.mid:.2f} {v.high:.2f}  "
+                f"onsets {v.onsets}  {tempo}"]
 
     def _update_hud(self) -> None:
         assert self.window is not None

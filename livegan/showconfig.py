@@ -46,6 +46,7 @@ def perform_config(patch: PatchConfig, flags: Mapping[str, Any]) -> PerformConfi
         "seed": pick("seed", patch.motion.seed, PerformConfig.seed),
         "max_fps": pick("max_fps", win.max_fps, PerformConfig.max_fps),
         "midi": tuple(flags.get("midi") or ()),
+        **_audio(patch, flags),
         "window": window,
         "patch": patch,
     }
@@ -54,3 +55,12 @@ def perform_config(patch: PatchConfig, flags: Mapping[str, Any]) -> PerformConfi
         if field.name not in settings and flags.get(field.name) is not None:
             settings[field.name] = flags[field.name]
     return PerformConfig(**settings)
+
+
+def _audio(patch: PatchConfig, flags: Mapping[str, Any]) -> dict[str, Any]:
+    """Sound in: --audio or --audio-file replace the patch's [audio] as a whole."""
+    device, file = flags.get("audio"), flags.get("audio_file")
+    if device is None and not file:
+        device, file = patch.audio.input, patch.audio.file or None
+    return {"audio": device, "audio_file": file,
+            "audio_loop": bool(flags.get("audio_loop")) or patch.audio.loop}

@@ -151,7 +151,7 @@ class ShowInputs:
         self.dispatcher.table = self._table()
         if not self._midi_override and patch.midi.input != old.midi.input:
             self.midi.set_wanted(patch.midi.input)
-        later = [name for name in ("model", "backend", "osc", "window")
+        later = [name for name in ("model", "backend", "osc", "audio", "window")
                  if getattr(patch, name) != getattr(old, name)]
         if later:
             log.warning("patch changes to %s take effect when the show restarts",

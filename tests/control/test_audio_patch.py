@@ -18,7 +18,7 @@ from livegan.control.audio.features import AudioValues
 from livegan.control.controls import Controls
 from livegan.control.osc.server import OscServer
 from livegan.control.patch.audio import AudioRoutes
-from livegan.control.patch.load import load_patch, parse_patch
+from livegan.control.patch.load import AudioConfig, load_patch, parse_patch
 from livegan.control.patch.router import Router
 from livegan.errors import PatchError
 from livegan.show.telemetry import Telemetry
@@ -59,6 +59,31 @@ def test_audio_mappings_load_and_describe() -> None:
     assert bass.describe() == "audio bass -> dir[1]  (range -2..2, smooth 0.1s)"
     assert bass.scale(0.75) == pytest.approx(1.0)
     assert tempo.scale(128.0) == pytest.approx(128.0)  # BPM onto the tempo target as is
+
+
+def test_the_audio_section_names_a_card_or_a_file() -> None:
+    patch = parse_patch('[audio]\ninput = "USB"\nfile = "set.wav"\nloop = true\n',
+                        "/shows/sound.toml")
+    assert patch.audio == AudioConfig(input="USB", file="/shows/set.wav", loop=True)
+    assert parse_patch("[audio]\ninput = true\n").audio.input == ""  # the default input
+    assert parse_patch("[audio]\ninput = 2\n").audio.input == "2"
+    assert parse_patch("").audio == AudioConfig()  # no sound unless asked
+    with pytest.raises(PatchError, match=r"^sound.toml:2: audio.device: unknown key"):
+        parse_patch("[audio]\ndevice = 'USB'\n", "sound.toml")
+    with pytest.raises(PatchError, match=r"^sound.toml:3: audio.input: expected a string"):
+        parse_patch("[audio]\nloop = true\ninput = 1.5\n", "sound.toml")
+
+
+def test_audio_flags_replace_the_patch_section() -> None:
+    from livegan.showconfig import perform_config
+
+    patch = parse_patch('[audio]\nfile = "set.wav"\nloop = true\n', "/shows/p.toml")
+    cfg = perform_config(patch, {})
+    assert (cfg.audio, cfg.audio_file, cfg.audio_loop) == (None, "/shows/set.wav", True)
+    cfg = perform_config(patch, {"audio": ""})  # --audio: the default card, not the file
+    assert (cfg.audio, cfg.audio_file) == ("", None)
+    cfg = perform_config(patch, {"audio_file": "other.wav"})
+    assert (cfg.audio, cfg.audio_file) == (None, "other.wav")
 
 
 def router_for(text: str, clock: list[float] | None = None) -> tuple[Router, AudioRoutes]:
@@ -185,25 +210,27 @@ class Inbox:
 
 @pytest.mark.usefixtures("dummy_video")
 def test_a_running_show_follows_its_sound_file(tmp_path: Path, tiny_model: Path) -> None:
-    from livegan.perform import PerformConfig, Show
-    from livegan.show.window import WindowConfig
+    from livegan.perform import Show
+    from livegan.showconfig import perform_config
 
-    sound = write_wav(tmp_path / "tone.wav", tone_with_clicks())
+    write_wav(tmp_path / "tone.wav", tone_with_clicks())
     patch = tmp_path / "sound.toml"
-    patch.write_text('[[map]]\naudio = "bass"\nto = "truncation"\nrange = [0.2, 1.8]\n'
+    patch.write_text('[audio]\nfile = "tone.wav"\n'  # next to the patch
+                     '[[map]]\naudio = "bass"\nto = "truncation"\nrange = [0.2, 1.8]\n'
                      '[[map]]\naudio = "onset"\nto = "scene"\nvalue = "hit"\n' + SCENES)
     inbox = Inbox()
-    show = Show(PerformConfig(model=str(tiny_model), backend="cpu", osc_port=0,
-                              frames=100000, window=WindowConfig(size=(64, 64)),
-                              patch=load_patch(patch), audio_file=str(sound),
-                              feedback=inbox.target, out_dir=str(tmp_path / "out")))
+    show = Show(perform_config(load_patch(patch), {
+        "model": str(tiny_model), "backend": "cpu", "osc_port": 0, "frames": 100000,
+        "size": (64, 64), "feedback": inbox.target, "out_dir": str(tmp_path / "out")}))
     seen: list[float] = []
+    hud: list[str] = []
 
     def script(show: Show):
         controls, router = show.controls, show.inputs.router
         yield from until(lambda: router.scene == "hit")  # a click recalled the scene
         yield from until(lambda: controls.param("truncation") > 1.6)  # the tone's bass
         seen.append(controls.param("truncation"))
+        hud.extend(line for line in show.hud_lines() if line.startswith("sound "))
         yield from until(lambda: inbox.args("/livegan/audio/onset")
                          and inbox.args("/livegan/audio/bands"))
 
@@ -212,6 +239,7 @@ def test_a_running_show_follows_its_sound_file(tmp_path: Path, tiny_model: Path)
     finally:
         inbox.server.stop()
     assert seen and seen[0] <= 1.8
+    assert len(hud) == 1 and " bands " in hud[0] and " onsets " in hud[0]
     bands = inbox.args("/livegan/audio/bands")
     assert all(len(b) == 3 for b in bands) and max(b[0] for b in bands) > 0.9
     assert all(0.0 <= a[0] <= 1.0 for a in inbox.args("/livegan/audio/level"))

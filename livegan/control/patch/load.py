@@ -48,6 +48,15 @@ class MidiConfig:
 
 
 @dataclass(frozen=True)
+class AudioConfig:
+    """[audio]: sound in (see control/audio); --audio and --audio-file replace it."""
+
+    input: str | None = None  # sound card name part or index ("" = the default); None: none
+    file: str = ""  # a sound file played as input instead (resolved next to the patch)
+    loop: bool = False  # play the file again when it ends
+
+
+@dataclass(frozen=True)
 class MotionConfig:
     """[motion]: how the latent moves at start; unset fields keep their defaults."""
 
@@ -99,6 +108,7 @@ class PatchConfig:
     backend: str | None = None  # auto | tensorrt | cuda | cpu
     osc: OscConfig = field(default_factory=OscConfig)
     midi: MidiConfig = field(default_factory=MidiConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
     motion: MotionConfig = field(default_factory=MotionConfig)
     window: WindowSection = field(default_factory=WindowSection)
     maps: tuple[Mapping, ...] = ()  # [[map]] in file order
@@ -131,7 +141,8 @@ def parse_patch(text: str, path: str | Path = "<patch>") -> PatchConfig:
     except tomllib.TOMLDecodeError as exc:
         raise PatchError(_toml_error(path, exc)) from None
     check = Checker(path, text)
-    check.keys(data, (), ("model", "backend", "osc", "midi", "motion", "window", "map", "scenes"))
+    check.keys(data, (), ("model", "backend", "osc", "midi", "audio", "motion", "window", "map",
+                          "scenes"))
     scenes = _scenes(check, data.get("scenes"))
     maps_data = data.get("map", [])
     if not isinstance(maps_data, list):
@@ -142,6 +153,7 @@ def parse_patch(text: str, path: str | Path = "<patch>") -> PatchConfig:
         backend=check.choice(data, "backend", (), _backends() if "backend" in data else ()),
         osc=_osc(check, check.table(data, "osc", ())),
         midi=_midi(check, check.table(data, "midi", ()), path),
+        audio=_audio(check, check.table(data, "audio", ()), path),
         motion=_motion(check, check.table(data, "motion", ())),
         window=_window(check, check.table(data, "window", ())),
         maps=tuple(check.mapping(m, i, tuple(scenes)) for i, m in enumerate(maps_data)),
@@ -208,6 +220,21 @@ def _midi(check: Checker, table: dict, path: Path) -> MidiConfig:
         file=_resolve(path, file) if file else "",
         loop=check.flag(table, "loop", where, False),
     )
+
+
+def _audio(check: Checker, table: dict, path: Path) -> AudioConfig:
+    where = ("audio",)
+    check.keys(table, where, ("input", "file", "loop"))
+    device = table.get("input", False)
+    if isinstance(device, bool):  # true: the default input; false: none
+        device = "" if device else None
+    elif isinstance(device, int):
+        device = str(device)
+    else:
+        device = check.string(device, where + ("input",))
+    file = check.choice(table, "file", where, None) or ""
+    return AudioConfig(input=device, file=_resolve(path, file) if file else "",
+                       loop=bool(check.flag(table, "loop", where, False)))
 
 
 def _motion(check: Checker, table: dict) -> MotionConfig:
