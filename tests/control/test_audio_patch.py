@@ -113,6 +113,15 @@ def test_a_band_moves_its_target_through_range_and_curve() -> None:
     assert router.controls.param("truncation") == pytest.approx(0.7)
 
 
+def test_tempo_moves_its_target_only_once_a_tempo_is_found() -> None:
+    router, routes = router_for('[[map]]\naudio = "tempo"\nto = "tempo"\n')
+    before = router.controls.param("tempo")
+    routes.apply(AudioValues(tempo=0.0, level=0.5))
+    assert router.controls.param("tempo") == before
+    routes.apply(AudioValues(tempo=128.0))
+    assert router.controls.param("tempo") == pytest.approx(128.0)
+
+
 def test_smoothing_applies_to_audio_like_to_other_sources() -> None:
     clock = [0.0]
     router, routes = router_for('[[map]]\naudio = "level"\nto = "speed"\nrange = [0, 1]\n'

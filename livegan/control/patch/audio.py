@@ -60,7 +60,7 @@ class AudioRoutes:
             self._ticks[i] = count
             return
         x = values.feature(feature)
-        if self._last.get(i) == x:
+        if self._last.get(i) == x or (feature == "tempo" and x <= 0):  # 0: no tempo yet
             return
         self._last[i] = x
         if m.press_mode is None:
