@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ from tqdm import tqdm
 
 from livegan.engine import Engine
 from livegan.engine.base import to_frame
+from livegan.engine.canvas import CannotGrow, cells_for, pixels_per_cell, smooth_field
 from livegan.engine.cpu import CpuBackend
 from livegan.errors import LiveganError, OutputError
 from livegan.latent import seed_latent, smoothstep
@@ -28,7 +28,6 @@ from livegan.train.timelapse import TIMELAPSE_FPS, timelapse
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
-ANCHOR_SPACING = 4  # latent cells between the random anchors of a canvas (4 cells = 1 model image)
 DEFAULT_FPS = 30
 CPU_PRECISIONS = ("bf16", "fp32")  # the CPU backend's precisions
 EASES: dict[str, Callable[[float], float]] = {"smooth": smoothstep, "linear": lambda t: t}
@@ -93,18 +92,17 @@ class Renderer:
     def pixels_per_cell(self) -> tuple[int, int]:
         """(a, b) with output size = a * cells + b, found by rendering 1 and 2 latent cells."""
         if self._mapping is None:
-            sizes = [self.frame(np.zeros((self.z_dim, n, n), np.float32)).shape[0]
-                     for n in (1, 2)]
-            self._mapping = (sizes[1] - sizes[0], 2 * sizes[0] - sizes[1])
+            try:
+                self._mapping = pixels_per_cell(self.model.generator.float().eval(), self.z_dim,
+                                                len(self.info.labels or []))
+            except CannotGrow as exc:
+                raise LiveganError(f"{self.info.name}: {exc}, so its {self.info.arch} "
+                                   "generator cannot render a larger canvas") from None
         return self._mapping
 
     def cells_for(self, width: int, height: int) -> tuple[int, int]:
         """Latent cells (h, w) whose picture covers width x height pixels."""
-        a, b = self.pixels_per_cell()
-        if a <= 0:
-            raise LiveganError(f"{self.info.name}: its {self.info.arch} generator does not grow "
-                               "with a spatial latent, so it cannot render a larger canvas")
-        return (max(1, math.ceil((height - b) / a)), max(1, math.ceil((width - b) / a)))
+        return cells_for(self.pixels_per_cell(), width, height)
 
     def close(self) -> None:
         self.engine.close()
@@ -113,23 +111,13 @@ class Renderer:
 def latent_field(seed: int, z_dim: int, cells: tuple[int, int] | None) -> np.ndarray:
     """The latent of a seed: [Z] (= seed_latent), or for a canvas a smooth field [Z, h, w].
 
-    The field interpolates random anchors ANCHOR_SPACING cells apart (bicubic) and puts
-    every cell back on the sphere of radius sqrt(Z), so neighbouring cells agree and the
-    canvas reads as one picture rather than a tiling.
+    The field (livegan.engine.canvas.smooth_field, shared with a live canvas) puts every
+    cell on the sphere of radius sqrt(Z), and neighbouring cells agree, so the canvas reads
+    as one picture rather than a tiling.
     """
     if cells is None:
         return seed_latent(seed, z_dim)
-    h, w = cells
-    gh, gw = h // ANCHOR_SPACING + 2, w // ANCHOR_SPACING + 2
-    rng = np.random.default_rng(int(seed) & 0xFFFFFFFF)
-    anchors = torch.from_numpy(rng.standard_normal((1, z_dim, gh, gw)).astype(np.float32))
-    span_h, span_w = (gh - 1) * ANCHOR_SPACING, (gw - 1) * ANCHOR_SPACING
-    field = torch.nn.functional.interpolate(anchors, size=(span_h + 1, span_w + 1),
-                                            mode="bicubic", align_corners=True)[0]
-    top, left = (span_h + 1 - h) // 2, (span_w + 1 - w) // 2
-    field = field[:, top : top + h, left : left + w]  # [Z, h, w]
-    field = field / field.norm(dim=0, keepdim=True).clamp_min(1e-8) * math.sqrt(z_dim)
-    return field.numpy().astype(np.float32)
+    return smooth_field(seed, z_dim, cells)
 
 
 def slerp_field(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:

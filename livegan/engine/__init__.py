@@ -10,6 +10,7 @@ from typing import TypeVar
 import numpy as np
 
 from livegan.engine.base import Backend
+from livegan.engine.canvas import CannotGrow, Canvas, CanvasRequest, cells_for, pixels_per_cell
 from livegan.errors import BackendError
 from livegan.latent import random_directions
 from livegan.modelfile import Model
@@ -113,12 +114,21 @@ def _one_line(exc: BaseException) -> str:
 
 
 class Engine:
-    """A loaded model on a backend: latent in, uint8 frame out. Owns its device and caches."""
+    """A loaded model on a backend: latent in, uint8 frame out. Owns its device and caches.
 
-    def __init__(self, model: Model, backend: str = "auto") -> None:
+    With a canvas (`set_canvas`), each latent [Z] renders a frame of the canvas's size.
+    """
+
+    def __init__(self, model: Model, backend: str = "auto",
+                 canvas: CanvasRequest | None = None) -> None:
         self.model = model
         self.info = model.info
         self.backend = create_backend(model, backend)
+        self.canvas: Canvas | None = None  # the live canvas, when one is asked and possible
+        self.canvas_request: CanvasRequest | None = None
+        self._canvas_backend: Backend | None = None  # renders the canvas latent
+        if canvas is not None:
+            self.set_canvas(canvas)
         if model.directions is not None and model.directions.shape[0] > 0:
             self.directions = model.directions.numpy().astype(np.float32)
             self.direction_names = list(model.info.direction_names)
@@ -134,9 +144,49 @@ class Engine:
     def resolution(self) -> int:
         return self.info.resolution
 
+    def set_canvas(self, request: CanvasRequest | None) -> None:
+        """Render frames of `request`'s size (None: the model's square). A model whose
+        generator does not grow with a spatial latent says so in one line and stays square;
+        a backend that renders one latent shape says so and the canvas renders on eager CPU.
+        Renders a few frames: call it off the render thread, before the engine plays."""
+        self._drop_canvas()
+        self.canvas_request = request
+        if request is None:
+            return
+        n_labels = int(self.info.config.get("n_labels", 0))
+        try:
+            mapping = pixels_per_cell(self.model.generator, self.z_dim, n_labels)
+        except CannotGrow as exc:
+            log.warning("%s: no canvas, %s; its square frames are letterboxed",
+                        self.info.name, exc)
+            return
+        size = request.target(self.resolution)
+        canvas = Canvas(self.z_dim, cells_for(mapping, *size), size)
+        backend = self.backend
+        try:
+            backend.prepare(canvas.shape)
+        except Exception as exc:  # noqa: BLE001 - any failure: the eager CPU path renders it
+            from livegan.engine.cpu import CpuBackend
+
+            log.warning("%s cannot render a canvas (%s); the canvas renders on eager cpu",
+                        backend.name, _one_line(exc))
+            backend = CpuBackend(self.model.generator, self.z_dim, n_labels, precision="eager")
+        self.canvas, self._canvas_backend = canvas, backend
+        log.info("rendering %s on a %s", self.info.name, canvas.describe())
+
     def render(self, z: np.ndarray, label: int | None = None) -> np.ndarray:
-        """uint8 [H, W, 3] for latent z [Z]."""
-        return self.backend.render(z, label)
+        """uint8 [H, W, 3] for latent z [Z]: the canvas's size with a canvas, else the
+        model's square."""
+        canvas, backend = self.canvas, self._canvas_backend
+        if canvas is None or backend is None:
+            return self.backend.render(z, label)
+        return canvas.crop(backend.render(canvas.latent(z), label))
+
+    def _drop_canvas(self) -> None:
+        if self._canvas_backend is not None and self._canvas_backend is not self.backend:
+            self._canvas_backend.close()
+        self.canvas, self._canvas_backend = None, None
 
     def close(self) -> None:
+        self._drop_canvas()
         self.backend.close()

@@ -21,7 +21,7 @@ def to_frame(images: torch.Tensor) -> torch.Tensor:
 class Backend:
     """Runs one generator. Subclasses set `name`, `device` and implement `_generate`.
 
-    `render` takes a latent [Z] float32 (numpy) and returns a uint8 [H, W, 3] numpy frame,
+    `render` takes a latent [Z] (or a canvas's [Z, h, w]) float32 (numpy) and returns a uint8 [H, W, 3] numpy frame,
     converted on the device; the host side only receives the finished bytes.
 
     `self.generator` is the backend's own copy (see `own_copy`): a backend converts it to its
@@ -40,15 +40,20 @@ class Backend:
         """The device in words (for the HUD, logs and bench)."""
         return str(self.device)
 
+    def prepare(self, shape: tuple[int, ...]) -> None:
+        """Get ready to render latents of `shape` ([1, Z, h, w]: a canvas); eager backends
+        take any shape. Raises BackendError where this backend renders one shape only."""
+
     def _inputs(self, z: np.ndarray, label: int | None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        zt = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32)).reshape(1, -1)
+        zt = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32))
+        zt = zt[None] if zt.dim() == 3 else zt.reshape(1, -1)  # [1, Z, h, w] or [1, Z]
         labels = None
         if self.n_labels:
             labels = torch.tensor([min(max(int(label or 0), 0), self.n_labels - 1)])
         return zt, labels
 
     def _generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        """uint8 [H, W, 3] on the host for one latent [1, Z]."""
+        """uint8 [H, W, 3] on the host for one latent [1, Z] (or [1, Z, h, w])."""
         raise NotImplementedError
 
     def render(self, z: np.ndarray, label: int | None = None) -> np.ndarray:

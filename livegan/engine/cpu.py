@@ -41,12 +41,13 @@ def bf16_supported() -> bool:
         return False
 
 
-FROZEN_KEPT = 4  # frozen generators kept for models played again (a set of 4 to swap between)
+FROZEN_KEPT = 8  # frozen generators kept for models played again (4 models, each with a canvas)
 
 
 class FrozenCache:
     """The generators CpuBackends settled on, the `size` most recently used, keyed by
-    (weights, z size, labels, precision, the variants it could choose from, threads).
+    (weights, z size, labels, precision, the variants it could choose from, threads), and
+    for a canvas also by the latent's shape (a traced generator runs one input shape).
 
     A model swapped in again reuses its frozen generator instead of freezing anew; a bound
     keeps an installation that cycles through many models from holding every one of them.
@@ -55,10 +56,10 @@ class FrozenCache:
 
     def __init__(self, size: int = FROZEN_KEPT) -> None:
         self.size = size
-        self._items: OrderedDict[tuple, tuple[nn.Module, torch.dtype, str]] = OrderedDict()
+        self._items: OrderedDict[tuple, tuple] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> tuple[nn.Module, torch.dtype, str] | None:
+    def get(self, key: tuple) -> tuple | None:
         """The entry for `key` (now the most recently used), or None."""
         with self._lock:
             item = self._items.get(key)
@@ -66,7 +67,7 @@ class FrozenCache:
                 self._items.move_to_end(key)
             return item
 
-    def put(self, key: tuple, item: tuple[nn.Module, torch.dtype, str]) -> None:
+    def put(self, key: tuple, item: tuple) -> None:
         """Keep `item`, dropping the least recently used entries beyond `size`."""
         with self._lock:
             self._items[key] = item
@@ -85,10 +86,11 @@ class _Frozen(nn.Module):
     """A generator traced and frozen by TorchScript: BatchNorm folded into the convolutions,
     constants baked in, and one C++ call per frame instead of a Python call per layer."""
 
-    def __init__(self, generator: nn.Module, z_dim: int, n_labels: int, dtype: torch.dtype):
+    def __init__(self, generator: nn.Module, z_dim: int, n_labels: int, dtype: torch.dtype,
+                 shape: tuple[int, ...] | None = None):
         super().__init__()
         self.conditional = n_labels > 0
-        z = torch.zeros(1, z_dim, dtype=dtype)
+        z = torch.zeros(shape or (1, z_dim), dtype=dtype)  # [1, Z] or a canvas's [1, Z, h, w]
         # TorchScript is deprecated in favour of torch.compile, which needs a compiler and
         # tens of seconds at every start; until that is cheap, say nothing about it.
         with torch.no_grad(), warnings.catch_warnings():
@@ -118,10 +120,12 @@ class _Unconditional(nn.Module):
         return self.generator(z, None)
 
 
-def freeze(generator: nn.Module, z_dim: int, n_labels: int, dtype: torch.dtype) -> nn.Module:
-    """The frozen TorchScript form of `generator`, or the generator itself if it won't trace."""
+def freeze(generator: nn.Module, z_dim: int, n_labels: int, dtype: torch.dtype,
+           shape: tuple[int, ...] | None = None) -> nn.Module:
+    """The frozen TorchScript form of `generator` for latents of `shape` (default [1, Z]),
+    or the generator itself if it won't trace."""
     try:
-        return _Frozen(generator, z_dim, n_labels, dtype)
+        return _Frozen(generator, z_dim, n_labels, dtype, shape)
     except Exception as exc:  # noqa: BLE001 - tracing is an optimisation, eager still works
         log.info("TorchScript freeze failed, running eagerly: %s", str(exc).splitlines()[0])
         return generator
@@ -143,6 +147,9 @@ class CpuBackend(Backend):
         self.generator = self.generator.float()  # the base class made it our own copy
         self.dtype = torch.float32
         self.layout = "contiguous"
+        self._eager = self.generator  # the chosen variant before freezing: any latent shape
+        self._key: tuple = ()  # this generator's key in the frozen cache
+        self._shaped: dict[tuple[int, ...], nn.Module] = {}  # canvas latent shape -> generator
         if precision == "eager":  # plain eager fp32: the yardstick of the `auto` choice
             self.layout = "contiguous, eager"
         else:
@@ -197,9 +204,10 @@ class CpuBackend(Backend):
         variants = self._variants(precision)
         key = (weights_hash(self.generator), self.z_dim, self.n_labels, precision,
                tuple(variants), torch.get_num_threads())
+        self._key = key
         cached = _FROZEN.get(key)
         if cached is not None:
-            self.generator, self.dtype, self.layout = cached
+            self.generator, self.dtype, self.layout, self._eager = cached
             return
         best: tuple[float, nn.Module, torch.dtype, str] | None = None
         for dtype, layout in variants:
@@ -219,9 +227,31 @@ class CpuBackend(Backend):
         if isinstance(frozen, _Frozen) and self._seconds(frozen, dtype) < best[0] and (
                 dtype == torch.float32 or precision != "auto" or self._bf16_close(frozen)):
             eager, layout = frozen, layout + ", frozen"
-        self.generator, self.dtype, self.layout = eager, dtype, layout
-        _FROZEN.put(key, (eager, dtype, layout))
+        self.generator, self.dtype, self.layout, self._eager = eager, dtype, layout, best[1]
+        _FROZEN.put(key, (eager, dtype, layout, best[1]))
+
+    def prepare(self, shape: tuple[int, ...]) -> None:
+        """Freeze the chosen variant again for a canvas latent of `shape` [1, Z, h, w] (a
+        traced generator runs the one shape it was traced with); kept per shape."""
+        shape = tuple(shape)
+        if len(shape) != 4 or shape in self._shaped:
+            return
+        if not self.layout.endswith("frozen"):  # eager: any shape as it is
+            self._shaped[shape] = self.generator
+            return
+        cached = _FROZEN.get(self._key + (shape,))
+        if cached is None:
+            frozen = freeze(self._eager, self.z_dim, self.n_labels, self.dtype, shape)
+            cached = (frozen,)
+            _FROZEN.put(self._key + (shape,), cached)
+        self._shaped[shape] = cached[0]
 
     def _generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        g = self.generator
+        if z.dim() == 4:
+            g = self._shaped.get(tuple(z.shape))
+            if g is None:
+                self.prepare(tuple(z.shape))
+                g = self._shaped[tuple(z.shape)]
         with torch.inference_mode():
-            return to_frame(self.generator(z.to(self.dtype), labels))
+            return to_frame(g(z.to(self.dtype), labels))

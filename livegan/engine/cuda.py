@@ -82,6 +82,11 @@ class CudaBackend(Backend):
                                f"({str(exc).splitlines()[0] if str(exc) else 'out of memory'})"
                                ) from None
 
+    def prepare(self, shape: tuple[int, ...]) -> None:
+        if len(shape) == 4:  # a canvas: the engine renders it on the CPU instead
+            raise BackendError(f"{self.name} renders one latent shape (its CUDA graph and buffers are "
+                               "built for [1, Z]), not a canvas")
+
     def describe(self) -> str:
         mode = "cuda graph" if self.graph is not None else "eager"
         return f"{torch.cuda.get_device_name(self.device)} (fp16, channels_last, {mode})"

@@ -3,7 +3,8 @@
 The uint8 frame conversion is part of the converted graph, so one call turns a latent into
 the finished [H, W, 3] bytes. Converting takes seconds, so the converted model is kept
 (OpenVINO IR, keyed by weights and OpenVINO version) under the cache folder; a later start
-reads it in well under a second. On a CPU with bf16 units OpenVINO computes in bf16, kept only
+reads it in well under a second. A canvas (a spatial latent [1, Z, h, w]) gets a converted
+model of its own, cached by shape the same way. On a CPU with bf16 units OpenVINO computes in bf16, kept only
 when its frames stay within the CPU backend's bf16 tolerance of fp32.
 """
 
@@ -67,6 +68,9 @@ class OpenVinoBackend(Backend):
         self.generator = self.generator.float()
         self.threads = threads or cpu_threads()
         self.version = ov.__version__.split("-")[0]
+        self._ov = ov
+        self._hash = weights_hash(self.generator)
+        self._requests: dict[tuple[int, ...], object] = {}  # canvas latent shape -> request
         model = self._model(ov)
         wants_bf16 = precision == "bf16" or (precision == "auto" and bf16_supported())
         self.dtype = torch.bfloat16 if wants_bf16 else torch.float32
@@ -76,17 +80,26 @@ class OpenVinoBackend(Backend):
                      BF16_TOLERANCE)
             self.dtype = torch.float32
             self.request = self._compile(ov, model, self.dtype)
-        self.generator = None  # the compiled model holds the weights now
+        # the generator stays (on the host, fp32) to convert a canvas's shape when asked
 
-    def _example(self, n: int = 1) -> tuple[torch.Tensor, ...]:
-        z = torch.zeros(n, self.z_dim)
-        return (z, torch.zeros(n, dtype=torch.long)) if self.n_labels else (z,)
+    def _example(self, shape: tuple[int, ...] | None = None) -> tuple[torch.Tensor, ...]:
+        z = torch.zeros(shape or (1, self.z_dim))  # [1, Z] or a canvas's [1, Z, h, w]
+        return (z, torch.zeros(1, dtype=torch.long)) if self.n_labels else (z,)
 
-    def _model(self, ov):
+    def prepare(self, shape: tuple[int, ...]) -> None:
+        """Convert and compile the generator for a canvas latent of `shape` [1, Z, h, w]."""
+        shape = tuple(shape)
+        if len(shape) == 4 and shape not in self._requests:
+            self._requests[shape] = self._compile(self._ov, self._model(self._ov, shape),
+                                                  self.dtype)
+
+    def _model(self, ov, shape: tuple[int, ...] | None = None):
         """The converted model: from the cache when this model was converted before."""
-        key = "|".join([weights_hash(self.generator), str(self.z_dim), str(self.n_labels),
-                        self.version, str(getattr(self.generator, "resolution", "")),
-                        str(GRAPH_VERSION)])
+        parts = [self._hash, str(self.z_dim), str(self.n_labels), self.version,
+                 str(getattr(self.generator, "resolution", "")), str(GRAPH_VERSION)]
+        if shape is not None:
+            parts.append("x".join(map(str, shape)))
+        key = "|".join(parts)
         path = cache_root() / "openvino" / (hashlib.sha256(key.encode()).hexdigest()[:32]
                                             + ".xml")
         if path.is_file():
@@ -97,19 +110,19 @@ class OpenVinoBackend(Backend):
                             path.name, str(exc).strip().splitlines()[0] if str(exc) else exc)
         log.info("converting the model for OpenVINO (first run of this model; cached "
                  "afterwards)")
-        model = self._convert(ov)
+        model = self._convert(ov, shape)
         try:
             _save(ov, model, path)
         except OSError as exc:
             log.warning("cannot cache the OpenVINO model in %s (%s)", path.parent, exc)
         return model
 
-    def _convert(self, ov):
+    def _convert(self, ov, shape: tuple[int, ...] | None = None):
         frames = _Frames(self.generator, self.n_labels > 0).eval()
         try:
             with torch.no_grad(), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # tracing warnings say nothing to a user
-                return ov.convert_model(frames, example_input=self._example())
+                return ov.convert_model(frames, example_input=self._example(shape))
         except Exception as exc:  # noqa: BLE001 - an unsupported model: the CPU backend runs it
             lines = str(exc).strip().splitlines()
             raise BackendError(f"OpenVINO cannot convert this model "
@@ -143,11 +156,18 @@ class OpenVinoBackend(Backend):
         return torch.tensor([min(max(int(label or 0), 0), self.n_labels - 1)])
 
     def _infer(self, z: np.ndarray, label: int | None) -> np.ndarray:
-        inputs = [np.ascontiguousarray(z, dtype=np.float32).reshape(1, -1)]
+        z = np.ascontiguousarray(z, dtype=np.float32)
+        request = self.request
+        if z.ndim == 3:  # a canvas [Z, h, w]: its own compiled shape
+            shape = (1, *z.shape)
+            if shape not in self._requests:
+                self.prepare(shape)
+            request = self._requests[shape]
+        inputs = [z[None] if z.ndim == 3 else z.reshape(1, -1)]
         if self.n_labels:
             inputs.append(self._labels(label).numpy())
-        self.request.infer(inputs, share_inputs=True, share_outputs=True)
-        return self.request.get_output_tensor(0).data  # [H, W, 3] uint8, reused per call
+        request.infer(inputs, share_inputs=True, share_outputs=True)
+        return request.get_output_tensor(0).data  # [H, W, 3] uint8, reused per call
 
     def describe(self) -> str:
         kind = "bf16" if self.dtype == torch.bfloat16 else "fp32"
@@ -159,6 +179,8 @@ class OpenVinoBackend(Backend):
 
     def close(self) -> None:
         self.request = None
+        self._requests.clear()
+        self.generator = None
 
 
 def _save(ov, model, path: Path) -> None:

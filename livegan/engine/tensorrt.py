@@ -219,6 +219,11 @@ class TensorRTBackend(Backend):
         self.context.set_tensor_address(inputs[0], self.path.z.data_ptr())
         self.context.set_tensor_address(outputs[0], self.images.data_ptr())
 
+    def prepare(self, shape: tuple[int, ...]) -> None:
+        if len(shape) == 4:  # a canvas: the engine renders it on the CPU instead
+            raise BackendError(f"{self.name} renders one latent shape (its TensorRT engine are "
+                               "built for [1, Z]), not a canvas")
+
     def describe(self) -> str:
         return f"{torch.cuda.get_device_name(self.device)} (TensorRT fp16)"
 
