@@ -31,6 +31,16 @@ EPILOG = """examples:
 """
 
 
+def _canvas(text: str) -> str | tuple[int, int]:
+    from livegan.engine.canvas import parse_canvas
+
+    try:
+        value = parse_canvas(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return "off" if value is None else value
+
+
 def _size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
@@ -85,6 +95,10 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--audio-loop", action="store_true", help="loop the --audio-file")
     p.add_argument("--size", type=_size, default=argparse.SUPPRESS,
                    help="window size WxH (default: the patch's, else {}x{})".format(*WINDOW_SIZE))
+    p.add_argument("--canvas", type=_canvas, default=argparse.SUPPRESS, metavar="auto|WxH|off",
+                   help="frames of the window's shape: auto (its aspect at about the model's "
+                        "height), WxH, or off (square, letterboxed; the default unless the "
+                        "patch's [window] canvas says otherwise)")
     p.add_argument("--fullscreen", action="store_true", help="borderless fullscreen")
     p.add_argument("--display", type=int, default=argparse.SUPPRESS,
                    help="monitor index (default: the patch's, else 0)")

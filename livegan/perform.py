@@ -17,6 +17,7 @@ from livegan.control.osc.server import DEFAULT_HOST, DEFAULT_PORT, DROP_REASONS,
 from livegan.control.patch.load import PatchConfig
 from livegan.control.ratelog import RateLimitedLog
 from livegan.engine import BACKENDS, Engine, off_main_thread
+from livegan.engine.canvas import canvas_request
 from livegan.engine.guard import Failover, load_checked
 from livegan.errors import LiveganError
 from livegan.modelfile import DEFAULT_MODEL, find_model, load_model
@@ -64,6 +65,8 @@ class PerformConfig:
     audio_file: str | None = None  # a sound file played as input (WAV; FLAC with soundfile)
     audio_loop: bool = False  # loop the sound file
     max_fps: float | None = None  # render no faster than this (None: as fast as it goes)
+    canvas: str | tuple[int, int] = "off"  # frames grown to "auto" (the window's aspect),
+    # (width, height), or "off" (the model's square, letterboxed)
 
 
 class Show:
@@ -124,6 +127,7 @@ class Show:
         self.osc.start()
         try:
             self.window = Window(self.cfg.window)
+            self._start_canvas()
             self.inputs.start()
             self.outputs.start()
             self.render.start()
@@ -170,6 +174,13 @@ class Show:
             if now - fps_clock >= 0.5:
                 self.fps, fps_clock, fps_count = fps_count / (now - fps_clock), now, 0
                 self._update_hud()
+
+    def _start_canvas(self) -> None:
+        """--canvas / [window] canvas: the engine grows frames of the window's shape."""
+        assert self.window is not None
+        request = canvas_request(self.cfg.canvas, self.window.size)
+        if request is not None:
+            off_main_thread(lambda: self.engine.set_canvas(request))
 
     def _handle_input(self) -> bool:
         """Window keys; False when the performer quits."""
@@ -256,6 +267,7 @@ class Show:
         then hand it over; anything wrong with it leaves the current model playing."""
         try:
             engine = load_checked(name, self.backend)
+            engine.set_canvas(self.engine.canvas_request)  # the new model fills the same frame
         except Exception as exc:  # noqa: BLE001 - whatever the file does, the show plays on
             text = str(exc) if isinstance(exc, LiveganError) else f"{type(exc).__name__}: {exc}"
             log.error("model swap refused, the current model keeps playing: %s", text)
@@ -296,7 +308,8 @@ class Show:
         args = " ".join(f"{a:.3g}" if isinstance(a, float) else _hud_text(a, 16)
                         for a in last[1][:6]) if last else ""
         return [
-            f"{self.fps:4.0f} fps   {self.engine.info.name} ({self.engine.resolution}px)",
+            f"{self.fps:4.0f} fps   {self.engine.info.name} ({self.engine.resolution}px"
+            + (f", {self.engine.canvas.describe()})" if self.engine.canvas else ")"),
             f"{self.engine.backend.describe()}",
             f"OSC {self.cfg.osc_host}:{self.osc.port}  in {stats['received']}  dropped "
             + str(self.dropped()),

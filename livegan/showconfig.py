@@ -45,6 +45,7 @@ def perform_config(patch: PatchConfig, flags: Mapping[str, Any]) -> PerformConfi
         "feedback": flags.get("feedback") or osc.feedback or None,
         "seed": pick("seed", patch.motion.seed, PerformConfig.seed),
         "max_fps": pick("max_fps", win.max_fps, PerformConfig.max_fps),
+        "canvas": pick("canvas", win.canvas, PerformConfig.canvas),
         "midi": tuple(flags.get("midi") or ()),
         **_audio(patch, flags),
         "window": window,

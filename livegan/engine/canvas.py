@@ -143,3 +143,14 @@ class Canvas:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def canvas_request(value: str | tuple[int, int] | None,
+                   window: tuple[int, int]) -> CanvasRequest | None:
+    """A show's canvas setting ("auto", "off"/None, or (width, height)) for a window of
+    `window` pixels (width, height): what to ask the engine for, or None."""
+    if value is None or value == "off":
+        return None
+    if value == "auto":
+        return CanvasRequest(window, auto=True)
+    return CanvasRequest(tuple(value))  # type: ignore[arg-type]

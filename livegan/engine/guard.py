@@ -138,7 +138,7 @@ class Failover:
         log.error("rendering failed %d times in a row on %s; rebuilding %s on %s",
                   self.in_a_row, failed.backend.describe(), failed.info.name, backend)
         try:
-            engine = Engine(load_model(failed.info.path), backend)
+            engine = Engine(load_model(failed.info.path), backend, failed.canvas_request)
             probe(engine)
         except Exception as exc:  # noqa: BLE001 - reported; the last frame stays up
             log.error("falling back to %s failed: %s", backend, exc)

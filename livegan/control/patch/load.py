@@ -81,6 +81,7 @@ class WindowSection:
     kiosk: bool | None = None  # installation mode: Esc and F are ignored
     max_fps: float | None = None  # render no faster than this (saves CPU and heat)
     title: str | None = None  # window title
+    canvas: str | tuple[int, int] | None = None  # "auto", "off" or (width, height) of a canvas
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,7 @@ def _motion(check: Checker, table: dict) -> MotionConfig:
 def _window(check: Checker, table: dict) -> WindowSection:
     where = ("window",)
     check.keys(table, where, ("size", "fullscreen", "display", "hud", "vsync", "kiosk",
-                              "title", "max_fps"))
+                              "title", "max_fps", "canvas"))
     return WindowSection(
         size=check.size(table.get("size"), where + ("size",)),
         fullscreen=check.flag(table, "fullscreen", where, None),
@@ -264,7 +265,21 @@ def _window(check: Checker, table: dict) -> WindowSection:
         kiosk=check.flag(table, "kiosk", where, None),
         title=check.choice(table, "title", where, None),
         max_fps=check.number(table, "max_fps", where, 1, 1000),
+        canvas=_canvas(check, table, where),
     )
+
+
+def _canvas(check: Checker, table: dict, where: tuple[str, ...]) -> str | tuple[int, int] | None:
+    """[window] canvas: "auto", "off" or "WxH" (the frame a spatial latent grows)."""
+    if "canvas" not in table:
+        return None
+    value = table["canvas"]
+    if isinstance(value, str) and value.strip().lower() in ("auto", "off"):
+        return value.strip().lower()
+    if not isinstance(value, (str, list)):
+        check.fail(where + ("canvas",), f"expected \"auto\", \"off\" or \"WxH\", got "
+                   f"{value!r}")
+    return check.size(value, where + ("canvas",))
 
 
 def _scenes(check: Checker, data: object) -> dict[str, Scene]:
