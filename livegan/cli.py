@@ -15,6 +15,7 @@ from livegan.engine import BACKENDS
 from livegan.show.window import WindowConfig
 
 WINDOW_SIZE = WindowConfig.size  # the window's default, for the help text
+CANVAS_WINDOW_HELP = (1280, 720)  # bench.CANVAS_WINDOW (not imported: bench loads torch)
 
 log = logging.getLogger("livegan")
 
@@ -140,7 +141,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("data", help="folder of images (see `livegan data prepare`)")
     p.add_argument("--out", required=True, help="run folder: checkpoints, samples, metrics")
     p.add_argument("--arch", default=d.arch,
-                   help="generator architecture: stage (the default), lite or dcgan")
+                   help="generator architecture: lite (the default), stage or dcgan")
     p.add_argument("--res", type=int, default=d.res, help="resolution (power of two)")
     p.add_argument("--steps", type=_positive, default=None,
                    help=f"total steps (default {d.steps}; with --resume, the run's own)")
@@ -261,6 +262,9 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="default")
     p.add_argument("--backend", default=BACKENDS[0], choices=BACKENDS)
     p.add_argument("--frames", type=_positive, default=300)
+    p.add_argument("--canvas", type=_canvas, default="off", metavar="auto|WxH",
+                   help="also time a live canvas (auto: 16:9 at about the model's height) in a "
+                        "{}x{} window".format(*CANVAS_WINDOW_HELP))
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument("--train", action="store_true",
                    help="measure training steps/s and images/s instead (fixed small config)")

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # name -> TrainConfig field overrides. "default" is whatever TrainConfig's defaults are
-# today; "v1" is the first trainer's recipe spelled out, so a bench can always compare with it.
+# today; "v1" is the first trainer's recipe spelled out, so a bench can always compare with it;
+# "stage" is FastGAN's recipe sized for CPUs.
 RECIPES: dict[str, dict] = {
     "default": {},
     "v1": {
@@ -32,6 +33,16 @@ RECIPES: dict[str, dict] = {
         "d_arch": "residual",
         "recon": 0.0,
         "precision": "fp32",
+    },
+    # FastGAN's ingredients: the stage generator, the self-supervised discriminator and
+    # FastGAN's optimiser settings (README, "The recipe"; not yet the default).
+    "stage": {
+        "arch": "stage",
+        "d_arch": "selfsup",
+        "recon": 1.0,
+        "lr": 2e-4,
+        "lr_d": 2e-4,
+        "beta1": 0.5,
     },
 }
 

@@ -27,8 +27,8 @@ def _trainer(data: Path, out: Path, **changes: object) -> Trainer:
                                       "sample_every": 1000, **changes})
 
 
-def test_default_recipe_trains_with_the_reconstruction_loss(data: Path, tmp_path: Path) -> None:
-    trainer = _trainer(data, tmp_path / "run")
+def test_stage_recipe_trains_with_the_reconstruction_loss(data: Path, tmp_path: Path) -> None:
+    trainer = _trainer(data, tmp_path / "run", **RECIPES["stage"])
     assert trainer.cfg.arch == "stage" and trainer.cfg.d_arch == "selfsup"
     losses = [trainer.step_once() for _ in range(3)]
     assert all(row["recon"] > 0 for row in losses)
@@ -98,8 +98,10 @@ def test_a_run_from_before_the_new_recipe_resumes_as_it_started(tmp_path: Path) 
 
 
 def test_widths_by_resolution_and_bad_settings() -> None:
-    assert [TrainConfig(data="x", res=r).generator_width() for r in (64, 128, 256, 512)] == \
-        [16, 16, 12, 8]
+    widths = [TrainConfig(data="x", res=r, arch="stage").generator_width()
+              for r in (64, 128, 256, 512)]
+    assert widths == [16, 16, 12, 8]
+    assert TrainConfig(data="x", res=256).generator_width() == 16  # lite: as it always was
     assert TrainConfig(data="x", ngf=24).generator_width() == 24
     assert TrainConfig(data="x").discriminator_width() == 16
     assert TrainConfig(data="x", ndf=32).discriminator_width() == 32
@@ -111,7 +113,7 @@ def test_widths_by_resolution_and_bad_settings() -> None:
 
 
 def test_generator_options_reach_the_network(data: Path, tmp_path: Path) -> None:
-    trainer = _trainer(data, tmp_path / "run", g_options="noise=1, double_up=8")
+    trainer = _trainer(data, tmp_path / "run", arch="stage", g_options="noise=1, double_up=8")
     assert trainer.g_config["noise"] is True and trainer.g_config["double_up"] == 8
     kinds = {type(m).__name__ for m in trainer.g.modules()}
     assert "NoiseInjection" in kinds
