@@ -87,12 +87,13 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--midi-file", default=argparse.SUPPRESS, metavar="FILE.mid",
                    help="play a MIDI file as input (rehearsal, sequenced shows)")
     p.add_argument("--midi-loop", action="store_true", help="loop the --midi-file")
-    p.add_argument("--audio", nargs="?", const="", default=None, metavar="DEVICE",
+    p.add_argument("--audio", nargs="?", const="", default=argparse.SUPPRESS, metavar="DEVICE",
                    help="sound in from a sound card: name part or index (no value: the default "
-                        "input); needs livegan[audio]")
-    p.add_argument("--audio-file", default=None, metavar="FILE.wav",
+                        "input; needs livegan[audio]); replaces the patch's [audio] (default: "
+                        "the patch's, else no sound)")
+    p.add_argument("--audio-file", default=argparse.SUPPRESS, metavar="FILE.wav",
                    help="play a sound file as sound in, in real time (WAV; FLAC with "
-                        "livegan[audio])")
+                        "livegan[audio]); replaces the patch's [audio]")
     p.add_argument("--audio-loop", action="store_true", help="loop the --audio-file")
     p.add_argument("--size", type=_size, default=argparse.SUPPRESS,
                    help="window size WxH (default: the patch's, else {}x{})".format(*WINDOW_SIZE))
