@@ -14,17 +14,10 @@ from livegan.train import checkpoint as ckpt
 from livegan.train import precision
 from livegan.train.loop import TrainConfig, Trainer
 from livegan.train.recipes import RECIPES
-from tests.train.tiny import tiny_data, tiny_trainer
+from tests.train.tiny import data_fixture, trainer_maker
 
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_data(tmp_path_factory, "recipedata", 8, 32)
-
-
-def _trainer(data: Path, out: Path, **changes: object) -> Trainer:
-    return tiny_trainer(data, out, **{"res": 32, "ndf": 8, "steps": 8, "checkpoint_every": 1000,
-                                      "sample_every": 1000, **changes})
+data = data_fixture("recipedata", 8, 32)
+_trainer = trainer_maker(res=32, ndf=8, steps=8, checkpoint_every=1000, sample_every=1000)
 
 
 def test_stage_recipe_trains_with_the_reconstruction_loss(data: Path, tmp_path: Path) -> None:

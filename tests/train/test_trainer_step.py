@@ -11,17 +11,10 @@ import torch
 
 from livegan.errors import LiveganError
 from livegan.train.loop import Trainer
-from tests.train.tiny import tiny_data, tiny_trainer
+from tests.train.tiny import data_fixture, trainer_maker
 
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tiny_data(tmp_path_factory, "stepdata", 8, 16)
-
-
-def _trainer(data: Path, out: Path, **changes: object) -> Trainer:
-    return tiny_trainer(data, out, **{"res": 16, "ndf": 4, "steps": 4, "checkpoint_every": 2,
-                                      "sample_every": 2, **changes})
+data = data_fixture("stepdata", 8, 16)
+_trainer = trainer_maker(res=16, ndf=4, steps=4, checkpoint_every=2, sample_every=2)
 
 
 def _step(trainer: Trainer) -> dict[str, float]:

@@ -21,3 +21,18 @@ def tiny_data(factory: pytest.TempPathFactory, name: str, count: int, res: int) 
 
 def tiny_trainer(data: Path, out: Path, **settings: object) -> Trainer:
     return Trainer(TrainConfig(data=str(data), **{**TINY, **settings}), out, progress=False)
+
+
+def data_fixture(name: str, count: int, res: int):
+    """A module-scoped fixture with `count` synthetic images at `res`."""
+
+    @pytest.fixture(scope="module")
+    def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+        return tiny_data(tmp_path_factory, name, count, res)
+
+    return data
+
+
+def trainer_maker(**base: object):
+    """tiny_trainer with these settings, which each call may change."""
+    return lambda data, out, **changes: tiny_trainer(data, out, **{**base, **changes})
