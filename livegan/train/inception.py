@@ -36,7 +36,7 @@ def weights_path() -> Path | None:
         return None
     if spec is None or not spec.submodule_search_locations:
         return None
-    return Path(list(spec.submodule_search_locations)[0]) / WEIGHTS
+    return Path(next(iter(spec.submodule_search_locations))) / WEIGHTS
 
 
 def available() -> bool:
