@@ -11,11 +11,13 @@ import numpy as np
 import torch
 
 from livegan.engine import Engine
+from livegan.engine.canvas import canvas_request
 from livegan.modelfile import find_model, load_model
 from livegan.nets import count_gflop
 from livegan.show.window import WindowConfig
 
 WINDOW = WindowConfig().size  # the show's default window
+CANVAS_WINDOW = (1280, 720)  # the window of the canvas runs (16:9, as a projector)
 MIN_LATENCY_SAMPLES = 5  # OSC messages timed before the end-to-end run may stop
 LATENCY_WAIT_S = 10.0  # longest it plays on past `frames` waiting for them
 
@@ -73,16 +75,19 @@ def baseline_fps(engine: Engine, frames: int) -> float:
     return _rate(step, frames)
 
 
-def end_to_end(model: str, backend: str, frames: int) -> dict[str, float]:
+def end_to_end(model: str, backend: str, frames: int,
+               canvas: str | tuple[int, int] = "off") -> dict[str, float]:
     """A real headless show (render thread, frame queue, window) with OSC messages arriving;
-    returns its frame rate and OSC-to-frame latency percentiles."""
+    returns its frame rate and OSC-to-frame latency percentiles. With a canvas the show's
+    window is CANVAS_WINDOW."""
     import pygame
 
     from livegan.control.osc.sender import OscSender
     from livegan.perform import PerformConfig, Show
 
-    cfg = PerformConfig(model=model, backend=backend, osc_port=0,
-                        window=WindowConfig(size=WINDOW), frames=None)
+    window = WindowConfig(size=WINDOW if canvas == "off" else CANVAS_WINDOW)
+    cfg = PerformConfig(model=model, backend=backend, osc_port=0, window=window, frames=None,
+                        canvas=canvas)
     show = Show(cfg)
     pending: list[tuple[float, int]] = []  # (send time, control version just before it)
     latencies: list[float] = []
@@ -134,13 +139,17 @@ def _pct(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if len(values) > 1 else values[0]
 
 
-def run_bench(model: str = "default", backend: str = "auto", frames: int = 300) -> dict:
-    """All figures of the benchmark (see the README's "Engines and speed"), from one run."""
+def run_bench(model: str = "default", backend: str = "auto", frames: int = 300,
+              canvas: str | tuple[int, int] = "off") -> dict:
+    """All figures of the benchmark (see the README's "Engines and speed"), from one run;
+    with a canvas ("auto" or (width, height)) also the canvas's generator and end-to-end
+    frame rates (under "canvas")."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import pygame
 
     # The show first, while this thread has run no parallel work (see off_main_thread).
     e2e = end_to_end(model, backend, frames)
+    e2e_canvas = end_to_end(model, backend, frames, canvas) if canvas != "off" else None
     loaded = load_model(find_model(model))
     engine = Engine(loaded, backend)
     device = getattr(engine.backend, "device", torch.device("cpu"))
@@ -149,6 +158,7 @@ def run_bench(model: str = "default", backend: str = "auto", frames: int = 300) 
     peak = matmul_peak_gflops(device, dtype)
     gflop = count_gflop(loaded.generator)
     gen = generator_fps(engine, frames)
+    canvas_figures = canvas_bench(engine, frames, canvas, e2e_canvas)
     pygame.display.init()
     try:
         base = baseline_fps(engine, max(30, frames // 3))
@@ -167,8 +177,26 @@ def run_bench(model: str = "default", backend: str = "auto", frames: int = 300) 
         "frame_interval_ms": round(1000 / e2e["fps"], 2) if e2e["fps"] else None,
         "precision": str(dtype).replace("torch.", ""),
         "peak_memory_mb": round(peak_memory_mb(device), 1),
-        "torch": torch.__version__, "frames": frames,
+        "torch": torch.__version__, "frames": frames, "canvas": canvas_figures,
     }
+
+
+def canvas_bench(engine: Engine, frames: int, canvas: str | tuple[int, int],
+                 e2e: dict[str, float] | None) -> dict | None:
+    """The cost of a live canvas: generator fps with it, beside the end-to-end figures of a
+    show with it (None: no canvas asked; a model that cannot grow reports no figures)."""
+    request = canvas_request(canvas, CANVAS_WINDOW)
+    if request is None or e2e is None:
+        return None
+    engine.set_canvas(request)
+    if engine.canvas is None:
+        return {"size": None, "note": "the model does not grow with a spatial latent"}
+    figures = {"size": list(engine.canvas.size), "cells": list(engine.canvas.cells),
+               "window": list(CANVAS_WINDOW),
+               "generator_fps": round(generator_fps(engine, frames), 1),
+               "end_to_end_fps": round(e2e["fps"], 1)}
+    engine.set_canvas(None)
+    return figures
 
 
 def peak_memory_mb(device: torch.device) -> float:
@@ -219,6 +247,14 @@ def format_table(result: dict) -> str:
         ("OSC -> frame", (f"p50 {lat['p50']} ms, p99 {lat['p99']} ms "
                          f"(frame interval {result['frame_interval_ms']} ms)")),
     ]
+    c = result.get("canvas")
+    if c and c.get("size"):
+        rows.append(("canvas", (f"{c['size'][0]}x{c['size'][1]} ({c['cells'][0]}x"
+                                f"{c['cells'][1]} cells): generator {c['generator_fps']:.1f} fps,"
+                                f" end to end {c['end_to_end_fps']:.1f} fps ({c['window'][0]}x"
+                                f"{c['window'][1]} window)")))
+    elif c:
+        rows.append(("canvas", c["note"]))
     return "\n".join(f"{k:>13}  {v}" for k, v in rows)
 
 

@@ -127,7 +127,7 @@ def bench(args: argparse.Namespace) -> int:
         result = run_flood_bench(args.model, args.backend, args.flood_rate, args.flood_seconds)
         print(json.dumps(result) if args.json else format_flood(result))
         return 0
-    result = run_bench(args.model, args.backend, args.frames)
+    result = run_bench(args.model, args.backend, args.frames, getattr(args, "canvas", "off"))
     if args.res:
         try:
             sizes = [int(r) for r in args.res.split(",")]

@@ -37,3 +37,20 @@ def test_bench_json_has_the_contract_keys(dummy_video, tiny_model: Path, tmp_pat
     assert latency["p99"] >= latency["p50"]
     assert result["speedup"] == pytest.approx(result["end_to_end_fps"] / result["baseline_fps"],
                                               rel=0.05)
+
+
+@pytest.mark.slow
+def test_bench_canvas_shows_its_cost_in_the_json_and_the_table(dummy_video, tiny_model: Path,
+                                                               tmp_path: Path, monkeypatch,
+                                                               capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["bench", "--model", str(tiny_model), "--frames", "30", "--json",
+                 "--backend", "cpu", "--canvas", "auto"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    canvas = result["canvas"]
+    assert canvas["size"] == [57, 32] and canvas["window"] == [1280, 720]
+    for key in ("generator_fps", "end_to_end_fps"):
+        assert isinstance(canvas[key], (int, float)) and canvas[key] > 0
+    from livegan.bench import format_table
+
+    assert "canvas" in format_table(result) and "57x32" in format_table(result)
