@@ -93,3 +93,19 @@ def test_a_bad_canvas_flag_is_one_sentence(capsys):
     with pytest.raises(SystemExit):
         main(["perform", "--canvas", "wide", "--frames", "1"])
     assert "canvas must be auto, off or WxH" in capsys.readouterr().err
+
+
+def test_a_hot_swap_keeps_the_canvas(make_show, make_tiny_model, models_dir):
+    make_tiny_model(models_dir / "plain.safetensors", name="plain", seed=1, directions=False)
+    show = make_show(canvas="auto")
+
+    def script(show: Show):
+        frame = yield
+        show.controls.push_app("model", "plain")
+        while show.stage.engine.info.name != "plain" or not show.stage.settled:
+            frame = yield
+            assert frame.pixels.shape == (32, 57, 3)  # through the crossfade too
+        frame = yield
+        assert frame.pixels.shape == (32, 57, 3) and show.engine.canvas is not None
+
+    drive(show, script, limit=120)
