@@ -8,6 +8,7 @@ from collections.abc import Callable, Generator
 
 import pygame
 
+from livegan.control.osc.server import OscServer
 from livegan.perform import Show
 from livegan.show.frames import Frame
 
@@ -69,3 +70,24 @@ def until(condition: Callable[[], bool]) -> Generator[None, Frame, Frame]:
         frame = yield
         if condition():
             return frame
+
+
+class Inbox:
+    """A real OSC receiver on 127.0.0.1 (port 0) that keeps every message."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, tuple]] = []
+        self.lock = threading.Lock()
+        self.server = OscServer(self._keep, "127.0.0.1", 0).start()
+        self.target = f"127.0.0.1:{self.server.port}"
+
+    def _keep(self, address: str, args: tuple, sender: tuple[str, int]) -> None:
+        with self.lock:
+            self.messages.append((address, args))
+
+    def args(self, address: str) -> list[tuple]:
+        with self.lock:
+            return [a for addr, a in self.messages if addr == address]
+
+    def errors(self) -> str:
+        return "\n".join(a[0] for a in self.args("/livegan/error"))

@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Generator
 from pathlib import Path
 
@@ -18,13 +17,13 @@ import numpy as np
 import pytest
 from safetensors import safe_open
 from safetensors.torch import save_file
-from showdriver import Script, until
+from showdriver import Inbox, Script, until
 from showdriver import drive as shared_drive
 
 from livegan.control.midi import ports as midi_module
 from livegan.testing.hostile import HostileTraffic
 from livegan.control.osc import query
-from livegan.control.osc.server import DROP_REASONS, OscServer
+from livegan.control.osc.server import DROP_REASONS
 from livegan.control.osc.wire import encode_message, parse_datagram
 from livegan.control.osc.sender import OscSender
 from livegan.control.patch.load import load_patch
@@ -34,28 +33,6 @@ from livegan.show.window import WindowConfig
 
 LIMIT = 120.0  # seconds before a stuck script is ended (a hang guard, not a timing)
 RES = 32  # the conftest's tiny models
-
-
-
-class Inbox:
-    """Telemetry receiver: a real OSC server on 127.0.0.1 keeping every message."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, tuple]] = []
-        self.lock = threading.Lock()
-        self.server = OscServer(self._keep, "127.0.0.1", 0).start()
-        self.target = f"127.0.0.1:{self.server.port}"
-
-    def _keep(self, address: str, args: tuple, sender: tuple[str, int]) -> None:
-        with self.lock:
-            self.messages.append((address, args))
-
-    def args(self, address: str) -> list[tuple]:
-        with self.lock:
-            return [a for addr, a in self.messages if addr == address]
-
-    def errors(self) -> str:
-        return "\n".join(a[0] for a in self.args("/livegan/error"))
 
 
 @pytest.fixture

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import logging
 import sys
-import threading
 import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
-from showdriver import drive, until
+from showdriver import Inbox, drive, until
 
 from livegan import cli
 from livegan.control.audio.features import AudioValues
 from livegan.control.controls import Controls
-from livegan.control.osc.server import OscServer
 from livegan.control.patch.audio import AudioRoutes
 from livegan.control.patch.load import AudioConfig, load_patch, parse_patch
 from livegan.control.patch.router import Router
@@ -197,24 +195,6 @@ def tone_with_clicks(seconds: float = 30.0) -> np.ndarray:
         i = int(start * RATE)
         x[i:i + 300] += 0.5 * rng.standard_normal(300) * np.hanning(600)[300:]
     return x.astype(np.float32)
-
-
-class Inbox:
-    """A real OSC receiver on 127.0.0.1 that keeps what arrives."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, tuple]] = []
-        self.lock = threading.Lock()
-        self.server = OscServer(self._keep, "127.0.0.1", 0).start()
-        self.target = f"127.0.0.1:{self.server.port}"
-
-    def _keep(self, address: str, args: tuple, sender: tuple[str, int]) -> None:
-        with self.lock:
-            self.messages.append((address, args))
-
-    def args(self, address: str) -> list[tuple]:
-        with self.lock:
-            return [a for addr, a in self.messages if addr == address]
 
 
 @pytest.mark.usefixtures("dummy_video")
