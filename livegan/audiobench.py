@@ -35,12 +35,18 @@ def write_click_track(path: Path, clicks: int = CLICKS, every: float = EVERY,
     decay = np.hanning(600)[300:]
     for start in starts:
         x[start:start + 300] = 0.7 * decay * rng.standard_normal(300)
+    write_wav(path, x, rate)
+    return starts
+
+
+def write_wav(path: Path, x: np.ndarray, rate: int = RATE) -> Path:
+    """Writes mono samples in [-1, 1] as a 16-bit mono WAV; returns `path`."""
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(rate)
         out.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
-    return starts
+    return path
 
 
 class ClickTimer:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ import pytest
 from showdriver import Inbox, drive, until
 
 from livegan import cli
+from livegan.audiobench import write_wav
 from livegan.control.audio.features import AudioValues
 from livegan.control.controls import Controls
 from livegan.control.patch.audio import AudioRoutes
@@ -175,15 +175,6 @@ def test_pitch_bend_does_not_drive_audio_mappings() -> None:
     before = router.controls.param("truncation")
     router.midi(mido.Message("pitchwheel", pitch=8191))
     assert router.controls.param("truncation") == before
-
-
-def write_wav(path: Path, x: np.ndarray) -> Path:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(RATE)
-        out.writeframes((np.clip(x, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
 
 
 def tone_with_clicks(seconds: float = 30.0) -> np.ndarray:
