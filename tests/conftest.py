@@ -132,3 +132,12 @@ def find_free_udp_port(host: str = "127.0.0.1") -> int:
 def free_udp_port() -> int:
     """A free UDP port on 127.0.0.1, for programs that cannot be told to pick one (port 0)."""
     return find_free_udp_port()
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Torch on one thread for the test: tiny nets run fastest so, and the CI machine is shared."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -21,12 +21,7 @@ from livegan.modelfile import load_model
 Z = 128
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _eager(model, zc: np.ndarray) -> np.ndarray:
