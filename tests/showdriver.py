@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Generator
 
+import numpy as np
 import pygame
 
 from livegan.control.osc.server import OscServer
@@ -91,3 +93,22 @@ class Inbox:
 
     def errors(self) -> str:
         return "\n".join(a[0] for a in self.args("/livegan/error"))
+
+
+def warnings_from(caplog) -> list[str]:
+    """The warnings the video outputs logged."""
+    return [r.getMessage() for r in caplog.records
+            if r.name == "livegan.show.videoout" and r.levelno == logging.WARNING]
+
+
+def failed_out_warning(out, caplog) -> str:
+    """Waits for a video output's sink thread to fail, sends it more frames (never raising,
+    never blocking), closes it; returns the one warning it logged."""
+    out._thread.join(20)
+    assert out.failed
+    for value in range(5):
+        out.send(np.full((8, 8, 3), value, np.uint8))  # never raises, never blocks
+    out.close()
+    messages = warnings_from(caplog)
+    assert len(messages) == 1
+    return messages[0]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 import threading
 import types
 
 import numpy as np
 import pytest
+from showdriver import failed_out_warning, warnings_from
 
 from livegan.perform import PerformConfig, Show
 from livegan.show.videoout import VirtualCamOut, open_video_outs
@@ -47,11 +47,6 @@ def fake_pyvirtualcam(monkeypatch, fail: str | None = None) -> list:
     return received
 
 
-def warnings_from(caplog) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if r.name == "livegan.show.videoout" and r.levelno == logging.WARNING]
-
-
 def test_missing_libraries_are_one_clear_message_each(no_video_libs, caplog):
     outs = open_video_outs(ndi="stage", vcam=True)
     assert outs == []
@@ -65,15 +60,9 @@ def test_missing_libraries_are_one_clear_message_each(no_video_libs, caplog):
 def test_a_missing_runtime_is_one_message_and_sending_goes_on(monkeypatch, caplog):
     fake_pyvirtualcam(monkeypatch, fail="'v4l2loopback' backend: no loopback device found")
     (out,) = open_video_outs(vcam=True)
-    out.send(np.full((8, 8, 3), 1, np.uint8))
-    out._thread.join(20)  # the sink's thread opens the camera at the first frame, fails, ends
-    assert out.failed
-    for value in range(5):
-        out.send(np.full((8, 8, 3), value, np.uint8))  # never raises, never blocks
-    out.close()
-    messages = warnings_from(caplog)
-    assert len(messages) == 1
-    assert "v4l2loopback" in messages[0] and "modprobe" in messages[0]
+    out.send(np.full((8, 8, 3), 1, np.uint8))  # its sink's thread opens the camera, fails, ends
+    message = failed_out_warning(out, caplog)
+    assert "v4l2loopback" in message and "modprobe" in message
 
 
 def test_frames_reach_a_working_camera_and_a_new_size_reopens_it(monkeypatch):
