@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from fractions import Fraction
+from typing import TypeVar
 
 import numpy as np
 
@@ -26,6 +28,21 @@ VCAM_RUNTIME_HINT = (
     "on Windows or macOS install OBS Studio and start its virtual camera once"
 )
 GOES_ON = "the show goes on without it"
+
+T = TypeVar("T")
+
+
+def _load(kind: str, library: str, install: str, hint: str | None, load: Callable[[], T]) -> T:
+    """What `load` imports, or OutputError saying why `kind` is off: `library` is not
+    installed, or (given a `hint`) is installed but cannot load."""
+    try:
+        return load()
+    except ImportError as exc:
+        raise OutputError(f"{kind} off: {library} is not installed ({install})") from exc
+    except Exception as exc:
+        if hint is None:
+            raise
+        raise OutputError(f"{kind} off: {library} cannot load ({exc}); {hint}") from exc
 
 
 class VideoOut:
@@ -124,18 +141,14 @@ class NdiOut(VideoOut):
     kind = "NDI output"
 
     def __init__(self, name: str, fps: float = 30.0) -> None:
-        try:
+        def load():
             from cyndilib.sender import Sender
             from cyndilib.video_frame import VideoSendFrame
             from cyndilib.wrapper.ndi_structs import FourCC
-        except ImportError as exc:
-            raise OutputError(f"NDI output off: cyndilib is not installed ({NDI_INSTALL})") \
-                from exc
-        except Exception as exc:
-            raise OutputError(f"NDI output off: cyndilib cannot load ({exc}); "
-                              f"{NDI_RUNTIME_HINT}") from exc
+            return Sender, VideoSendFrame, FourCC
+
         self.name = name
-        self._classes = (Sender, VideoSendFrame, FourCC)
+        self._classes = _load(self.kind, "cyndilib", NDI_INSTALL, NDI_RUNTIME_HINT, load)
         self._sender = None
         self._rgba: np.ndarray | None = None
         super().__init__(fps)
@@ -177,12 +190,11 @@ class VirtualCamOut(VideoOut):
     kind = "virtual camera"
 
     def __init__(self, fps: float = 30.0) -> None:
-        try:
+        def load():
             import pyvirtualcam
-        except ImportError as exc:
-            raise OutputError(f"virtual camera off: pyvirtualcam is not installed "
-                              f"({VCAM_INSTALL})") from exc
-        self._module = pyvirtualcam
+            return pyvirtualcam
+
+        self._module = _load(self.kind, "pyvirtualcam", VCAM_INSTALL, None, load)
         self._camera = None
         super().__init__(fps)
 
@@ -216,16 +228,14 @@ class SyphonOut(VideoOut):
     kind = "Syphon output"
 
     def __init__(self, name: str, fps: float = 30.0) -> None:
-        try:
+        def load():
             import syphon
             from syphon.utils.numpy import copy_image_to_mtl_texture
             from syphon.utils.raw import create_mtl_texture
-        except ImportError as exc:
-            raise OutputError(f"Syphon output off: syphon-python is not installed "
-                              f"({SYPHON_INSTALL})") from exc
-        except Exception as exc:
-            raise OutputError(f"Syphon output off: syphon-python cannot load ({exc}); "
-                              f"{SYPHON_RUNTIME_HINT}") from exc
+            return syphon, create_mtl_texture, copy_image_to_mtl_texture
+
+        syphon, create_mtl_texture, copy_image_to_mtl_texture = _load(
+            self.kind, "syphon-python", SYPHON_INSTALL, SYPHON_RUNTIME_HINT, load)
         self.name = name
         self._api = (syphon.SyphonMetalServer, create_mtl_texture, copy_image_to_mtl_texture)
         self._server = None
@@ -268,16 +278,12 @@ class SpoutOut(VideoOut):
     kind = "Spout output"
 
     def __init__(self, name: str, fps: float = 30.0) -> None:
-        try:
+        def load():
             import SpoutGL
-        except ImportError as exc:
-            raise OutputError(f"Spout output off: SpoutGL is not installed ({SPOUT_INSTALL})") \
-                from exc
-        except Exception as exc:
-            raise OutputError(f"Spout output off: SpoutGL cannot load ({exc}); "
-                              f"{SPOUT_RUNTIME_HINT}") from exc
+            return SpoutGL
+
         self.name = name
-        self._module = SpoutGL
+        self._module = _load(self.kind, "SpoutGL", SPOUT_INSTALL, SPOUT_RUNTIME_HINT, load)
         self._sender = None
         self._rgba: np.ndarray | None = None
         super().__init__(fps)
