@@ -17,7 +17,7 @@ ARCHS: dict[str, type[nn.Module]] = {
     "stage": StageGenerator,
 }
 
-DEFAULT_ARCH = "stage"
+DEFAULT_ARCH = "lite"  # what `livegan train` builds unless told otherwise
 
 # Discriminators by name (training only; model files hold generators).
 D_ARCHS: dict[str, type[nn.Module]] = {

@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from livegan.errors import LiveganError
-from livegan.nets import ARCHS, D_ARCHS
+from livegan.nets import ARCHS, D_ARCHS, DEFAULT_ARCH
 from livegan.train.augment import parse_policy
 
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -23,7 +23,7 @@ class TrainConfig:
     """
 
     data: str  # folder of training images (subfolders are labels with labels=True)
-    arch: str = "lite"  # generator architecture (livegan.nets.ARCHS)
+    arch: str = DEFAULT_ARCH  # generator architecture (livegan.nets.ARCHS)
     res: int = 128  # output resolution, a power of two
     steps: int = 10_000  # total generator steps
     batch: int = 16  # images per step (per process under DDP)
