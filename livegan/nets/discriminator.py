@@ -29,9 +29,8 @@ class Discriminator(nn.Module):
         self.main = nn.Sequential(*blocks)
         self.head = ProjectionHead(plan[4], n_labels)
 
-    def forward(self, x: Tensor, labels: Tensor | None = None, reconstruct: bool = False):
-        score = self.head(self.main(x), labels)  # [N]
-        return (score, score.new_zeros(())) if reconstruct else score
+    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        return self.head(self.main(x), labels)  # [N]
 
 
 class Decoder(nn.Module):
@@ -84,7 +83,7 @@ class SelfSupervisedDiscriminator(nn.Module):
         while size > 4:
             self.blocks[str(size // 2)] = DownBlock(plan[size], plan[size // 2])
             size //= 2
-        self.head = nn.Sequential(nn.LeakyReLU(0.2))
+        self.head = nn.LeakyReLU(0.2)
         self.score = ProjectionHead(plan[4], n_labels)
         self.decode_whole = Decoder(plan[8]) if resolution >= 32 else None
         self.decode_part = Decoder(plan[16]) if resolution >= 32 else None
