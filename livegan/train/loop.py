@@ -274,8 +274,9 @@ class Trainer:
 
     def _time_due(self) -> bool:
         minutes = self.cfg.checkpoint_minutes
-        due = minutes > 0 and self.elapsed - self.saved_at >= 60 * minutes
-        return self.dist.agree(due)  # rank 0's clock decides for all
+        if minutes <= 0:  # the same on every rank: no broadcast needed
+            return False
+        return self.dist.agree(self.elapsed - self.saved_at >= 60 * minutes)  # rank 0's clock
 
     def log(self, losses: dict[str, float], images_per_s: float,
             extra: dict[str, float] | None = None) -> None:
