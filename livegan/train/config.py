@@ -95,7 +95,12 @@ class TrainConfig:
                 free = [k for k in defaults if k not in fixed]
                 raise LiveganError(f"g_options: '{name}' is not an option of the {self.arch} "
                                    f"generator; it takes {', '.join(free)}")
-            options[name] = _typed(name, defaults[name], text.strip())
+            kind = type(defaults[name]).__name__
+            try:
+                options[name] = parse_value(kind, text.strip())
+            except ValueError:
+                raise LiveganError(f"g_options: {name}={text.strip()} is not a {kind}") \
+                    from None
         return options
 
     def generator_width(self) -> int:
@@ -111,13 +116,17 @@ class TrainConfig:
         return self.ndf or 16
 
 
-def _typed(name: str, default: object, text: str) -> object:
-    try:
-        if isinstance(default, bool):
-            if text.lower() not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                raise ValueError(text)
-            return text.lower() in ("1", "true", "yes", "on")
-        return type(default)(text) if isinstance(default, (int, float)) else text
-    except ValueError:
-        raise LiveganError(f"g_options: {name}={text} is not a {type(default).__name__}") \
-            from None
+
+def parse_value(kind: str, text: str) -> object:
+    """`text` as a bool, int or float (by the type's name); other kinds stay text.
+    ValueError when it is not one; callers name the setting in their own error."""
+    if kind == "bool":
+        lowered = text.strip().lower()
+        if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+            raise ValueError(text)
+        return lowered in ("1", "true", "yes", "on")
+    if kind == "int":
+        return int(text)
+    if kind == "float":
+        return float(text)
+    return text

@@ -7,6 +7,7 @@ from dataclasses import fields, replace
 from typing import TYPE_CHECKING
 
 from livegan.errors import LiveganError
+from livegan.train.config import parse_value
 
 if TYPE_CHECKING:
     from livegan.train.loop import TrainConfig
@@ -57,18 +58,9 @@ def recipe(name: str) -> dict:
 def _parse_value(name: str, kind: object, text: str) -> object:
     kind = kind if isinstance(kind, str) else getattr(kind, "__name__", str(kind))
     try:
-        if kind == "bool":
-            lowered = text.strip().lower()
-            if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-                raise ValueError(text)
-            return lowered in ("1", "true", "yes", "on")
-        if kind == "int":
-            return int(text)
-        if kind == "float":
-            return float(text)
+        return parse_value(kind, text)
     except ValueError:
         raise LiveganError(f"--set {name}={text}: '{text}' is not a {kind}") from None
-    return text
 
 
 def parse_settings(pairs: list[str]) -> dict:
