@@ -16,6 +16,9 @@ from livegan.control.osc.query import Entry, QueryResponder
 from livegan.control.patch.audio import AudioRoutes
 from livegan.control.patch.load import PatchConfig, PatchWatcher
 from livegan.control.patch.router import Router
+from livegan.control.tempo.clock import BeatClock
+from livegan.control.tempo.link import open_link
+from livegan.control.tempo.quantize import Quantizer
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,7 @@ class ShowInputs:
         audio: sound card name or index ("" for the default input); None: no sound card.
         audio_file: a sound file played as input instead (WAV; FLAC with soundfile).
         audio_loop: loop the sound file.
+        link: join an Ableton Link session (also when the patch's [tempo] link is on).
         watch: reload the patch when its file changes.
     """
 
@@ -76,12 +80,14 @@ class ShowInputs:
                  labels: Callable[[], list[str]] = list, midi: Sequence[str] = (),
                  midi_file: str | None = None, midi_loop: bool = False,
                  audio: str | None = None, audio_file: str | None = None,
-                 audio_loop: bool = False, watch: bool = True) -> None:
+                 audio_loop: bool = False, link: bool = False, watch: bool = True) -> None:
         self.controls = controls
         self.namespace = namespace
         self.patch = patch
+        self.quantizer = Quantizer()  # scene, seed and key changes waiting for a beat or bar
         self.router = Router(controls, patch, labels=labels,
-                             direction_names=lambda: namespace.direction_names)
+                             direction_names=lambda: namespace.direction_names,
+                             quantizer=self.quantizer)
         self.query = QueryResponder(namespace_entries(patch))
         self.dispatcher = Dispatcher(self._table())
         """The OscServer handler: the default namespace with the patch's routes in front."""
@@ -91,6 +97,9 @@ class ShowInputs:
         file = midi_file or patch.midi.file
         self.player = MidiFilePlayer(file, self.midi.feed, loop=midi_loop or patch.midi.loop,
                                      on_tempo=self._tempo) if file else None
+        self.link = link or patch.tempo.link
+        self.beats = BeatClock(controls, per_bar=patch.tempo.beats_per_bar,
+                               midi=self.midi.tempo if patch.midi.clock else None)
         self.audio_routes = AudioRoutes(self.router)  # applied on the analysis thread
         self.sound = SoundInput(audio, audio_file, loop=audio_loop,
                                 on_values=self.audio_routes.apply) \
@@ -100,7 +109,10 @@ class ShowInputs:
 
     def start(self) -> None:
         """Open MIDI ports, start the MIDI file (MidiError if the file is unreadable) and the
-        sound input (AudioError if the sound file is unreadable; no sound card: one line)."""
+        sound input (AudioError if the sound file is unreadable; no sound card: one line), and
+        join Link (not installed: one line)."""
+        if self.link:
+            self.beats.link = open_link(self.controls.param("tempo"))
         self.midi.start()
         if self.player is not None:
             self.player.start()
@@ -108,12 +120,20 @@ class ShowInputs:
             self.sound.start()
 
     def tick(self) -> None:
-        """Once a frame, main thread: reload an edited patch, apply MIDI, advance glides."""
+        """Once a frame, main thread: reload an edited patch, apply MIDI, advance glides and
+        the beat, and apply the changes held for the beat or bar that began."""
         if self.watcher is not None:
             self.watcher.poll()
         for msg in self.midi.drain():
             self.router.midi(msg)
+        beat, bar = self.beats.tick()  # first: a Link tempo moves speed in beats this frame
         self.router.tick()
+        self.quantizer.run(beat, bar)
+
+    def hud_lines(self) -> list[str]:
+        """The tempo and beat, and what waits for them."""
+        held = ", ".join(f"{kind} on the {unit}" for kind, unit in self.quantizer.held().items())
+        return [self.beats.describe() + (f"  waiting: {held}" if held else "")]
 
     def key(self, name: str) -> bool:
         """A key press from the window; True when a mapping used it."""
@@ -127,12 +147,13 @@ class ShowInputs:
         }
 
     def stop(self) -> None:
-        """Close MIDI ports, the MIDI file, the sound input and the query socket."""
+        """Close MIDI ports, the MIDI file, the sound input, Link and the query socket."""
         if self.player is not None:
             self.player.stop()
         if self.sound is not None:
             self.sound.stop()
         self.midi.stop()
+        self.beats.close()
         self.query.close()
 
     def _table(self) -> RouteTable:
@@ -141,7 +162,7 @@ class ShowInputs:
         return self.router.table(defaults)
 
     def _tempo(self, bpm: float) -> None:
-        if self.patch.midi.clock:
+        if self.patch.midi.clock and self.beats.link is None:  # Link's tempo leads when on
             self.controls.set_param("tempo", bpm)
 
     def _reload(self, patch: PatchConfig) -> None:
@@ -151,8 +172,11 @@ class ShowInputs:
         self.dispatcher.table = self._table()
         if not self._midi_override and patch.midi.input != old.midi.input:
             self.midi.set_wanted(patch.midi.input)
+        self.beats.per_bar = patch.tempo.beats_per_bar
+        self.beats.midi = self.midi.tempo if patch.midi.clock else None
         later = [name for name in ("model", "backend", "osc", "audio", "window")
                  if getattr(patch, name) != getattr(old, name)]
+        later += ["tempo link"] if patch.tempo.link != old.tempo.link else []
         if later:
             log.warning("patch changes to %s take effect when the show restarts",
                         ", ".join(later))

@@ -1,4 +1,5 @@
-"""Telemetry: the show reports fps, frames, a heartbeat, its model and errors over OSC."""
+"""Telemetry: the show reports fps, frames, a heartbeat, its model, errors, sound and beats
+over OSC."""
 
 from __future__ import annotations
 
@@ -41,8 +42,10 @@ class Telemetry:
     not allowed), /livegan/model s (at start and after each swap), /livegan/error s
     (render errors at most once a second, refused swaps and patches, failed outputs);
     with sound in: /livegan/audio/level f and /livegan/audio/bands f f f (bass, mid, high;
-    30 times a second, 0..1), /livegan/audio/onset i (each onset: the onsets so far).
-    Sending never blocks or raises; `error` may be called from any thread.
+    30 times a second, 0..1), /livegan/audio/onset i (each onset: the onsets so far);
+    /livegan/beat i i f (each beat of the show's beat grid: the beat's number, its place in
+    the bar from 1, the tempo in BPM). Sending never blocks or raises; `error` may be called
+    from any thread.
 
     Args:
         sender: sends the messages (the show gives it an OscSender to `--feedback`).
@@ -59,6 +62,7 @@ class Telemetry:
         self._render_errors = 0
         self._next_audio = 0.0
         self._onsets = 0
+        self._beat: int | None = None
         self._errors: deque[str] = deque(maxlen=32)
         self._lock = threading.Lock()
         log.info("telemetry to %s", self.target)
@@ -115,6 +119,12 @@ class Telemetry:
             self._next_audio = _next(self._next_audio, now, AUDIO_EVERY)
             self.sender.send("/livegan/audio/level", float(level))
             self.sender.send("/livegan/audio/bands", *(float(b) for b in bands))
+
+    def beat(self, index: int, in_bar: int, tempo: float) -> None:
+        """Send /livegan/beat when a beat began since the last call (main thread, each loop)."""
+        if index != self._beat:
+            self._beat = index
+            self.sender.send("/livegan/beat", int(index), int(in_bar), float(tempo))
 
     def close(self) -> None:
         """Close the socket."""

@@ -15,17 +15,16 @@ from livegan.control.midi import ports as midi_module
 from livegan.control.controls import Controls
 from livegan.control.inputs import ShowInputs
 from livegan.control.midi.ports import (
-    CLOCKS_PER_BEAT,
     VIRTUAL_PORT,
     MidiFilePlayer,
     MidiInputs,
     NoMidiBackend,
-    TempoClock,
 )
 from livegan.control.midi.learn import PAIR_SECONDS, Learner, learn
 from livegan.control.osc.namespace import OscNamespace
 from livegan.control.patch.load import load_patch, parse_patch
 from livegan.control.patch.router import Router
+from livegan.control.tempo.midiclock import CLOCKS_PER_BEAT, TempoClock
 
 WAIT = 5.0
 NANO = "nanoKONTROL2:nanoKONTROL2 MIDI 1 20:0"

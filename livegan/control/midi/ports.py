@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from livegan.control.ratelog import RateLimitedLog
+from livegan.control.tempo.midiclock import TempoClock
 from livegan.errors import MidiError
 
 log = logging.getLogger(__name__)
 
 VIRTUAL_PORT = "livegan"  # the virtual input other programs can send to
 RESCAN_SECONDS = 1.5  # how often the port list is read to notice unplug and replug
-CLOCKS_PER_BEAT = 24  # MIDI clock (0xF8) runs at 24 pulses per quarter note
 MAX_PENDING = 4096  # messages held between two frames; the oldest go first in a flood
 
 Port = Any  # a mido input port (or a test's fake)
@@ -114,34 +114,6 @@ def open_port(name: str, callback: Callable[[Any], None], virtual: bool = False)
         if _no_backend(exc):
             raise _unavailable(exc) from None
         raise MidiError(f"cannot open MIDI input {name!r}: {exc}") from None
-
-
-class TempoClock:
-    """Beats per minute from MIDI clock pulses (24 a beat), averaged over one beat."""
-
-    def __init__(self) -> None:
-        self._times: deque[float] = deque(maxlen=CLOCKS_PER_BEAT + 1)
-        self._count = 0
-        self.bpm: float | None = None
-
-    def reset(self) -> None:
-        """Forget the pulses (the sender stopped or started)."""
-        self._times.clear()
-        self._count = 0
-
-    def tick(self, now: float) -> float | None:
-        """One pulse at time `now` (seconds); returns the tempo four times a beat, else None."""
-        if self._times and now - self._times[-1] > 1.0:
-            self.reset()  # a pause: the old pulses say nothing about the new tempo
-        self._times.append(now)
-        self._count += 1
-        if len(self._times) <= CLOCKS_PER_BEAT or self._count % 6:
-            return None
-        span = self._times[-1] - self._times[0]  # 24 intervals: one beat
-        if span <= 0:
-            return None
-        self.bpm = 60.0 / span
-        return self.bpm
 
 
 class MidiInputs:
@@ -281,7 +253,9 @@ class MidiInputs:
             bpm = self.tempo.tick(self.clock())
             if bpm is not None and self.on_tempo is not None:
                 self.on_tempo(bpm)
-        elif kind in ("start", "stop", "continue"):
+        elif kind == "start":
+            self.tempo.start()
+        elif kind in ("stop", "continue"):
             self.tempo.reset()
         else:
             self.received += 1

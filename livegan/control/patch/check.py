@@ -21,12 +21,13 @@ from livegan.control.patch.mapping import (
     Target,
     parse_target,
 )
+from livegan.control.tempo import quantize
 from livegan.errors import LiveganError, PatchError
 
 Where = tuple  # ("map", 2, "range") -> "map[2].range"
 
 MAP_KEYS = ("osc", "arg", "midi", "key", "audio", "to", "index", "start", "range", "in", "curve",
-            "invert", "deadzone", "smooth", "pickup", "press", "value")
+            "invert", "deadzone", "smooth", "pickup", "press", "value", "quantize")
 MIDI_KEYS = ("cc", "note", "pitchbend", "channel", "bits")
 WINDOW_KEYS = ("f", "h", "s", "escape")  # the window acts on these itself
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\[\]]+?)\s*\]\]?\s*(?:#.*)?$")
@@ -251,6 +252,7 @@ class Checker:
             pickup=bool(self.flag(table, "pickup", where, False)),
             press=self.choice(table, "press", where, PRESS_MODES),
             value=self._value(table, where, target, scenes),
+            quantize=self.choice(table, "quantize", where, quantize.UNITS),
             line=self.line(where) or 0,
         )
         if mapping.in_range is not None and mapping.in_range[0] == mapping.in_range[1]:
@@ -366,5 +368,8 @@ class Checker:
         if m.pickup and (not m.target.is_continuous or m.press_mode is not None):
             self.fail(where + ("pickup",), "pickup is for knobs and faders moving a number "
                       "(speed, truncation, smooth, morph, tempo, dir[i], z[i])")
+        if m.quantize is not None and m.target.name not in quantize.TARGETS:
+            self.fail(where + ("quantize",), "quantize holds scene, seed and key changes "
+                      f"until the next beat or bar; {m.target.name} changes at once")
         if m.target.name == "model" and m.value is None and kind != "osc":
             self.fail(where, "a model target needs value = \"NAME\"")

@@ -13,6 +13,7 @@ from pathlib import Path
 from livegan.control.controls import MODES, PARAMS
 from livegan.control.patch.mapping import Mapping
 from livegan.control.patch.check import Checker
+from livegan.control.tempo.quantize import UNITS
 from livegan.errors import PatchError
 
 if sys.version_info >= (3, 11):
@@ -66,7 +67,15 @@ class MotionConfig:
     truncation: float | None = None  # 1 = as trained, lower = closer to the average image
     morph: float | None = None  # 0..1 position along the keyframe loop
     seed: int | None = None  # seed of the walk
-    speed_unit: str = "seconds"  # seconds | beats (follows the MIDI clock tempo)
+    speed_unit: str = "seconds"  # seconds | beats (follows the tempo: Link, MIDI clock)
+
+
+@dataclass(frozen=True)
+class TempoConfig:
+    """[tempo]: the beat grid that speed_unit = "beats" and quantize follow."""
+
+    link: bool = False  # join an Ableton Link session (needs livegan[link]); --link too
+    beats_per_bar: int = 4  # a bar for quantize = "bar" (Link's quantum)
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,7 @@ class Scene:
     dir: dict[str, float] = field(default_factory=dict)  # direction amounts by name or index
     label: str | int | None = None  # class label (name or index)
     glide: float | None = None  # seconds (default: the smoothing time)
+    quantize: str | None = None  # "beat" | "bar": a recall waits for the next one
     line: int = 0  # line of the [scenes.NAME] header
 
 
@@ -111,6 +121,7 @@ class PatchConfig:
     midi: MidiConfig = field(default_factory=MidiConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
     motion: MotionConfig = field(default_factory=MotionConfig)
+    tempo: TempoConfig = field(default_factory=TempoConfig)
     window: WindowSection = field(default_factory=WindowSection)
     maps: tuple[Mapping, ...] = ()  # [[map]] in file order
     scenes: dict[str, Scene] = field(default_factory=dict)  # [scenes.NAME] in file order
@@ -142,8 +153,8 @@ def parse_patch(text: str, path: str | Path = "<patch>") -> PatchConfig:
     except tomllib.TOMLDecodeError as exc:
         raise PatchError(_toml_error(path, exc)) from None
     check = Checker(path, text)
-    check.keys(data, (), ("model", "backend", "osc", "midi", "audio", "motion", "window", "map",
-                          "scenes"))
+    check.keys(data, (), ("model", "backend", "osc", "midi", "audio", "motion", "tempo", "window",
+                          "map", "scenes"))
     scenes = _scenes(check, data.get("scenes"))
     maps_data = data.get("map", [])
     if not isinstance(maps_data, list):
@@ -156,6 +167,7 @@ def parse_patch(text: str, path: str | Path = "<patch>") -> PatchConfig:
         midi=_midi(check, check.table(data, "midi", ()), path),
         audio=_audio(check, check.table(data, "audio", ()), path),
         motion=_motion(check, check.table(data, "motion", ())),
+        tempo=_tempo(check, check.table(data, "tempo", ())),
         window=_window(check, check.table(data, "window", ())),
         maps=tuple(check.mapping(m, i, tuple(scenes)) for i, m in enumerate(maps_data)),
         scenes=scenes,
@@ -252,6 +264,13 @@ def _motion(check: Checker, table: dict) -> MotionConfig:
     )
 
 
+def _tempo(check: Checker, table: dict) -> TempoConfig:
+    where = ("tempo",)
+    check.keys(table, where, ("link", "beats_per_bar"))
+    return TempoConfig(link=bool(check.flag(table, "link", where, False)),
+                       beats_per_bar=check.integer(table, "beats_per_bar", where, 1, 64) or 4)
+
+
 def _window(check: Checker, table: dict) -> WindowSection:
     where = ("window",)
     check.keys(table, where, ("size", "fullscreen", "display", "hud", "vsync", "kiosk",
@@ -293,7 +312,7 @@ def _scenes(check: Checker, data: object) -> dict[str, Scene]:
         if not isinstance(table, dict):
             check.fail(where, "write the scene as a [scenes.NAME] table")
         check.keys(table, where, (*PARAMS, "mode", "seed", "key", "dirs", "dir", "label",
-                                  "glide"))
+                                  "glide", "quantize"))
         scenes[name] = Scene(
             name=name,
             params={p: v for p in PARAMS if (v := check.param(table, p, where)) is not None},
@@ -304,6 +323,7 @@ def _scenes(check: Checker, data: object) -> dict[str, Scene]:
             dir=check.named_numbers(table.get("dir"), where + ("dir",)),
             label=check.label(table.get("label"), where + ("label",)),
             glide=check.number(table, "glide", where, 0.0, 600.0),
+            quantize=check.choice(table, "quantize", where, UNITS),
             line=check.line(where) or 0,
         )
     return scenes

@@ -177,6 +177,7 @@ class Mapping:
     pickup: bool = False  # soft takeover: ignore the control until it meets the current value
     press: str | None = None  # notes, keys, buttons: trigger | toggle | gate | velocity
     value: str | float | None = None  # what a press sends (scene name, seed, mode, number)
+    quantize: str | None = None  # scene, seed, key: "beat" | "bar" waits for the next one
     line: int = 0  # line of the [[map]] in the patch file, for messages
 
     @property
@@ -237,6 +238,8 @@ class Mapping:
             extra.append(self.press)
         if self.value is not None:
             extra.append(f"value {self.value!r}")
+        if self.quantize is not None:
+            extra.append(f"on the next {self.quantize}")
         tail = f"  ({', '.join(extra)})" if extra else ""
         return f"{self.source.describe()} -> {self.target.describe()}{tail}"
 

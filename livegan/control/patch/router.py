@@ -16,6 +16,7 @@ from livegan.control.patch.load import PatchConfig, Scene
 from livegan.control.patch.mapping import Mapping, MappingState
 from livegan.control.patch.targets import Key, Targets, number
 from livegan.control.ratelog import RateLimitedLog
+from livegan.control.tempo.quantize import Quantizer
 
 log = logging.getLogger(__name__)
 
@@ -24,13 +25,11 @@ WATCHED_FAMILIES = ("/livegan/z", "/livegan/dir")  # /livegan/z/{i}, /livegan/di
 
 
 class Router:
-    """The mapping engine: applies a patch's mappings from OSC, MIDI and keys, and its
-    scene recalls, to Controls.
+    """The mapping engine: a patch's mappings (OSC, MIDI, keys) and scene recalls -> Controls.
 
-    Pure Python and thread-safe: OSC routes run on the OSC thread, MIDI, keys and scenes
-    on the main thread; one lock keeps each mapping's state consistent. `table()` builds
-    the OSC dispatcher's routes. Call `tick()` once a frame: it advances per-mapping
-    smoothing, scene glides and beat-based speed.
+    Pure Python and thread-safe: OSC routes run on the OSC thread, MIDI, keys and scenes on
+    the main thread; one lock keeps each mapping's state consistent. `table()` builds the OSC
+    dispatcher's routes. `tick()`, once a frame, advances smoothing, glides and beat speed.
 
     Args:
         controls: the show's control state.
@@ -38,18 +37,20 @@ class Router:
         labels: returns the playing model's class labels (names for /livegan/label).
         direction_names: returns the playing model's direction names (follows hot-swaps).
         clock: monotonic seconds (tests pass their own).
+        quantizer: holds quantized scene, seed and key changes (None: they apply at once).
     """
 
     def __init__(self, controls: Controls, patch: PatchConfig | None = None, *,
                  labels: Callable[[], list[str]] = list,
                  direction_names: Callable[[], list[str]] = list,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 quantizer: Quantizer | None = None) -> None:
         self.controls = controls
         self.labels = labels
         self.direction_names = direction_names
         self.clock = clock
         self.scene: str | None = None  # the scene recalled last (HUD)
-        self.targets = Targets(controls, labels, direction_names, self.recall_scene)
+        self.targets = Targets(controls, labels, direction_names, self.recall_scene, quantizer)
         self._lock = threading.RLock()
         self._smoothing: set[int] = set()
         self._last_tick: float | None = None
@@ -154,8 +155,7 @@ class Router:
 
     def coalescing(self) -> Coalescing:
         """OscServer's coalesce rule: the default continuous addresses, and the patch's
-        addresses whose mappings all set values (no press modes, no pickup); a patch
-        address with a button or pickup on it is never coalesced."""
+        addresses whose mappings all set values (never one with a press or pickup on it)."""
         return self._coalescing
 
     def _build_coalescing(self) -> Coalescing:
@@ -190,7 +190,7 @@ class Router:
             return not args and m.press_mode is not None and self._press(i, 1.0, True)
         x = args[arg]
         if isinstance(x, str):
-            return m.value is None and self.targets.choose(m.target, x.strip())
+            return m.value is None and self.targets.choose(m.target, x.strip(), m.quantize)
         value = number(x)
         if value is None:
             return False
@@ -269,7 +269,7 @@ class Router:
         target = self.maps[i].target
         if target.is_continuous:
             return self._set_continuous(i, float(value))  # type: ignore[arg-type]
-        return self.targets.choose(target, value)
+        return self.targets.choose(target, value, self.maps[i].quantize)
 
     def _continuous(self, i: int, raw: float) -> bool:
         """A knob, fader, pitch bend or OSC number in source units."""
@@ -281,7 +281,7 @@ class Router:
         if choice == state.last_choice:
             return True  # a knob or a stream sweeping through one choice sends it once
         state.last_choice = choice
-        return self.targets.choose(m.target, choice)
+        return self.targets.choose(m.target, choice, m.quantize)
 
     def _set_continuous(self, i: int, y: float) -> bool:
         m, state = self.maps[i], self._states[i]
@@ -337,8 +337,9 @@ class Router:
 
     # --- scenes and time -----------------------------------------------------------------
 
-    def recall_scene(self, name: object) -> Scene | None:
-        """Recall a scene by name (or index in patch order), gliding over its glide time."""
+    def recall_scene(self, name: object, quantize: str | None = None) -> Scene | None:
+        """Recall a scene by name (or index in patch order), gliding over its glide time; at
+        the next beat or bar when `quantize` or the scene's own quantize says so."""
         names = list(self.patch.scenes)
         index = None if isinstance(name, str) else number(name)
         if index is not None and 0 <= round(index) < len(names):
@@ -348,16 +349,18 @@ class Router:
             self._ratelog.warning("scene", "no scene %.80r in this patch (scenes: %s)", name,
                                   ", ".join(names) or "none")
             return None
-        with self._lock:
+        if not self.targets.hold("scene", quantize or scene.quantize,
+                                 lambda: self._apply_scene(scene)):
             self._apply_scene(scene)
-        log.info("scene %s", scene.name)
         return scene
 
     def _apply_scene(self, scene: Scene) -> None:
-        self.targets.apply_scene(scene, self.clock())
-        for state in self._states:
-            state.pickup.rearm()
-        self.scene = scene.name
+        with self._lock:
+            self.targets.apply_scene(scene, self.clock())
+            for state in self._states:
+                state.pickup.rearm()
+            self.scene = scene.name
+        log.info("scene %s", scene.name)
 
     def tick(self, now: float | None = None) -> None:
         """Advance smoothing and glides to `now` (call once a frame, from one thread)."""

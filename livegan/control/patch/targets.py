@@ -10,6 +10,7 @@ from livegan.control.controls import MODES, PARAMS, Controls
 from livegan.control.patch.load import Scene
 from livegan.control.patch.mapping import PARAM_TARGETS, Target
 from livegan.control.ratelog import RateLimitedLog
+from livegan.control.tempo.quantize import Quantizer
 from livegan.latent import smoothstep
 
 log = logging.getLogger(__name__)
@@ -41,13 +42,17 @@ class Targets:
         controls: the show's control state.
         labels: returns the playing model's class labels.
         direction_names: returns the playing model's direction names.
-        recall_scene: called for the scene target (the Router owns scenes).
+        recall_scene: called for the scene target (the Router owns scenes) as
+            recall_scene(name, quantize).
+        quantizer: holds quantized changes until the next beat or bar (None: none held).
     """
 
     def __init__(self, controls: Controls, labels: Callable[[], list[str]],
                  direction_names: Callable[[], list[str]],
-                 recall_scene: Callable[[object], object]) -> None:
+                 recall_scene: Callable[[object, str | None], object],
+                 quantizer: Quantizer | None = None) -> None:
         self.controls = controls
+        self.quantizer = quantizer
         self.labels = labels
         self.direction_names = direction_names
         self.recall_scene = recall_scene
@@ -111,8 +116,9 @@ class Targets:
             self._known[(target.name, k)] = v
         return setter(values, target.start) > 0
 
-    def choose(self, target: Target, value: object) -> bool:
-        """Seeds, keyframes, scenes, labels, modes, models, flags and actions."""
+    def choose(self, target: Target, value: object, quantize: str | None = None) -> bool:
+        """Seeds, keyframes, scenes, labels, modes, models, flags and actions; scenes, seeds
+        and keys wait for the next beat or bar when `quantize` says so."""
         name = target.name
         if name in ("hud", "record"):
             on = value if isinstance(value, bool) else (number(value) or 0.0) >= 0.5
@@ -122,7 +128,7 @@ class Targets:
         elif name == "model":
             self.controls.push_app("model", str(value))
         elif name == "scene":
-            return self.recall_scene(value) is not None
+            return self.recall_scene(value, quantize) is not None
         elif name == "label":
             return self.set_label(value)
         elif name == "mode":
@@ -134,7 +140,16 @@ class Targets:
             n = whole(value) if isinstance(value, str) else number(value)
             if n is None:
                 return False
-            self.controls.push(name, max(0, round(n)))
+            push = lambda: self.controls.push(name, max(0, round(n)))
+            if not self.hold(name, quantize, push):
+                push()
+        return True
+
+    def hold(self, kind: str, quantize: str | None, action: Callable[[], object]) -> bool:
+        """Hold `action` until the next beat or bar (`quantize`); False: do it now."""
+        if quantize is None or self.quantizer is None:
+            return False
+        self.quantizer.hold(kind, quantize, action)
         return True
 
     def set_label(self, value: object) -> bool:
