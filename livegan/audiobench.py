@@ -93,13 +93,14 @@ def run_audio_bench(model: str = "default", backend: str = "auto",
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import pygame
 
+    from livegan.control.osc.config import OscConfig
     from livegan.control.patch.load import parse_patch
     from livegan.perform import PerformConfig, Show
 
     with tempfile.TemporaryDirectory(prefix="livegan-audiobench-") as tmp:
         track = Path(tmp) / "clicks.wav"
         starts = write_click_track(track, clicks)
-        show = Show(PerformConfig(model=model, backend=backend, osc_port=0,
+        show = Show(PerformConfig(model=model, backend=backend, osc=OscConfig(port=0),
                                   window=WindowConfig(size=WINDOW), patch=parse_patch(PATCH),
                                   audio_file=str(track), out_dir=str(Path(tmp) / "out")))
         timer = ClickTimer(show, starts)

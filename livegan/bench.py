@@ -82,12 +82,13 @@ def end_to_end(model: str, backend: str, frames: int,
     window is CANVAS_WINDOW."""
     import pygame
 
+    from livegan.control.osc.config import OscConfig
     from livegan.control.osc.sender import OscSender
     from livegan.perform import PerformConfig, Show
 
-    window = WindowConfig(size=WINDOW if canvas == "off" else CANVAS_WINDOW)
-    cfg = PerformConfig(model=model, backend=backend, osc_port=0, window=window, frames=None,
-                        canvas=canvas)
+    window = WindowConfig(size=WINDOW if canvas == "off" else CANVAS_WINDOW, canvas=canvas)
+    cfg = PerformConfig(model=model, backend=backend, osc=OscConfig(port=0), window=window,
+                        frames=None)
     show = Show(cfg)
     pending: list[tuple[float, int]] = []  # (send time, control version just before it)
     latencies: list[float] = []

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 from livegan.control.controls import Controls, latest_events
 from livegan.control.inputs import ShowInputs
+from livegan.control.osc.config import OscConfig
 from livegan.control.osc.namespace import OscNamespace
 from livegan.control.osc.sender import OscSender
-from livegan.control.osc.server import DEFAULT_HOST, DEFAULT_PORT, DROP_REASONS, OscServer
+from livegan.control.osc.server import DROP_REASONS, OscServer
 from livegan.control.patch.load import PatchConfig
 from livegan.control.ratelog import RateLimitedLog
 from livegan.engine import BACKENDS, Engine, off_main_thread
@@ -43,10 +44,8 @@ class PerformConfig:
 
     model: str = DEFAULT_MODEL  # model name in the model folders, or a path
     backend: str = BACKENDS[0]  # one of livegan.engine.BACKENDS; "auto" picks the fastest
-    osc_host: str = DEFAULT_HOST  # loopback unless the performer opens it up
-    osc_port: int = DEFAULT_PORT  # Wekinator's default output port
-    osc_allow: list[str] | None = None  # sender addresses accepted (None: any that can reach)
-    window: WindowConfig = field(default_factory=WindowConfig)
+    osc: OscConfig = field(default_factory=OscConfig)  # where OSC listens, telemetry target
+    window: WindowConfig = field(default_factory=WindowConfig)  # window, frame cap, canvas
     frames: int | None = None  # quit after this many frames shown (scripts, tests)
     seed: int = 0  # seeds the walk
     out_dir: str = DEFAULT_OUT_DIR  # recordings, control logs and snapshots go here only
@@ -56,7 +55,6 @@ class PerformConfig:
     vcam: bool = False  # send frames to a virtual webcam (needs livegan[vcam])
     syphon: str | None = None  # Syphon server name (macOS, needs livegan[syphon]); None: none
     spout: str | None = None  # Spout sender name (Windows, needs livegan[spout]); None: none
-    feedback: str | None = None  # "HOST:PORT" receiving telemetry (patch: [osc] feedback)
     patch: PatchConfig | None = None  # mappings, scenes, motion (None: no patch)
     midi: tuple[str, ...] = ()  # MIDI input name substrings (replace the patch's)
     midi_file: str | None = None  # a MIDI file played as input
@@ -64,9 +62,6 @@ class PerformConfig:
     audio: str | None = None  # sound card name or index ("" = the default input); None: none
     audio_file: str | None = None  # a sound file played as input (WAV; FLAC with soundfile)
     audio_loop: bool = False  # loop the sound file
-    max_fps: float | None = None  # render no faster than this (None: as fast as it goes)
-    canvas: str | tuple[int, int] = "off"  # frames grown to "auto" (the window's aspect),
-    # (width, height), or "off" (the model's square, letterboxed)
 
 
 class Show:
@@ -86,18 +81,18 @@ class Show:
                                  midi_file=cfg.midi_file, midi_loop=cfg.midi_loop,
                                  audio=cfg.audio, audio_file=cfg.audio_file,
                                  audio_loop=cfg.audio_loop)
-        self.osc = OscServer(self.inputs.dispatcher, cfg.osc_host,
-                             cfg.osc_port, cfg.osc_allow,
+        allow = None if cfg.osc.allow is None else list(cfg.osc.allow)
+        self.osc = OscServer(self.inputs.dispatcher, cfg.osc.host, cfg.osc.port, allow,
                              coalesce=self.inputs.router.coalescing)
         # controls -> stage (motion, engine, crossfade, failover) on the render thread
         self.stage = Stage(self.engine, cfg.seed)
         self.stage.failover = Failover(self._fall_back)
         # stage -> frames -> window (main thread) and outputs
         self.frames = FrameQueue()
-        self.render = RenderThread(self.stage, self.controls, self.frames, cfg.max_fps)
+        self.render = RenderThread(self.stage, self.controls, self.frames, cfg.window.max_fps)
         self.outputs = Outputs(OutputsConfig(cfg.out_dir, cfg.record, cfg.record_fps, cfg.ndi,
                                              cfg.vcam, cfg.syphon, cfg.spout),
-                               OscSender.to(cfg.feedback) if cfg.feedback else None)
+                               OscSender.to(cfg.osc.feedback) if cfg.osc.feedback else None)
         self.stage.on_render = self.outputs.rendered
         self.backend = cfg.backend  # what hot-swaps build on (a fallback changes it)
         self._wanted_model: str | None = None  # newest /livegan/model not yet loaded
@@ -178,7 +173,7 @@ class Show:
     def _start_canvas(self) -> None:
         """--canvas / [window] canvas: the engine grows frames of the window's shape."""
         assert self.window is not None
-        request = canvas_request(self.cfg.canvas, self.window.size)
+        request = canvas_request(self.cfg.window.canvas, self.window.size)
         if request is not None:
             off_main_thread(lambda: self.engine.set_canvas(request))
 
@@ -208,7 +203,8 @@ class Show:
         if not self.render.is_alive():
             log.error("the render thread stopped; restarting it (kiosk)")
             self.outputs.error("render thread stopped; restarted")
-            self.render = RenderThread(self.stage, self.controls, self.frames, self.cfg.max_fps)
+            self.render = RenderThread(self.stage, self.controls, self.frames,
+                                       self.cfg.window.max_fps)
             self.render.start()
             self._last_frame_at = time.perf_counter()
         elif time.perf_counter() - self._last_frame_at > STALL_SECONDS:
@@ -311,7 +307,7 @@ class Show:
             f"{self.fps:4.0f} fps   {self.engine.info.name} ({self.engine.resolution}px"
             + (f", {self.engine.canvas.describe()})" if self.engine.canvas else ")"),
             f"{self.engine.backend.describe()}",
-            f"OSC {self.cfg.osc_host}:{self.osc.port}  in {stats['received']}  dropped "
+            f"OSC {self.cfg.osc.host}:{self.osc.port}  in {stats['received']}  dropped "
             + str(self.dropped()),
             f"last {_hud_text(last[0], 48)} {args}" if last else "last -",
             f"mode {self.controls.mode}  render errors {self.stage.errors}",

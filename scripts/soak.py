@@ -38,6 +38,7 @@ import mido
 import pygame
 
 from livegan.control.midi import ports as midi_module
+from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
 from livegan.control.patch.load import load_patch
 from livegan.floodbench import rss_mb
@@ -167,8 +168,9 @@ class Soak:
         midi_module.input_names = self.midi.list  # the MIDI backend is the fake controller
         midi_module.open_port = self.midi.open
         self.show = Show(PerformConfig(
-            model="soak-a", backend=args.backend, osc_port=0, frames=None, max_fps=args.max_fps,
-            window=WindowConfig(size=(256, 256), hud=True), out_dir=str(work / "out"),
+            model="soak-a", backend=args.backend, osc=OscConfig(port=0), frames=None,
+            window=WindowConfig(size=(256, 256), hud=True, max_fps=args.max_fps),
+            out_dir=str(work / "out"),
             patch=load_patch(work / "soak.toml")))
         self.show.inputs.midi.rescan = 0.5
         self.rows: list[dict] = []

@@ -21,6 +21,7 @@ from showdriver import drive as shared_drive
 import livegan.perform
 from livegan.cli import main
 from livegan.control.controls import Controls
+from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
 from livegan.control.osc.wire import encode_message
 from livegan.engine import Engine
@@ -102,7 +103,7 @@ def frames_after(show: Show, count: int) -> Generator[None, Frame, list[np.ndarr
 def make_show(dummy_video, tiny_model: Path, tmp_path: Path) -> Callable[..., Show]:
     """Show(PerformConfig) on the tiny model, OSC on a free port, a 64x64 window."""
     def make(**overrides: object) -> Show:
-        options = {"model": str(tiny_model), "backend": "cpu", "osc_port": 0,
+        options = {"model": str(tiny_model), "backend": "cpu", "osc": OscConfig(port=0),
                    "window": WindowConfig(size=(64, 64)), "frames": 100_000,
                    "out_dir": str(tmp_path / "out"), **overrides}
         return Show(PerformConfig(**options))

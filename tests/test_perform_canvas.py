@@ -12,6 +12,7 @@ from PIL import Image
 from showdriver import drive
 
 from livegan.cli import main
+from livegan.control.osc.config import OscConfig
 from livegan.control.patch.load import PatchConfig, parse_patch
 from livegan.errors import PatchError
 from livegan.perform import PerformConfig, Show
@@ -22,7 +23,7 @@ from livegan.showconfig import perform_config
 @pytest.fixture
 def make_show(dummy_video, tiny_model: Path, tmp_path: Path) -> Callable[..., Show]:
     def make(**overrides: object) -> Show:
-        options = {"model": str(tiny_model), "backend": "cpu", "osc_port": 0,
+        options = {"model": str(tiny_model), "backend": "cpu", "osc": OscConfig(port=0),
                    "window": WindowConfig(size=(128, 72)), "frames": 100_000,
                    "out_dir": str(tmp_path / "out"), **overrides}
         return Show(PerformConfig(**options))
@@ -30,7 +31,7 @@ def make_show(dummy_video, tiny_model: Path, tmp_path: Path) -> Callable[..., Sh
 
 
 def test_auto_canvas_fills_a_wide_window_and_steering_moves_all_of_it(make_show, tmp_path):
-    show = make_show(canvas="auto")
+    show = make_show(window=WindowConfig(size=(128, 72), canvas="auto"))
     seen: dict[str, object] = {}
 
     def script(show: Show):
@@ -72,10 +73,10 @@ def test_without_a_canvas_the_frames_stay_square(make_show):
 
 def test_the_patch_key_and_the_flag(dummy_video, tiny_model, tmp_path, monkeypatch):
     patch = parse_patch('[window]\ncanvas = "48x32"\n', "wide.toml")
-    assert perform_config(patch, {}).canvas == (48, 32)
-    assert perform_config(patch, {"canvas": "off"}).canvas == "off"  # the flag wins
-    assert perform_config(parse_patch('[window]\ncanvas = "auto"\n'), {}).canvas == "auto"
-    assert perform_config(PatchConfig(), {}).canvas == "off"
+    assert perform_config(patch, {}).window.canvas == (48, 32)
+    assert perform_config(patch, {"canvas": "off"}).window.canvas == "off"  # the flag wins
+    assert perform_config(parse_patch('[window]\ncanvas = "auto"\n'), {}).window.canvas == "auto"
+    assert perform_config(PatchConfig(), {}).window.canvas == "off"
     monkeypatch.chdir(tmp_path)
     assert main(["perform", "--model", str(tiny_model), "--frames", "10", "--osc-port", "0",
                  "--size", "96x54", "--backend", "cpu", "--canvas", "auto"]) == 0
@@ -97,7 +98,7 @@ def test_a_bad_canvas_flag_is_one_sentence(capsys):
 
 def test_a_hot_swap_keeps_the_canvas(make_show, make_tiny_model, models_dir):
     make_tiny_model(models_dir / "plain.safetensors", name="plain", seed=1, directions=False)
-    show = make_show(canvas="auto")
+    show = make_show(window=WindowConfig(size=(128, 72), canvas="auto"))
 
     def script(show: Show):
         frame = yield

@@ -43,8 +43,8 @@ def captured(monkeypatch: pytest.MonkeyPatch) -> list:
 def test_osc_listens_on_loopback_by_default(captured: list, tmp_path: Path) -> None:
     assert main(["perform", "--model", "x", "--frames", "1"]) == 0
     cfg = captured[0]
-    assert cfg.osc_host == "127.0.0.1" and cfg.osc_allow is None
-    server = OscServer(lambda *a: None, cfg.osc_host, 0).start()
+    assert cfg.osc.host == "127.0.0.1" and cfg.osc.allow is None
+    server = OscServer(lambda *a: None, cfg.osc.host, 0).start()
     try:
         assert server._sock.getsockname()[0] == "127.0.0.1"
     finally:
@@ -68,10 +68,10 @@ def test_a_patch_allowlist_opens_up_safely(captured: list, tmp_path: Path,
     patch.write_text('[osc]\nhost = "0.0.0.0"\nallow = ["127.0.0.1", "192.168.1.0/24"]\n')
     assert main(["perform", str(patch), "--model", "x"]) == 0
     cfg = captured[0]
-    assert cfg.osc_host == "0.0.0.0" and cfg.osc_allow == ["127.0.0.1", "192.168.1.0/24"]
+    assert cfg.osc.host == "0.0.0.0" and cfg.osc.allow == ("127.0.0.1", "192.168.1.0/24")
     got: list[str] = []
-    server = OscServer(lambda address, args, sender: got.append(sender[0]), cfg.osc_host, 0,
-                       cfg.osc_allow)
+    server = OscServer(lambda address, args, sender: got.append(sender[0]), cfg.osc.host, 0,
+                       list(cfg.osc.allow))
     caplog.set_level(logging.WARNING, logger="livegan.control.osc")
     server.start()
     try:

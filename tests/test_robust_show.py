@@ -25,6 +25,7 @@ from livegan.testing.hostile import HostileTraffic
 from livegan.control.osc import query
 from livegan.control.osc.server import DROP_REASONS
 from livegan.control.osc.wire import encode_message, parse_datagram
+from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
 from livegan.control.patch.load import load_patch
 from livegan.perform import PerformConfig, Show
@@ -45,7 +46,7 @@ def inbox():
 @pytest.fixture
 def make_show(dummy_video, tiny_model: Path, tmp_path: Path) -> Callable[..., Show]:
     def make(**overrides: object) -> Show:
-        options = {"model": str(tiny_model), "backend": "cpu", "osc_port": 0,
+        options = {"model": str(tiny_model), "backend": "cpu", "osc": OscConfig(port=0),
                    "window": WindowConfig(size=(64, 64)), "frames": 1_000_000,
                    "out_dir": str(tmp_path / "out"), **overrides}
         return Show(PerformConfig(**options))
@@ -103,7 +104,8 @@ def test_hostile_udp_at_a_running_show(make_show, inbox: Inbox, tmp_path: Path,
                                        monkeypatch: pytest.MonkeyPatch, models_dir: Path) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "fuzz.toml").write_text(FUZZ_PATCH)
-    show = make_show(patch=load_patch(tmp_path / "fuzz.toml"), feedback=inbox.target,
+    show = make_show(patch=load_patch(tmp_path / "fuzz.toml"),
+                     osc=OscConfig(port=0, feedback=inbox.target),
                      window=WindowConfig(size=(64, 64), hud=True))
     traffic = HostileTraffic(seed=3, z_dim=128, n_dirs=4)
     latents: list[np.ndarray] = []
@@ -264,7 +266,7 @@ def test_broken_models_keep_the_old_one_playing_and_a_good_swap_crossfades(
         make_show, inbox: Inbox, tiny_model: Path, models_dir: Path, make_tiny_model) -> None:
     bad = broken_models(models_dir, tiny_model)
     make_tiny_model(models_dir / "other.safetensors", name="other", seed=5)
-    show = make_show(feedback=inbox.target)
+    show = make_show(osc=OscConfig(port=0, feedback=inbox.target))
     first = show.engine
     fading: list[bool] = []
 
@@ -297,7 +299,7 @@ def test_a_broken_patch_edit_keeps_the_old_patch_in_a_running_show(
         make_show, inbox: Inbox, tmp_path: Path) -> None:
     path = tmp_path / "live.toml"
     path.write_text('[[map]]\nosc = "/a"\nto = "speed"\nrange = [0.0, 1.0]\n')
-    show = make_show(patch=load_patch(path), feedback=inbox.target)
+    show = make_show(patch=load_patch(path), osc=OscConfig(port=0, feedback=inbox.target))
     show.inputs.watcher.interval = 0.0
 
     def script(show: Show):
@@ -317,7 +319,7 @@ def test_a_broken_patch_edit_keeps_the_old_patch_in_a_running_show(
 
 def test_out_of_memory_keeps_the_last_frame_then_falls_back(make_show, inbox: Inbox,
                                                             monkeypatch) -> None:
-    show = make_show(feedback=inbox.target)
+    show = make_show(osc=OscConfig(port=0, feedback=inbox.target))
     failing = show.engine
     state = {"failing": False, "failed_calls": 0}
     real_render = failing.render

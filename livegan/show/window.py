@@ -18,6 +18,7 @@ import pygame
 
 from livegan.errors import DisplayError
 from livegan.show.hud import Hud
+from livegan.show.windowconfig import WindowConfig
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -33,20 +34,6 @@ NO_DISPLAY_MESSAGE = (
 # (dummy, offscreen, kmsdrm on a Raspberry Pi console, ...) is the user's explicit choice.
 _SERVER_DRIVERS = frozenset({"x11", "wayland"})
 _HEADLESS_DRIVERS = frozenset({"dummy", "offscreen"})  # SDL drivers that show nothing
-
-
-@dataclass(frozen=True)
-class WindowConfig:
-    """How the performance window opens."""
-
-    size: tuple[int, int] = (768, 768)  # window size in pixels (width, height)
-    fullscreen: bool = False  # borderless fullscreen at the monitor's resolution, cursor hidden
-    display: int = 0  # monitor index, 0 .. number of monitors - 1
-    vsync: bool = False  # sync flips to the monitor refresh (uses SDL's SCALED renderer)
-    title: str = "livegan"  # window title
-    hud: bool = False  # show the on-screen display at start
-    kiosk: bool = False  # fullscreen; Esc, window close and F are ignored (installations)
-    smooth_scale: bool = True  # filtered scaling (soft); False: nearest neighbour (crisp pixels)
 
 
 class Action(enum.Enum):

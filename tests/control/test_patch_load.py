@@ -257,6 +257,30 @@ def test_cli_flags_override_the_patch(tmp_path: Path, monkeypatch) -> None:
     assert cli.main(["perform", str(path), "--osc-port", "0", "--model", "b",
                      "--midi", "nano", "--midi-file", "x.mid"]) == 0
     cfg = seen[0]
-    assert (cfg.model, cfg.osc_port, cfg.osc_host) == ("b", 0, "0.0.0.0")
+    assert (cfg.model, cfg.osc.port, cfg.osc.host) == ("b", 0, "0.0.0.0")
     assert cfg.window.size == (320, 200) and cfg.window.hud and cfg.seed == 4
     assert cfg.midi == ("nano",) and cfg.midi_file == "x.mid" and cfg.patch.path == path
+
+
+def test_osc_and_window_settings_have_one_config_each(tmp_path: Path, monkeypatch) -> None:
+    """The patch's [osc] and [window] are read into the show's own OscConfig and WindowConfig:
+    an empty section plays with the show's defaults, and a given key reaches the show as is."""
+    import livegan.perform
+    from livegan.control.osc.config import OscConfig
+    from livegan.show.windowconfig import WindowConfig
+
+    empty = parse_patch("[osc]\n[window]\n")
+    assert empty.osc == OscConfig() and empty.window == WindowConfig()
+    path = tmp_path / "p.toml"
+    path.write_text('[osc]\nfeedback = "127.0.0.1:9001"\n'
+                    '[window]\nmax_fps = 30\ntitle = "gallery"\nvsync = true\n')
+    seen = []
+    monkeypatch.setattr(livegan.perform, "perform", lambda cfg: seen.append(cfg) or 0)
+    assert cli.main(["perform", str(path), "--kiosk", "--nearest"]) == 0
+    cfg = seen[0]
+    assert cfg.osc == OscConfig(feedback="127.0.0.1:9001")
+    assert cfg.window == WindowConfig(max_fps=30, title="gallery", vsync=True, kiosk=True,
+                                      smooth_scale=False)
+    assert cli.main(["perform", "--feedback", "127.0.0.1:9002", "--max-fps", "12"]) == 0
+    assert seen[1].osc == OscConfig(feedback="127.0.0.1:9002")
+    assert seen[1].window == WindowConfig(max_fps=12)

@@ -7,6 +7,7 @@ import logging
 import pygame
 import pytest
 
+from livegan.control.osc.config import OscConfig
 from livegan.perform import PerformConfig, Show
 from livegan.show.window import WindowConfig
 
@@ -16,7 +17,7 @@ from livegan.show.window import WindowConfig
 def test_kiosk_ignores_quit_and_restarts_a_dead_render_thread(tmp_path, make_tiny_model,
                                                               caplog):
     model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan")
-    cfg = PerformConfig(model=str(model), backend="cpu", osc_port=0, frames=12,
+    cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=12,
                         out_dir=str(tmp_path / "out"),
                         window=WindowConfig(size=(64, 64), kiosk=True))
     show = Show(cfg)

@@ -9,6 +9,7 @@ import numpy as np
 import pygame
 import pytest
 
+from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
 from livegan.errors import OutputError
 from livegan.perform import PerformConfig, Show
@@ -107,7 +108,7 @@ def test_control_log_round_trip_and_slerp_between_entries(tmp_path):
 
 
 def _run_show(tmp_path, model, on_frame, **overrides) -> Show:
-    cfg = PerformConfig(model=str(model), backend="cpu", osc_port=0, frames=400,
+    cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=400,
                         out_dir=str(tmp_path / "out"), window=WindowConfig(size=(64, 64)),
                         **overrides)
     show = Show(cfg)
@@ -176,9 +177,10 @@ def test_replay_of_the_control_log_reproduces_the_shown_frames(tmp_path, make_ti
 
     with monkeypatch.context() as patched:  # the show alone runs in bf16
         patched.setattr(CpuBackend, "__init__", bf16)
-        cfg = PerformConfig(model=str(model), backend="cpu", osc_port=0, frames=2000,
-                            out_dir=str(tmp_path / "out"), window=WindowConfig(size=(64, 64)),
-                            record="show.mp4", max_fps=120)
+        cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=2000,
+                            out_dir=str(tmp_path / "out"),
+                            window=WindowConfig(size=(64, 64), max_fps=120),
+                            record="show.mp4")
         show = Show(cfg)
         put = show.frames.put
 

@@ -9,6 +9,7 @@ import pygame
 import pytest
 from PIL import Image
 
+from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
 from livegan.errors import OutputError
 from livegan.perform import PerformConfig, Show
@@ -71,7 +72,7 @@ def test_osc_and_the_s_key_snapshot_into_the_output_folder_only(tmp_path, make_t
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
-    cfg = PerformConfig(model=str(model), backend="cpu", osc_port=0, frames=2000,
+    cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=2000,
                         window=WindowConfig(size=(64, 48)))  # default out_dir: ./livegan-out
     show = Show(cfg)
     senders: list[OscSender] = []
@@ -117,7 +118,7 @@ def test_perform_records_to_a_path_the_operator_typed(tmp_path, make_tiny_model,
     pytest.importorskip("av")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan")
-    cfg = PerformConfig(model=str(model), backend="cpu", osc_port=0, frames=8,
+    cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=8,
                         out_dir=str(tmp_path / "out"), record="~/show.mp4",
                         window=WindowConfig(size=(32, 32)))
     Show(cfg).run()

@@ -168,12 +168,13 @@ def test_the_command_line_names_the_senders():
 
 @pytest.mark.usefixtures("dummy_video")
 def test_a_show_sends_its_frames_to_syphon_and_spout(tmp_path, make_tiny_model, monkeypatch):
+    from livegan.control.osc.config import OscConfig
     from livegan.perform import PerformConfig, Show
     from livegan.show.window import WindowConfig
 
     syphon_calls, spout_calls = fake_syphon(monkeypatch), fake_spout(monkeypatch)
     model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan")
-    cfg = PerformConfig(model=str(model), backend="cpu", osc_port=0, frames=20,
+    cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=20,
                         syphon="livegan", spout="livegan", out_dir=str(tmp_path / "out"),
                         window=WindowConfig(size=(64, 64)))
     assert Show(cfg).run() == 20

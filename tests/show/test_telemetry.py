@@ -8,6 +8,7 @@ import time
 import pygame
 import pytest
 
+from livegan.control.osc.config import OscConfig
 from livegan.control.osc.server import OscServer
 from livegan.control.osc.sender import OscSender
 from livegan.errors import LiveganError
@@ -91,8 +92,8 @@ def test_bad_feedback_target_is_a_clear_error():
 @pytest.mark.usefixtures("dummy_video")
 def test_a_show_reports_to_its_feedback_address(tmp_path, make_tiny_model, inbox):
     model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan", name="tiny")
-    cfg = PerformConfig(model=str(model), backend="cpu", osc_port=0, frames=2000,
-                        feedback=inbox.target, out_dir=str(tmp_path / "out"),
+    cfg = PerformConfig(model=str(model), backend="cpu", frames=2000,
+                        osc=OscConfig(port=0, feedback=inbox.target), out_dir=str(tmp_path / "out"),
                         window=WindowConfig(size=(64, 64)))
     show = Show(cfg)
     senders: list[OscSender] = []

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from showdriver import failed_out_warning, warnings_from
 
+from livegan.control.osc.config import OscConfig
 from livegan.perform import PerformConfig, Show
 from livegan.show.videoout import VirtualCamOut, open_video_outs
 from livegan.show.window import WindowConfig
@@ -90,8 +91,8 @@ def test_frames_reach_a_working_camera_and_a_new_size_reopens_it(monkeypatch):
 def test_the_show_goes_on_without_ndi_and_virtual_camera(tmp_path, make_tiny_model,
                                                          no_video_libs, caplog):
     model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan")
-    cfg = PerformConfig(model=str(model), backend="cpu", osc_port=0, frames=5, ndi="stage",
-                        vcam=True, out_dir=str(tmp_path / "out"),
+    cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=5,
+                        ndi="stage", vcam=True, out_dir=str(tmp_path / "out"),
                         window=WindowConfig(size=(64, 64)))
     assert Show(cfg).run() == 5
     assert len(warnings_from(caplog)) == 2

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from livegan.control.controls import MODES, PARAMS
+from livegan.control.osc.config import OscConfig
 from livegan.control.patch.mapping import Mapping
 from livegan.control.patch.check import Checker
 from livegan.control.tempo.quantize import UNITS
 from livegan.errors import PatchError
+from livegan.show.windowconfig import WindowConfig
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,16 +27,6 @@ log = logging.getLogger(__name__)
 
 SPEED_UNITS = ("seconds", "beats")
 RELOAD_SECONDS = 0.5  # how often the watcher looks at the file's modification time
-
-
-@dataclass(frozen=True)
-class OscConfig:
-    """[osc]: where OSC listens; unset fields fall back to the CLI defaults."""
-
-    port: int | None = None  # UDP port (12000 when unset; 0 picks a free one)
-    host: str | None = None  # address to listen on (127.0.0.1 when unset)
-    allow: tuple[str, ...] | None = None  # sender addresses or networks accepted
-    feedback: str = ""  # HOST:PORT that receives telemetry ("" = none)
 
 
 @dataclass(frozen=True)
@@ -79,21 +71,6 @@ class TempoConfig:
 
 
 @dataclass(frozen=True)
-class WindowSection:
-    """[window]: how the window opens; CLI flags win over these."""
-
-    size: tuple[int, int] | None = None  # (width, height) in pixels
-    fullscreen: bool | None = None  # borderless fullscreen
-    display: int | None = None  # monitor index
-    hud: bool | None = None  # on-screen display at start
-    vsync: bool | None = None  # sync to the monitor refresh
-    kiosk: bool | None = None  # installation mode: Esc and F are ignored
-    max_fps: float | None = None  # render no faster than this (saves CPU and heat)
-    title: str | None = None  # window title
-    canvas: str | tuple[int, int] | None = None  # "auto", "off" or (width, height) of a canvas
-
-
-@dataclass(frozen=True)
 class Scene:
     """[scenes.NAME]: a set of values recalled together, gliding over `glide` seconds."""
 
@@ -122,7 +99,7 @@ class PatchConfig:
     audio: AudioConfig = field(default_factory=AudioConfig)
     motion: MotionConfig = field(default_factory=MotionConfig)
     tempo: TempoConfig = field(default_factory=TempoConfig)
-    window: WindowSection = field(default_factory=WindowSection)
+    window: WindowConfig = field(default_factory=WindowConfig)
     maps: tuple[Mapping, ...] = ()  # [[map]] in file order
     scenes: dict[str, Scene] = field(default_factory=dict)  # [scenes.NAME] in file order
 
@@ -201,6 +178,7 @@ def _model(check: Checker, value: object, path: Path) -> str | None:
 
 
 def _osc(check: Checker, table: dict) -> OscConfig:
+    """[osc]; keys left out keep OscConfig's defaults."""
     where = ("osc",)
     check.keys(table, where, ("port", "host", "allow", "feedback"))
     allow = table.get("allow")
@@ -211,12 +189,12 @@ def _osc(check: Checker, table: dict) -> OscConfig:
     feedback = check.choice(table, "feedback", where, None) or ""
     if feedback:
         check.hostport(feedback, where + ("feedback",))
-    return OscConfig(
+    return OscConfig(**_given(
         port=check.integer(table, "port", where, 0, 65535),
         host=check.choice(table, "host", where, None),
         allow=allow,
         feedback=feedback,
-    )
+    ))
 
 
 def _midi(check: Checker, table: dict, path: Path) -> MidiConfig:
@@ -271,21 +249,27 @@ def _tempo(check: Checker, table: dict) -> TempoConfig:
                        beats_per_bar=check.integer(table, "beats_per_bar", where, 1, 64) or 4)
 
 
-def _window(check: Checker, table: dict) -> WindowSection:
+def _window(check: Checker, table: dict) -> WindowConfig:
+    """[window]; keys left out keep WindowConfig's defaults."""
     where = ("window",)
     check.keys(table, where, ("size", "fullscreen", "display", "hud", "vsync", "kiosk",
                               "title", "max_fps", "canvas"))
-    return WindowSection(
+    return WindowConfig(**_given(
         size=check.size(table.get("size"), where + ("size",)),
         fullscreen=check.flag(table, "fullscreen", where, None),
         display=check.integer(table, "display", where, 0, 16),
         hud=check.flag(table, "hud", where, None),
         vsync=check.flag(table, "vsync", where, None),
         kiosk=check.flag(table, "kiosk", where, None),
-        title=check.choice(table, "title", where, None),
+        title=check.choice(table, "title", where, None) or None,
         max_fps=check.number(table, "max_fps", where, 1, 1000),
         canvas=_canvas(check, table, where),
-    )
+    ))
+
+
+def _given(**values: object) -> dict[str, object]:
+    """The values a patch gave (not None); the config's defaults fill in the rest."""
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def _canvas(check: Checker, table: dict, where: tuple[str, ...]) -> str | tuple[int, int] | None:
