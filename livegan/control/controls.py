@@ -86,6 +86,12 @@ class Controls:
             self._version += 1
         return True
 
+    def values(self) -> tuple[dict[str, float], str, list[float], int]:
+        """Params, mode, direction amounts and label as they are now, read together (any
+        thread: OSCQuery answers from its HTTP thread)."""
+        with self._lock:
+            return dict(self._params), self._mode, self._dirs.tolist(), self._label
+
     def set_mode(self, mode: str) -> bool:
         if mode not in MODES:
             return False

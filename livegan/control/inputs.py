@@ -13,6 +13,7 @@ from livegan.control.osc.dispatch import Dispatcher
 from livegan.control.osc.dispatch import RouteTable
 from livegan.control.osc.namespace import NAMESPACE, OscNamespace
 from livegan.control.osc.query import Entry, QueryResponder
+from livegan.control.oscquery.tree import Live
 from livegan.control.patch.audio import AudioRoutes
 from livegan.control.patch.load import PatchConfig, PatchWatcher
 from livegan.control.patch.router import Router
@@ -84,11 +85,13 @@ class ShowInputs:
         self.controls = controls
         self.namespace = namespace
         self.patch = patch
+        self.labels = labels
         self.quantizer = Quantizer()  # scene, seed and key changes waiting for a beat or bar
         self.router = Router(controls, patch, labels=labels,
                              direction_names=lambda: namespace.direction_names,
                              quantizer=self.quantizer)
-        self.query = QueryResponder(namespace_entries(patch))
+        self.entries = namespace_entries(patch)  # /livegan/query and OSCQuery answer with it
+        self.query = QueryResponder(self.entries)
         self.dispatcher = Dispatcher(self._table())
         """The OscServer handler: the default namespace with the patch's routes in front."""
         self._midi_override = tuple(midi)
@@ -139,6 +142,18 @@ class ShowInputs:
         """A key press from the window; True when a mapping used it."""
         return self.router.key(name)
 
+    def oscquery(self) -> tuple[list[Entry], Live]:
+        """The namespace and its values now, for OSCQuery (called on its HTTP thread)."""
+        params, mode, dirs, label = self.controls.values()
+        beat_speed = self.router.targets.beat_speed
+        if beat_speed is not None:
+            params["speed"] = beat_speed  # /livegan/speed is per beat then
+        return self.entries, Live(
+            params=params, mode=mode, dirs=dirs, label=label, z_dim=self.controls.z_dim,
+            direction_names=list(self.namespace.direction_names),
+            scenes=list(self.router.patch.scenes), scene=self.router.scene,
+            labels=list(self.labels()))
+
     def app_handlers(self) -> dict[str, Callable[..., None]]:
         """Handlers for the show's app events that this module owns."""
         return {
@@ -168,7 +183,8 @@ class ShowInputs:
     def _reload(self, patch: PatchConfig) -> None:
         old, self.patch = self.patch, patch
         self.router.set_patch(patch)
-        self.query.set_entries(namespace_entries(patch))
+        self.entries = namespace_entries(patch)
+        self.query.set_entries(self.entries)
         self.dispatcher.table = self._table()
         if not self._midi_override and patch.midi.input != old.midi.input:
             self.midi.set_wanted(patch.midi.input)

@@ -152,7 +152,7 @@ class OscServer:
         """
         if self._thread is not None:
             raise RuntimeError("OscServer already started")
-        if not _is_loopback(self.host) and self._allow is None:
+        if not is_loopback(self.host) and self._allow is None:
             log.warning(
                 "OSC listens on %s:%s: anyone on the network can steer the show "
                 "(list trusted senders in the patch's osc.allow)",
@@ -343,7 +343,8 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether `host` (an address or "localhost") reaches this machine only."""
     if host == "localhost":
         return True
     try:

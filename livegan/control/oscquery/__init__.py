@@ -1,0 +1,1 @@
+"""OSCQuery: the OSC namespace and its values as JSON over HTTP, announced over mDNS."""
