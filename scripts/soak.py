@@ -12,7 +12,9 @@ errors, OSC datagrams and drops, MIDI messages, threads and open files.
 
 Not run in CI. The summary at the end gives fps (min/median), memory (start/end/max),
 errors and drops; exit status 1 if the show stopped, a render error or a handler error
-occurred, or memory grew by more than --max-growth MB after the first sample.
+occurred, or memory grew by more than --max-growth MB after the warm-up (--warmup minutes;
+the whole run when it is shorter), or, with --max-growth-per-hour, its trend after the
+warm-up (a least-squares line through the samples) rose faster than that.
 """
 
 from __future__ import annotations
@@ -256,8 +258,14 @@ def summary(soak: Soak) -> tuple[str, bool]:
     rss = [r["rss_mb"] for r in rows]
     stats = soak.show.osc.stats()
     growth = rss[-1] - rss[0]
+    warm = [r for r in rows if r["t_s"] >= args.warmup * 60] or rows
+    warm_growth = warm[-1]["rss_mb"] - warm[0]["rss_mb"]
+    per_hour = (statistics.linear_regression([r["t_s"] for r in warm],
+                                             [r["rss_mb"] for r in warm]).slope * 3600
+                if len(warm) > 2 else 0.0)
     ok = (soak.failure is None and rows[-1]["render_errors"] == 0
-          and stats["handler_error"] == 0 and growth <= args.max_growth)
+          and stats["handler_error"] == 0 and warm_growth <= args.max_growth
+          and (args.max_growth_per_hour is None or per_hour <= args.max_growth_per_hour))
     soak_engine = soak.show.engine
     lines = [
         (f"soak: {args.minutes:g} min, {len(rows)} samples every {args.every:g} s, model "
@@ -266,6 +274,8 @@ def summary(soak: Soak) -> tuple[str, bool]:
          f"max {max(fps):.1f}  ({rows[-1]['frames']} frames)"),
         (f"  memory   start {rss[0]:.1f} MB  end {rss[-1]:.1f} MB  max {max(rss):.1f} MB  "
          f"(growth {growth:+.1f} MB)"),
+        (f"  after warm-up ({warm[0]['t_s']:.0f} s on)  {warm_growth:+.1f} MB, trend "
+         f"{per_hour:+.2f} MB/hour"),
         (f"  errors   render {rows[-1]['render_errors']}  OSC handler "
          f"{stats['handler_error']}  {'stopped: ' + str(soak.failure) if soak.failure else ''}"),
         (f"  OSC      {stats['datagrams']} datagrams, {stats['coalesced']} superseded by a "
@@ -296,7 +306,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--midi-rate", type=float, default=100.0, help="MIDI messages per second")
     p.add_argument("--csv", default="soak.csv", help="where the samples go")
     p.add_argument("--max-growth", type=float, default=50.0,
-                   help="MB of memory growth over the run that still passes")
+                   help="MB of memory growth after the warm-up that still passes")
+    p.add_argument("--max-growth-per-hour", type=float, default=None,
+                   help="MB/hour of memory trend after the warm-up that still passes")
+    p.add_argument("--warmup", type=float, default=10.0,
+                   help="minutes of warm-up left out of the memory figures")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
     Path(args.csv).unlink(missing_ok=True)
