@@ -84,6 +84,14 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--midi", action="append", default=argparse.SUPPRESS, metavar="NAME",
                    help="open MIDI inputs whose name contains NAME (repeatable; replaces the "
                         "patch's [midi] input)")
+    p.add_argument("--oscquery-port", type=int, default=argparse.SUPPRESS, metavar="PORT",
+                   help="TCP port of the OSCQuery server (default: the patch's, else the OSC "
+                        "port + 1)")
+    p.add_argument("--no-oscquery", action="store_true",
+                   help="do not serve the namespace over OSCQuery (HTTP)")
+    p.add_argument("--link", action="store_true",
+                   help="join an Ableton Link session: tempo and beat shared with other apps "
+                        "(needs livegan[link]; also [tempo] link = true in the patch)")
     p.add_argument("--midi-file", default=argparse.SUPPRESS, metavar="FILE.mid",
                    help="play a MIDI file as input (rehearsal, sequenced shows)")
     p.add_argument("--midi-loop", action="store_true", help="loop the --midi-file")

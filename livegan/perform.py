@@ -15,6 +15,8 @@ from livegan.control.osc.config import OscConfig
 from livegan.control.osc.namespace import OscNamespace
 from livegan.control.osc.sender import OscSender
 from livegan.control.osc.server import DROP_REASONS, OscServer
+from livegan.control.oscquery.mdns import Advert, advertise
+from livegan.control.oscquery.server import OscQueryServer
 from livegan.control.patch.load import PatchConfig
 from livegan.control.ratelog import RateLimitedLog
 from livegan.engine import BACKENDS, Engine, off_main_thread
@@ -62,6 +64,7 @@ class PerformConfig:
     audio: str | None = None  # sound card name or index ("" = the default input); None: none
     audio_file: str | None = None  # a sound file played as input (WAV; FLAC with soundfile)
     audio_loop: bool = False  # loop the sound file
+    link: bool = False  # join an Ableton Link session (needs livegan[link])
 
 
 class Show:
@@ -80,10 +83,13 @@ class Show:
                                  labels=lambda: self.engine.info.labels, midi=cfg.midi,
                                  midi_file=cfg.midi_file, midi_loop=cfg.midi_loop,
                                  audio=cfg.audio, audio_file=cfg.audio_file,
-                                 audio_loop=cfg.audio_loop)
+                                 audio_loop=cfg.audio_loop, link=cfg.link)
         allow = None if cfg.osc.allow is None else list(cfg.osc.allow)
         self.osc = OscServer(self.inputs.dispatcher, cfg.osc.host, cfg.osc.port, allow,
                              coalesce=self.inputs.router.coalescing)
+        self.oscquery = OscQueryServer(self.inputs.oscquery, cfg.osc.host, cfg.osc.query_port,
+                                       lambda: self.osc.port, allow) if cfg.osc.oscquery else None
+        self._advert: Advert | None = None
         # controls -> stage (motion, engine, crossfade, failover) on the render thread
         self.stage = Stage(self.engine, cfg.seed)
         self.stage.failover = Failover(self._fall_back)
@@ -120,6 +126,7 @@ class Show:
         switch = sys.getswitchinterval()
         sys.setswitchinterval(GIL_SWITCH_S)
         self.osc.start()
+        self._start_oscquery()
         try:
             self.window = Window(self.cfg.window)
             self._start_canvas()
@@ -134,6 +141,7 @@ class Show:
             self.inputs.stop()
             self.outputs.close()
             self.osc.stop()
+            self._stop_oscquery()
             if self.window is not None:
                 self.window.close()
             self.engine.close()
@@ -169,6 +177,28 @@ class Show:
             if now - fps_clock >= 0.5:
                 self.fps, fps_clock, fps_count = fps_count / (now - fps_clock), now, 0
                 self._update_hud()
+
+    def _start_oscquery(self) -> None:
+        """Serve and announce OSCQuery; a port in use costs one line, never the show."""
+        if self.oscquery is None:
+            return
+        try:
+            self.oscquery.start()
+        except LiveganError as exc:
+            log.warning("%s; the show goes on without OSCQuery (--oscquery-port picks another)",
+                        exc)
+            self.oscquery = None
+            return
+        log.info("OSCQuery on http://%s:%d/ (OSC on port %d)", self.cfg.osc.host,
+                 self.oscquery.port, self.osc.port)
+        self._advert = advertise(f"livegan {self.osc.port}", self.cfg.osc.host,
+                                 self.oscquery.port)
+
+    def _stop_oscquery(self) -> None:
+        if self.oscquery is not None:
+            self.oscquery.stop()
+        if self._advert is not None:
+            self._advert.close()
 
     def _start_canvas(self) -> None:
         """--canvas / [window] canvas: the engine grows frames of the window's shape."""
@@ -235,11 +265,15 @@ class Show:
                 self.outputs.error(f"patch reload refused, the previous patch plays on: {error}")
 
     def _report_sound(self) -> None:
-        """Telemetry of the sound analysis: level, bands, onsets (--feedback with sound in)."""
+        """Telemetry of the sound analysis (level, bands, onsets) and of the beat."""
+        telemetry = self.outputs.telemetry
+        if telemetry is None:
+            return
         values = self.inputs.sound.values if self.inputs.sound is not None else None
-        if values is not None and self.outputs.telemetry is not None:
-            self.outputs.telemetry.audio(time.perf_counter(), values.level, values.bands,
-                                         values.onsets)
+        if values is not None:
+            telemetry.audio(time.perf_counter(), values.level, values.bands, values.onsets)
+        beat = self.inputs.beats.beat
+        telemetry.beat(beat.index, beat.in_bar, beat.tempo)
 
     def _set_hud(self, visible: bool) -> None:
         assert self.window is not None
@@ -312,6 +346,7 @@ class Show:
             f"last {_hud_text(last[0], 48)} {args}" if last else "last -",
             f"mode {self.controls.mode}  render errors {self.stage.errors}",
             *self._sound_hud(),
+            *self.inputs.hud_lines(),
             *self.outputs.hud_lines(),
         ]
 

@@ -10,7 +10,7 @@ from livegan.control.patch.load import PatchConfig
 from livegan.perform import PerformConfig
 
 # Flags that replace a setting of the patch's [osc] or [window] when given: flag -> field.
-OSC_VALUES = {"host": "host", "osc_port": "port"}
+OSC_VALUES = {"host": "host", "osc_port": "port", "oscquery_port": "oscquery_port"}
 WINDOW_VALUES = {"size": "size", "display": "display", "max_fps": "max_fps", "canvas": "canvas"}
 # Switches (fullscreen, hud, ...) are on when either the flag or the patch turns them on.
 WINDOW_SWITCHES = ("fullscreen", "hud", "vsync", "kiosk")
@@ -34,7 +34,8 @@ def perform_config(patch: PatchConfig, flags: Mapping[str, Any]) -> PerformConfi
         return value if value is not None else patched if patched is not None else default
 
     osc = replace(patch.osc, **given(OSC_VALUES),
-                  **({"feedback": flags["feedback"]} if flags.get("feedback") else {}))
+                  **({"feedback": flags["feedback"]} if flags.get("feedback") else {}),
+                  **({"oscquery": False} if flags.get("no_oscquery") else {}))
     window = replace(patch.window, **given(WINDOW_VALUES),
                      **{name: True for name in WINDOW_SWITCHES if flags.get(name)},
                      smooth_scale=not flags.get("nearest", False))
@@ -42,6 +43,7 @@ def perform_config(patch: PatchConfig, flags: Mapping[str, Any]) -> PerformConfi
         "model": pick("model", patch.model, PerformConfig.model),
         "backend": pick("backend", patch.backend, PerformConfig.backend),
         "seed": pick("seed", patch.motion.seed, PerformConfig.seed),
+        "link": bool(flags.get("link")) or patch.tempo.link,
         "midi": tuple(flags.get("midi") or ()),
         **_audio(patch, flags),
         "osc": osc,

@@ -180,7 +180,7 @@ def _model(check: Checker, value: object, path: Path) -> str | None:
 def _osc(check: Checker, table: dict) -> OscConfig:
     """[osc]; keys left out keep OscConfig's defaults."""
     where = ("osc",)
-    check.keys(table, where, ("port", "host", "allow", "feedback"))
+    check.keys(table, where, ("port", "host", "allow", "feedback", "oscquery", "oscquery_port"))
     allow = table.get("allow")
     if allow is not None:
         allow = tuple(check.strings(allow, where + ("allow",)))
@@ -194,6 +194,8 @@ def _osc(check: Checker, table: dict) -> OscConfig:
         host=check.choice(table, "host", where, None),
         allow=allow,
         feedback=feedback,
+        oscquery=check.flag(table, "oscquery", where, None),
+        oscquery_port=check.integer(table, "oscquery_port", where, 0, 65535),
     ))
 
 
