@@ -13,7 +13,8 @@ from livegan.control.osc.namespace import NAMESPACE
 
 CLIENTS = Path(__file__).resolve().parent.parent / "patches" / "clients"
 TELEMETRY = {"/livegan/fps", "/livegan/frame", "/livegan/heartbeat", "/livegan/model",
-             "/livegan/error"}
+             "/livegan/error", "/livegan/beat", "/livegan/audio/level", "/livegan/audio/bands",
+             "/livegan/audio/onset"}
 
 
 def known(address: str) -> bool:

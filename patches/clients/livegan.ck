@@ -4,8 +4,9 @@
 //   chuck livegan.ck
 //
 // livegan listens on UDP 12000 (see `livegan osc` for every address) and, with
-// --feedback, sends /livegan/fps, /livegan/frame, /livegan/heartbeat, /livegan/model
-// and /livegan/error back to port 9000.
+// --feedback, sends /livegan/fps, /livegan/frame, /livegan/heartbeat, /livegan/model,
+// /livegan/error, /livegan/beat (each beat: number, place in the bar, bpm) and, with
+// --audio, /livegan/audio/level, /livegan/audio/bands, /livegan/audio/onset to port 9000.
 
 "127.0.0.1" => string HOST;
 12000 => int PORT;
@@ -54,12 +55,17 @@ fun void telemetry()
     in.addAddress("/livegan/fps, f");
     in.addAddress("/livegan/model, s");
     in.addAddress("/livegan/error, s");
+    in.addAddress("/livegan/beat, i i f");
+    in.addAddress("/livegan/audio/level, f");
     while (true)
     {
         in => now;
         while (in.recv(msg))
         {
             if (msg.address == "/livegan/fps") <<< "fps", msg.getFloat(0) >>>;
+            else if (msg.address == "/livegan/beat")
+                <<< "beat", msg.getInt(1), "of the bar at", msg.getFloat(2), "bpm" >>>;
+            else if (msg.address == "/livegan/audio/level") <<< "level", msg.getFloat(0) >>>;
             else <<< msg.address, msg.getString(0) >>>;
         }
     }

@@ -700,7 +700,7 @@
      "id": "obj-38",
      "maxclass": "newobj",
      "numinlets": 2,
-     "numoutlets": 6,
+     "numoutlets": 10,
      "patching_rect": [
       20.0,
       355.0,
@@ -713,9 +713,13 @@
       "",
       "",
       "",
+      "",
+      "",
+      "",
+      "",
       ""
      ],
-     "text": "route /livegan/fps /livegan/frame /livegan/heartbeat /livegan/model /livegan/error"
+     "text": "route /livegan/fps /livegan/frame /livegan/heartbeat /livegan/model /livegan/error /livegan/beat /livegan/audio/level /livegan/audio/bands /livegan/audio/onset"
     }
    },
    {

@@ -2,12 +2,16 @@
 
 Sending uses an OSC Out DAT named 'oscout1' (Messaging (UDP), 127.0.0.1, port 12000).
 Telemetry: call onReceiveOSC(address, args) from an OSC In DAT on port 9000 and read
-the Table DAT 'livegan_status'. Runs inside TouchDesigner only (it uses op()).
+the Table DAT 'livegan_status' (with --audio, sound level/bands/onset; each beat, beat).
+TouchDesigner's OSCQuery support can also read livegan's whole namespace, with ranges and
+current values, from http://127.0.0.1:12001 (the OSC port + 1). Runs inside TouchDesigner
+only (it uses op()).
 """
 
 OSC_OUT = "oscout1"
 STATUS = "livegan_status"
-TELEMETRY = ("fps", "frame", "heartbeat", "model", "error")
+TELEMETRY = ("fps", "frame", "heartbeat", "model", "error", "beat",  # /livegan/<name>
+             "level", "bands", "onset")  # /livegan/audio/<name>, with sound in
 
 
 def _send(address, values=()):
