@@ -84,6 +84,7 @@ class Show:
                                  midi_file=cfg.midi_file, midi_loop=cfg.midi_loop,
                                  audio=cfg.audio, audio_file=cfg.audio_file,
                                  audio_loop=cfg.audio_loop, link=cfg.link)
+        self.inputs.set_bend_layers(self.engine.bend_layers)  # /livegan/bend/{layer}/{op}
         allow = None if cfg.osc.allow is None else list(cfg.osc.allow)
         self.osc = OscServer(self.inputs.dispatcher, cfg.osc.host, cfg.osc.port, allow,
                              coalesce=self.inputs.router.coalescing)
@@ -305,6 +306,7 @@ class Show:
             return
         self.controls.resize(engine.z_dim, engine.directions.shape[0])
         self.namespace.direction_names = engine.direction_names
+        self.inputs.set_bend_layers(engine.bend_layers)
         self.stage.swap(engine)
         self.engine = engine
         log.info("now playing %s", engine.info.name)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from livegan.control.bends import BendControls
 
 MODES = ("walk", "keys", "hold")
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -33,6 +36,8 @@ class Snapshot:
     z_updates: dict[int, float]  # latent components set since the last snapshot
     events: list[tuple] = field(default_factory=list)  # motion events: ("seed", i, s), ("key", i)…
     label: int = 0
+    bends: Mapping[tuple[str, str], tuple[float, ...]] = field(default_factory=dict)  # never
+    # changed once handed out: (layer, op) -> amounts (livegan.bends)
 
 
 class Controls:
@@ -49,6 +54,7 @@ class Controls:
         self._app_events: deque[tuple] = deque(maxlen=max_events)
         self._label = 0
         self._version = 0
+        self.bends = BendControls()  # network bending: layers are set by the show
 
     @property
     def n_dirs(self) -> int:
@@ -134,6 +140,20 @@ class Controls:
             self._version += 1 if n else 0
         return n
 
+    def set_bend(self, layer: str, op: str, values: Sequence[float], start: int = 0) -> bool:
+        """Amounts of one bend from amount `start` on (see BendControls.set)."""
+        if not self.bends.set(layer, op, values, start):
+            return False
+        with self._lock:
+            self._version += 1
+        return True
+
+    def clear_bends(self) -> None:
+        """Every bend off."""
+        self.bends.clear()
+        with self._lock:
+            self._version += 1
+
     def set_label(self, label: int) -> None:
         with self._lock:
             self._label = int(label)
@@ -163,7 +183,7 @@ class Controls:
             snap = Snapshot(
                 version=self._version, mode=self._mode, params=dict(self._params),
                 dirs=self._dirs.copy(), z_updates=self._z_updates, events=list(self._events),
-                label=self._label,
+                label=self._label, bends=self.bends.current(),
             )
             self._z_updates = {}
             self._events.clear()

@@ -24,13 +24,17 @@ from livegan.control.tempo.quantize import Quantizer
 log = logging.getLogger(__name__)
 
 
-def namespace_entries(patch: PatchConfig | None = None) -> list[Entry]:
-    """The OSC namespace with parameter ranges, then the patch's own addresses."""
+def namespace_entries(patch: PatchConfig | None = None,
+                      layers: Sequence[str] = ()) -> list[Entry]:
+    """The OSC namespace with parameter ranges and the model's bend layers, then the
+    patch's own addresses."""
     entries: list[Entry] = []
     for address, (types, what) in NAMESPACE.items():
         name = address.rsplit("/", 1)[-1]
         if name in PARAMS and f"{PARAMS[name][1]:g}..{PARAMS[name][2]:g}" not in what:
             what = f"{what} ({PARAMS[name][1]:g}..{PARAMS[name][2]:g})"
+        if name == "{op}" and layers:
+            what = f"{what}; layers {', '.join(layers)}"
         entries.append((address, types, what))
     for m in patch.maps if patch is not None else ():
         if m.source.kind == "osc":
@@ -154,6 +158,12 @@ class ShowInputs:
             scenes=list(self.router.patch.scenes), scene=self.router.scene,
             labels=list(self.labels()))
 
+    def set_bend_layers(self, layers: Sequence[str]) -> None:
+        """The playing model's bend layers (start, hot-swap): OSC and the query follow."""
+        self.controls.bends.set_layers(layers)
+        self.entries = namespace_entries(self.patch, layers)
+        self.query.set_entries(self.entries)
+
     def app_handlers(self) -> dict[str, Callable[..., None]]:
         """Handlers for the show's app events that this module owns."""
         return {
@@ -183,7 +193,7 @@ class ShowInputs:
     def _reload(self, patch: PatchConfig) -> None:
         old, self.patch = self.patch, patch
         self.router.set_patch(patch)
-        self.entries = namespace_entries(patch)
+        self.entries = namespace_entries(patch, self.controls.bends.layers)
         self.query.set_entries(self.entries)
         self.dispatcher.table = self._table()
         if not self._midi_override and patch.midi.input != old.midi.input:

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 import numpy as np
 
+from livegan.bends import BY_NAME, SLOT, SLOTS, Key
 from livegan.engine.base import Backend
 from livegan.engine.canvas import CannotGrow, Canvas, CanvasRequest, cells_for, pixels_per_cell
 from livegan.errors import BackendError
 from livegan.latent import random_directions
 from livegan.modelfile import Model
+from livegan.nets.taps import feature_layers
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +129,10 @@ class Engine:
         self.canvas: Canvas | None = None  # the live canvas, when one is asked and possible
         self.canvas_request: CanvasRequest | None = None
         self._canvas_backend: Backend | None = None  # renders the canvas latent
+        self.bend_layers = list(feature_layers(model.generator))  # livegan.nets.taps names
+        self._bent: Backend | None = None  # renders bent frames where the backend cannot
+        self._bent_on = False  # whether frames render on `_bent` now
+        self._amounts: np.ndarray | None = None  # the bends last set, for a canvas made later
         if canvas is not None:
             self.set_canvas(canvas)
         if model.directions is not None and model.directions.shape[0] > 0:
@@ -172,14 +178,54 @@ class Engine:
                         backend.name, _one_line(exc))
             backend = CpuBackend(self.model.generator, self.z_dim, n_labels, precision="eager")
         self.canvas, self._canvas_backend = canvas, backend
+        if self._amounts is not None and backend is not self.backend:
+            backend.set_bends(self._amounts)
         log.info("rendering %s on a %s", self.info.name, canvas.describe())
+
+    def bend_amounts(self, bends: Mapping[Key, tuple[float, ...]]) -> np.ndarray:
+        """The amounts [L, SLOTS] of `bends` ((layer, op) -> amounts, livegan.bends) on this
+        model's layers; bends on layers it lacks are left out."""
+        amounts = np.zeros((len(self.bend_layers), SLOTS), np.float32)
+        for (layer, op), values in bends.items():
+            if layer in self.bend_layers and op in BY_NAME:
+                row = amounts[self.bend_layers.index(layer)]
+                row[SLOT[op]: SLOT[op] + len(values)] = values
+        return amounts
+
+    def set_bends(self, bends: Mapping[Key, tuple[float, ...]]) -> None:
+        """Bend the feature maps from the next frame on (the render thread, between frames).
+        A backend whose compiled graph has no bends hands bent frames to an eager one (said
+        in one line, the first time)."""
+        amounts = self._amounts = self.bend_amounts(bends)
+        if self.backend.set_bends(amounts):
+            self._bent_on = False
+        else:
+            if self._bent is None:
+                self._bent = self._eager_twin()
+                log.warning("%s has no bends in its compiled graph; bent frames render on %s",
+                            self.backend.describe(), self._bent.describe())
+            self._bent.set_bends(amounts)
+            self._bent_on = bool(np.any(amounts))
+        if self._canvas_backend is not None and self._canvas_backend is not self.backend:
+            self._canvas_backend.set_bends(amounts)
+
+    def _eager_twin(self) -> Backend:
+        """An eager backend on the same device (bends as hooks): cuda for TensorRT, else cpu."""
+        n_labels = int(self.info.config.get("n_labels", 0))
+        if self.backend.name == "tensorrt":
+            from livegan.engine.cuda import CudaBackend
+
+            return CudaBackend(self.model.generator, self.z_dim, n_labels)
+        from livegan.engine.cpu import CpuBackend
+
+        return CpuBackend(self.model.generator, self.z_dim, n_labels, precision="eager")
 
     def render(self, z: np.ndarray, label: int | None = None) -> np.ndarray:
         """uint8 [H, W, 3] for latent z [Z]: the canvas's size with a canvas, else the
         model's square."""
         canvas, backend = self.canvas, self._canvas_backend
         if canvas is None or backend is None:
-            return self.backend.render(z, label)
+            return (self._bent if self._bent_on else self.backend).render(z, label)
         return canvas.crop(backend.render(canvas.latent(z), label))
 
     def _drop_canvas(self) -> None:
@@ -189,4 +235,6 @@ class Engine:
 
     def close(self) -> None:
         self._drop_canvas()
+        if self._bent is not None:
+            self._bent.close()
         self.backend.close()

@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from livegan.engine.bend import BendHooks
+
 
 def to_frame(images: torch.Tensor) -> torch.Tensor:
     """[1, 3, H, W] in [-1, 1] -> uint8 [H, W, 3] on the same device (one fused pass)."""
@@ -35,6 +37,7 @@ class Backend:
         self.z_dim = z_dim
         self.n_labels = n_labels
         self.device = torch.device("cpu")
+        self.hooks: BendHooks | None = None  # bends on `self.generator`, once one is asked
 
     def describe(self) -> str:
         """The device in words (for the HUD, logs and bench)."""
@@ -43,6 +46,17 @@ class Backend:
     def prepare(self, shape: tuple[int, ...]) -> None:
         """Get ready to render latents of `shape` ([1, Z, h, w]: a canvas); eager backends
         take any shape. Raises BackendError where this backend renders one shape only."""
+
+    def set_bends(self, amounts: np.ndarray) -> bool:
+        """Bend the feature maps from the next frame on: amounts [L, SLOTS] (livegan.bends;
+        all zeros: no bend). False where this backend cannot bend (the engine renders bent
+        frames elsewhere). This default hooks the layers of an eager `self.generator`."""
+        if self.hooks is None:
+            if not np.any(amounts):
+                return True
+            self.hooks = BendHooks(self.generator)
+        self.hooks.set(amounts)
+        return True
 
     def _inputs(self, z: np.ndarray, label: int | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         zt = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32))

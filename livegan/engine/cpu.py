@@ -10,10 +10,12 @@ import time
 import warnings
 from collections import OrderedDict
 
+import numpy as np
 import torch
 from torch import nn
 
 from livegan.engine.base import Backend, to_frame, weights_hash
+from livegan.engine.bend import Bent, BendHooks, zero_amounts
 
 log = logging.getLogger(__name__)
 
@@ -84,40 +86,39 @@ _FROZEN = FrozenCache()
 
 class _Frozen(nn.Module):
     """A generator traced and frozen by TorchScript: BatchNorm folded into the convolutions,
-    constants baked in, and one C++ call per frame instead of a Python call per layer."""
+    constants baked in, and one C++ call per frame instead of a Python call per layer.
+
+    The bends are a graph input (livegan.engine.bend.Bent): forward(z, labels, amounts)
+    with amounts [L, SLOTS]; without them the frame is unbent."""
 
     def __init__(self, generator: nn.Module, z_dim: int, n_labels: int, dtype: torch.dtype,
                  shape: tuple[int, ...] | None = None):
         super().__init__()
         self.conditional = n_labels > 0
         z = torch.zeros(shape or (1, z_dim), dtype=dtype)  # [1, Z] or a canvas's [1, Z, h, w]
+        self.unbent = zero_amounts(generator)  # [L, SLOTS], never written
+        bent = Bent(generator, self.conditional)
+        inputs = (z, self.unbent, torch.zeros(1, dtype=torch.long)) if self.conditional \
+            else (z, self.unbent)
         # TorchScript is deprecated in favour of torch.compile, which needs a compiler and
         # tens of seconds at every start; until that is cheap, say nothing about it.
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            # A compilation unit of its own: TorchScript registers every traced module's
-            # type, and with it the frozen weights, in its unit for good, so the shared
-            # default unit grew by ~50 MB at every model swap; this one dies with the engine.
-            self._unit = torch._C.CompilationUnit()
-            if self.conditional:
-                traced = torch.jit.trace(generator, (z, torch.zeros(1, dtype=torch.long)),
-                                         _compilation_unit=self._unit, check_trace=False)
-            else:
-                traced = torch.jit.trace(_Unconditional(generator), (z,),
-                                         _compilation_unit=self._unit, check_trace=False)
-            self.frozen = torch.jit.freeze(traced.eval())
+        try:
+            with torch.no_grad(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                # A compilation unit of its own: TorchScript registers every traced module's
+                # type, and with it the frozen weights, in its unit for good, so the shared
+                # default unit grew by ~50 MB at every model swap; this one dies with the engine.
+                self._unit = torch._C.CompilationUnit()
+                traced = torch.jit.trace(bent, inputs, _compilation_unit=self._unit,
+                                         check_trace=False)
+                self.frozen = torch.jit.freeze(traced.eval())
+        finally:
+            bent.release()  # the generator may be shared (FrozenCache): no hooks left on it
 
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return self.frozen(z, labels) if self.conditional else self.frozen(z)
-
-
-class _Unconditional(nn.Module):
-    def __init__(self, generator: nn.Module) -> None:
-        super().__init__()
-        self.generator = generator
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.generator(z, None)
+    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None,
+                amounts: torch.Tensor | None = None) -> torch.Tensor:
+        amounts = self.unbent if amounts is None else amounts
+        return self.frozen(z, amounts, labels) if self.conditional else self.frozen(z, amounts)
 
 
 def freeze(generator: nn.Module, z_dim: int, n_labels: int, dtype: torch.dtype,
@@ -150,6 +151,8 @@ class CpuBackend(Backend):
         self._eager = self.generator  # the chosen variant before freezing: any latent shape
         self._key: tuple = ()  # this generator's key in the frozen cache
         self._shaped: dict[tuple[int, ...], nn.Module] = {}  # canvas latent shape -> generator
+        self._amounts = zero_amounts(self.generator)  # bends, the frozen graphs' input
+        self._hooked: nn.Module | None = None  # our own eager copy, hooked, once bends come
         if precision == "eager":  # plain eager fp32: the yardstick of the `auto` choice
             self.layout = "contiguous, eager"
         else:
@@ -246,6 +249,18 @@ class CpuBackend(Backend):
             _FROZEN.put(self._key + (shape,), cached)
         self._shaped[shape] = cached[0]
 
+    def set_bends(self, amounts: np.ndarray) -> bool:
+        """Frozen graphs take the amounts as an input; an eager variant bends through hooks
+        on a copy of its own (the chosen variant is shared by the frozen cache)."""
+        self._amounts = torch.from_numpy(np.array(amounts, np.float32))  # [L, SLOTS]
+        if self.hooks is None and np.any(amounts):
+            eager = self.layout.endswith("eager")
+            self._hooked = self.generator if eager else copy.deepcopy(self._eager)
+            self.hooks = BendHooks(self._hooked)
+        if self.hooks is not None:
+            self.hooks.set(amounts)
+        return True
+
     def _generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         g = self.generator
         if z.dim() == 4:
@@ -254,4 +269,8 @@ class CpuBackend(Backend):
                 self.prepare(tuple(z.shape))
                 g = self._shaped[tuple(z.shape)]
         with torch.inference_mode():
+            if isinstance(g, _Frozen):
+                return to_frame(g(z.to(self.dtype), labels, self._amounts))
+            if self.hooks is not None and self.hooks.on:
+                g = self._hooked
             return to_frame(g(z.to(self.dtype), labels))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -86,6 +87,15 @@ class CudaBackend(Backend):
         if len(shape) == 4:  # a canvas: the engine renders it on the CPU instead
             raise BackendError(f"{self.name} renders one latent shape (its CUDA graph and buffers are "
                                "built for [1, Z]), not a canvas")
+
+    def set_bends(self, amounts: np.ndarray) -> bool:
+        """Hooks bend the layers; the amounts live on the GPU, so a captured graph reads the
+        new ones at its next replay, and is captured again when other ops come on or off."""
+        before = self.hooks.active if self.hooks is not None else None
+        super().set_bends(amounts)
+        if self.graph is not None and self.hooks is not None and self.hooks.active != before:
+            self._capture()
+        return True
 
     def describe(self) -> str:
         mode = "cuda graph" if self.graph is not None else "eager"

@@ -21,13 +21,14 @@ import torch
 from torch import nn
 
 from livegan.engine.base import Backend, cache_root, to_frame, weights_hash
+from livegan.engine.bend import Bent, zero_amounts
 from livegan.engine.cpu import BF16_TOLERANCE, bf16_supported, cpu_threads
 from livegan.errors import BackendError
 
 log = logging.getLogger(__name__)
 
 OPENVINO_INSTALL = "pip install 'livegan[openvino]'"
-GRAPH_VERSION = 1  # of the graph built around the generator (_Frames); part of the cache key
+GRAPH_VERSION = 2  # of the graph built around the generator (_Frames); part of the cache key
 
 
 def _import_openvino():
@@ -39,15 +40,16 @@ def _import_openvino():
 
 
 class _Frames(nn.Module):
-    """Generator and uint8 conversion as one graph: z [1, Z] (labels [1]) -> [H, W, 3] uint8."""
+    """Generator, bends and uint8 conversion as one graph: z [1, Z], amounts [L, SLOTS]
+    (labels [1]) -> [H, W, 3] uint8."""
 
     def __init__(self, generator: nn.Module, conditional: bool) -> None:
         super().__init__()
-        self.generator = generator
-        self.conditional = conditional
+        self.bent = Bent(generator, conditional)
 
-    def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        return to_frame(self.generator(z, labels if self.conditional else None))  # [H, W, 3]
+    def forward(self, z: torch.Tensor, amounts: torch.Tensor,
+                labels: torch.Tensor | None = None) -> torch.Tensor:
+        return to_frame(self.bent(z, amounts, labels))  # [H, W, 3]
 
 
 class OpenVinoBackend(Backend):
@@ -71,6 +73,7 @@ class OpenVinoBackend(Backend):
         self._ov = ov
         self._hash = weights_hash(self.generator)
         self._requests: dict[tuple[int, ...], object] = {}  # canvas latent shape -> request
+        self._amounts = zero_amounts(self.generator).numpy()  # bends, a graph input
         model = self._model(ov)
         wants_bf16 = precision == "bf16" or (precision == "auto" and bf16_supported())
         self.dtype = torch.bfloat16 if wants_bf16 else torch.float32
@@ -84,14 +87,15 @@ class OpenVinoBackend(Backend):
 
     def _example(self, shape: tuple[int, ...] | None = None) -> tuple[torch.Tensor, ...]:
         z = torch.zeros(shape or (1, self.z_dim))  # [1, Z] or a canvas's [1, Z, h, w]
-        return (z, torch.zeros(1, dtype=torch.long)) if self.n_labels else (z,)
+        amounts = torch.from_numpy(self._amounts)
+        return (z, amounts, torch.zeros(1, dtype=torch.long)) if self.n_labels else (z, amounts)
 
     def prepare(self, shape: tuple[int, ...]) -> None:
         """Convert and compile the generator for a canvas latent of `shape` [1, Z, h, w]."""
         shape = tuple(shape)
         if len(shape) == 4 and shape not in self._requests:
             self._requests[shape] = self._compile(self._ov, self._model(self._ov, shape),
-                                                  self.dtype)
+                                                  self.dtype, shape)
 
     def _model(self, ov, shape: tuple[int, ...] | None = None):
         """The converted model: from the cache when this model was converted before."""
@@ -127,15 +131,21 @@ class OpenVinoBackend(Backend):
             lines = str(exc).strip().splitlines()
             raise BackendError(f"OpenVINO cannot convert this model "
                                f"({lines[0] if lines else type(exc).__name__})") from None
+        finally:
+            frames.bent.release()
 
-    def _compile(self, ov, model, dtype: torch.dtype):
+    def _compile(self, ov, model, dtype: torch.dtype, shape: tuple[int, ...] | None = None):
         config = {
             "PERFORMANCE_HINT": "LATENCY",  # one frame at a time, as fast as it can
             "INFERENCE_NUM_THREADS": self.threads,
             "INFERENCE_PRECISION_HINT": "bf16" if dtype == torch.bfloat16 else "f32",
         }
         compiled = ov.Core().compile_model(model, "CPU", config)
-        return compiled.create_infer_request()
+        request = compiled.create_infer_request()
+        # The first inference of a graph with conditions (the bends) can come out wrong
+        # (OpenVINO 2026.4): run it once here, on zeros.
+        request.infer([t.numpy() for t in self._example(shape)])
+        return request
 
     def _close_to_fp32(self) -> bool:
         """Whether this request's frames stay within BF16_TOLERANCE of eager fp32."""
@@ -163,11 +173,16 @@ class OpenVinoBackend(Backend):
             if shape not in self._requests:
                 self.prepare(shape)
             request = self._requests[shape]
-        inputs = [z[None] if z.ndim == 3 else z.reshape(1, -1)]
+        inputs = [z[None] if z.ndim == 3 else z.reshape(1, -1), self._amounts]
         if self.n_labels:
             inputs.append(self._labels(label).numpy())
         request.infer(inputs, share_inputs=True, share_outputs=True)
         return request.get_output_tensor(0).data  # [H, W, 3] uint8, reused per call
+
+    def set_bends(self, amounts: np.ndarray) -> bool:
+        """The amounts are an input of the converted graph."""
+        self._amounts = np.ascontiguousarray(amounts, dtype=np.float32)  # [L, SLOTS]
+        return True
 
     def describe(self) -> str:
         kind = "bf16" if self.dtype == torch.bfloat16 else "fp32"

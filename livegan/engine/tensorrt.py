@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -223,6 +224,11 @@ class TensorRTBackend(Backend):
         if len(shape) == 4:  # a canvas: the engine renders it on the CPU instead
             raise BackendError(f"{self.name} renders one latent shape (its TensorRT engine are "
                                "built for [1, Z]), not a canvas")
+
+    def set_bends(self, amounts: np.ndarray) -> bool:
+        """A TensorRT engine has no bends built in: False unless all are off (the engine
+        then renders bent frames on the cuda backend)."""
+        return not np.any(amounts)
 
     def describe(self) -> str:
         return f"{torch.cuda.get_device_name(self.device)} (TensorRT fp16)"

@@ -14,6 +14,7 @@ from livegan.control.ratelog import RateLimitedLog
 from livegan.engine import Engine
 from livegan.engine.guard import Failover
 from livegan.show.frames import Frame
+from livegan.stage.bends import StageBends
 from livegan.stage.crossfade import Crossfade
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,8 @@ RenderHook = Callable[[Engine, int, float, np.ndarray, int], None]
 
 
 class Stage:
-    """The render side's state: the engine playing, the motion of its latent, a crossfade
-    on a hot-swap, failover to the next backend, and the counters.
+    """The render side's state: the engine playing, the motion of its latent, its bends, a
+    crossfade on a hot-swap, failover to the next backend, and the counters.
 
     Only the render thread calls `frame`; other threads hand a new engine over with
     `swap` (taken at the start of the next frame). A render thread that dies leaves the
@@ -39,6 +40,7 @@ class Stage:
         self.engine = engine
         self.motion = Motion(engine.z_dim, engine.directions, seed)
         self.crossfade = Crossfade()
+        self.bends = StageBends()  # network bending: the engine gets the snapshot's bends
         self.failover: Failover | None = None  # set by the show: rebuilds a failing engine
         self.on_render: RenderHook | None = None
         self.rendered = 0  # frames rendered so far (frame numbers carry on across threads)
@@ -75,6 +77,7 @@ class Stage:
             if not np.isfinite(z).all():  # never reaches a frame: restart the walk instead
                 self.motion = Motion(self.engine.z_dim, self.engine.directions, self.rendered)
                 raise FloatingPointError("the latent became NaN or infinite; the walk restarted")
+            self.bends.apply(self.engine, snap.bends)
             pixels = self.engine.render(z, snap.label)
         except Exception as exc:  # noqa: BLE001 - keep the last frame, keep playing
             self.errors += 1

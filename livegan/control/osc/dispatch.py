@@ -28,10 +28,12 @@ class RouteTable:
     exact: Mapping[str, Route] = field(default_factory=dict)
     indexed: Mapping[str, IndexedRoute] = field(default_factory=dict)  # HEAD -> route
     types: Callable[[str], str] = lambda address: "see `livegan osc`"  # for warnings
+    deep: Mapping[str, IndexedRoute] = field(default_factory=dict)  # HEAD -> route of
+    # HEAD/{a/b...}: the whole rest of the address (such as /livegan/bend/{layer}/{op})
 
     def over(self, routes: Mapping[str, Route]) -> RouteTable:
         """This table with `routes` in front (a patch's addresses win over the defaults)."""
-        return RouteTable({**self.exact, **routes}, self.indexed, self.types)
+        return RouteTable({**self.exact, **routes}, self.indexed, self.types, self.deep)
 
     def find(self, address: str) -> Route | None:
         """The route for `address`, or None when no route serves it."""
@@ -41,6 +43,10 @@ class RouteTable:
         head, _, tail = address.rpartition("/")
         family = self.indexed.get(head)
         if family is None:
+            for head, deep in self.deep.items():
+                if address.startswith(head + "/"):
+                    rest = address[len(head) + 1:]
+                    return lambda args, sender: deep(rest, args)
             return None
         return lambda args, sender: family(tail, args)
 

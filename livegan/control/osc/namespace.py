@@ -30,6 +30,9 @@ NAMESPACE: dict[str, tuple[str, str]] = {
     "/livegan/snapshot": ("", "save a PNG into the output folder"),
     "/livegan/hud": ("i", "show/hide the on-screen display"),
     "/livegan/query": ("[i]", "reply with the namespace to the sender (optional reply port)"),
+    "/livegan/bend/{layer}/{op}": ("f…", "bend a layer's feature maps: translate, rotate, "
+                                   "scale, flip, erode, dilate, invert, ablate, noise"),
+    "/livegan/bend/off": ("", "every bend off"),
     "/wek/outputs": ("f…", "Wekinator's outputs; by default each drives one direction"),
 }
 
@@ -39,7 +42,7 @@ NAMESPACE: dict[str, tuple[str, str]] = {
 CONTINUOUS = Coalescing(
     frozenset(("/livegan/z", "/livegan/dirs", "/wek/outputs", "/livegan/speed",
                "/livegan/truncation", "/livegan/smooth", "/livegan/morph")),
-    ("/livegan/z/", "/livegan/dir/"))
+    ("/livegan/z/", "/livegan/dir/", "/livegan/bend/"))
 
 
 def _number(value: object) -> float | None:
@@ -105,7 +108,7 @@ class OscNamespace:
         """The default routes: exact addresses, and /livegan/z/{i}, /livegan/dir/{i|name}."""
         return RouteTable(dict(self._fixed),
                           {"/livegan/z": self._z_component, "/livegan/dir": self._direction},
-                          expected_types)
+                          expected_types, {"/livegan/bend": self._bend})
 
     def _param_route(self, name: str) -> Route:
         def route(args: tuple, sender: tuple[str, int]) -> bool:
@@ -166,6 +169,16 @@ class OscNamespace:
         else:
             return False
         return self.controls.set_dirs([value], index) > 0
+
+
+    def _bend(self, rest: str, args: tuple) -> bool:
+        """/livegan/bend/{layer}/{op} f…, /livegan/bend/off."""
+        if rest == "off":
+            self.controls.clear_bends()
+            return True
+        layer, _, op = rest.partition("/")
+        values = _numbers(args)
+        return values is not None and self.controls.set_bend(layer, op, values)
 
 
 def expected_types(address: str) -> str:

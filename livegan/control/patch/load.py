@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from livegan.bends import BY_NAME
 from livegan.control.controls import MODES, PARAMS
 from livegan.control.osc.config import OscConfig
 from livegan.control.patch.mapping import Mapping
@@ -82,6 +83,7 @@ class Scene:
     dirs: tuple[float, ...] | None = None  # direction amounts 0..n-1 (the rest go to 0)
     dir: dict[str, float] = field(default_factory=dict)  # direction amounts by name or index
     label: str | int | None = None  # class label (name or index)
+    bend: dict[str, tuple[float, ...]] = field(default_factory=dict)  # "layer/op" -> amounts
     glide: float | None = None  # seconds (default: the smoothing time)
     quantize: str | None = None  # "beat" | "bar": a recall waits for the next one
     line: int = 0  # line of the [scenes.NAME] header
@@ -298,7 +300,7 @@ def _scenes(check: Checker, data: object) -> dict[str, Scene]:
         if not isinstance(table, dict):
             check.fail(where, "write the scene as a [scenes.NAME] table")
         check.keys(table, where, (*PARAMS, "mode", "seed", "key", "dirs", "dir", "label",
-                                  "glide", "quantize"))
+                                  "bend", "glide", "quantize"))
         scenes[name] = Scene(
             name=name,
             params={p: v for p in PARAMS if (v := check.param(table, p, where)) is not None},
@@ -308,11 +310,28 @@ def _scenes(check: Checker, data: object) -> dict[str, Scene]:
             dirs=check.numbers(table.get("dirs"), where + ("dirs",)),
             dir=check.named_numbers(table.get("dir"), where + ("dir",)),
             label=check.label(table.get("label"), where + ("label",)),
+            bend=_scene_bends(check, table.get("bend"), where + ("bend",)),
             glide=check.number(table, "glide", where, 0.0, 600.0),
             quantize=check.choice(table, "quantize", where, UNITS),
             line=check.line(where) or 0,
         )
     return scenes
+
+
+def _scene_bends(check: Checker, value: object, where: tuple) -> dict[str, tuple[float, ...]]:
+    """bend = { "16/rotate" = 45, "8/translate" = [0.2, 0] }: amounts by layer/op."""
+    if value is not None and not isinstance(value, dict):
+        check.fail(where, "write bends as a table, e.g. bend = { \"16/rotate\" = 45 }")
+    bends = {}
+    for name, amounts in (value or {}).items():
+        amounts = check.numbers(amounts if isinstance(amounts, list) else [amounts],
+                                where + (name,))
+        layer, _, op = name.partition("/")
+        if not layer or op not in BY_NAME or not 0 < len(amounts) <= BY_NAME[op].size:
+            check.fail(where + (name,), f"write \"layer/op\" = amount(s), e.g. \"16/rotate\" "
+                       f"= 45; ops are {', '.join(BY_NAME)}, each with its count of amounts")
+        bends[name] = amounts
+    return bends
 
 
 class PatchWatcher:

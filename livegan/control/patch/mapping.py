@@ -6,6 +6,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from livegan.bends import BY_NAME, OP_NAMES
+
 SOURCE_KINDS = ("osc", "cc", "note", "pitchbend", "key", "audio")
 CURVES = ("lin", "exp", "log")
 PRESS_MODES = ("trigger", "toggle", "gate", "velocity")
@@ -15,7 +17,9 @@ VECTOR_TARGETS = ("dir", "z")  # a whole list, or one component with [i]
 CHOICE_TARGETS = ("seed", "key", "key_store", "scene", "label", "mode", "model")  # pick one
 FLAG_TARGETS = ("hud", "record")  # on or off
 ACTION_TARGETS = ("snapshot",)  # fire and forget
-TARGETS = PARAM_TARGETS + VECTOR_TARGETS + CHOICE_TARGETS + FLAG_TARGETS + ACTION_TARGETS
+BEND_TARGET = "bend"  # bend[layer/op] or bend[layer/op/k]: one amount of a bend
+TARGETS = PARAM_TARGETS + VECTOR_TARGETS + CHOICE_TARGETS + FLAG_TARGETS + ACTION_TARGETS + (
+    BEND_TARGET,)
 
 #: Output range used when a MIDI or key mapping gives no `range` (OSC passes values through).
 DEFAULT_RANGES: dict[str, tuple[float, float]] = {
@@ -85,6 +89,15 @@ class Target:
     index: int | None = None  # dir/z: one component
     dir_name: str | None = None  # dir: a direction by the model's name for it
     start: int = 0  # dir/z as a whole list: first component written
+    bend: tuple[str, str] | None = None  # bend: (layer, op); `index` is the amount
+
+    @property
+    def default_range(self) -> tuple[float, float]:
+        """The output range when a mapping gives none: a bend amount's own range."""
+        if self.bend is not None:
+            op, k = BY_NAME[self.bend[1]], self.index or 0
+            return op.low[k], op.high[k]
+        return DEFAULT_RANGES[self.name]
 
     @property
     def is_vector(self) -> bool:
@@ -94,9 +107,12 @@ class Target:
     @property
     def is_continuous(self) -> bool:
         """A number that can glide: a param, or one dir/z component."""
-        return self.name in PARAM_TARGETS or (self.name in VECTOR_TARGETS and not self.is_vector)
+        return self.name in PARAM_TARGETS or self.bend is not None or (
+            self.name in VECTOR_TARGETS and not self.is_vector)
 
     def describe(self) -> str:
+        if self.bend is not None:
+            return f"bend[{'/'.join(self.bend)}{f'/{self.index}' if self.index else ''}]"
         if self.dir_name is not None:
             return f"{self.name}[{self.dir_name}]"
         if self.index is not None:
@@ -121,6 +137,8 @@ def parse_target(text: str, index: int | None = None, start: int = 0) -> Target:
         raise ValueError(f"unknown target {text!r}; targets are {', '.join(TARGETS)}, "
                          "dir[i] or dir[name], z[i]")
     inner = match.group(2) if match else None
+    if name == BEND_TARGET:
+        return _bend_target(text, inner, index)
     if inner is not None and index is not None:
         raise ValueError(f"give the index once: {text!r} or index = {index}, not both")
     if (inner is not None or index is not None) and name not in VECTOR_TARGETS:
@@ -134,6 +152,21 @@ def parse_target(text: str, index: int | None = None, start: int = 0) -> Target:
     if name == "z":
         raise ValueError(f"z[{inner}]: latent components are numbered, e.g. z[0]")
     return Target(name, dir_name=inner)
+
+
+def _bend_target(text: str, inner: str | None, index: int | None) -> Target:
+    """bend[layer/op] or bend[layer/op/k] (k: which amount; `index` says the same)."""
+    parts = (inner or "").split("/")
+    if len(parts) == 3 and parts[2].isascii() and parts[2].isdigit() and index is None:
+        index, parts = int(parts[2]), parts[:2]
+    if len(parts) != 2 or not parts[0] or parts[1] not in BY_NAME:
+        raise ValueError(f"{text!r}: write bend[layer/op] or bend[layer/op/k], e.g. "
+                         f"bend[16/rotate]; ops are {', '.join(OP_NAMES)}")
+    size = BY_NAME[parts[1]].size
+    if index is not None and index >= size:
+        raise ValueError(f"{text!r}: {parts[1]} has {size} amount(s) "
+                         f"({', '.join(BY_NAME[parts[1]].amounts)}), numbered from 0")
+    return Target(BEND_TARGET, index=index or 0, bend=(parts[0], parts[1]))
 
 
 def shape_curve(t: float, curve: str) -> float:
@@ -201,7 +234,7 @@ class Mapping:
 
     def out_range(self, default: tuple[float, float] | None = None) -> tuple[float, float]:
         """The output range: `range`, else `default`, else the target's usual range."""
-        return self.range or default or DEFAULT_RANGES[self.target.name]
+        return self.range or default or self.target.default_range
 
     def normalize(self, x: float) -> float:
         """Input in source units -> 0..1 after in-range, invert, deadzone and curve."""

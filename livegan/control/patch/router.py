@@ -135,7 +135,7 @@ class Router:
             for head in WATCHED_FAMILIES:
                 if head in indexed:
                     indexed[head] = self._observed_family(head, indexed[head])
-            return RouteTable(exact, indexed, defaults.types).over(routes)
+            return RouteTable(exact, indexed, defaults.types, defaults.deep).over(routes)
 
     def _observed(self, address: str, route: Route) -> Route:
         def observed(args: tuple, sender: tuple[str, int]) -> bool:

@@ -65,6 +65,10 @@ class Targets:
         """The number a continuous target stands for; None (warned) when the model lacks it."""
         if target.name in PARAM_TARGETS:
             return target.name, None
+        if target.bend is not None:
+            layer, op = target.bend
+            known = self.controls.bends.known(layer, op)  # counted and logged when not
+            return (f"bend/{layer}/{op}", target.index or 0) if known else None
         index = target.index
         if target.dir_name is not None:
             names = self.direction_names()
@@ -87,6 +91,10 @@ class Targets:
             return self.beat_speed
         if name in PARAMS:
             return self.controls.param(name)
+        if name.startswith("bend/"):
+            _, layer, op = name.split("/")
+            amounts = self.controls.bends.amounts(layer, op)
+            return amounts[key[1] or 0] if amounts else 0.0
         return self._known.get(key, 0.0)
 
     def set(self, key: Key, value: float, gliding: bool = False) -> float:
@@ -102,6 +110,9 @@ class Targets:
             value = value * self.controls.param("tempo") / 60.0
         if name in PARAMS:
             self.controls.set_param(name, value)
+        elif name.startswith("bend/"):
+            _, layer, op = name.split("/")
+            self.controls.set_bend(layer, op, [value], index or 0)
         else:
             setter = self.controls.set_dirs if name == "dir" else self.controls.set_z
             setter([value], index or 0)
@@ -240,5 +251,11 @@ class Targets:
                            else Target("dir", dir_name=label))
             if key is not None:
                 self.glide(key, value, seconds, now)
+        for bend, values in scene.bend.items():
+            layer, op = bend.split("/")
+            for k, value in enumerate(values):
+                key = self.key(Target("bend", index=k, bend=(layer, op)))
+                if key is not None:
+                    self.glide(key, value, seconds, now)
         if scene.label is not None:
             self.set_label(scene.label)

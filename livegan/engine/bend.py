@@ -1,0 +1,248 @@
+"""Network bending on the device: the ops on a layer's feature maps, as hooks on a generator.
+
+Two ways to run them, one set of kernels:
+- eager backends install `BendHooks`: the host knows which ops are on, and only those run;
+- frozen and converted graphs (TorchScript, OpenVINO) are traced through `Bent`, which takes
+  the amounts as a graph input [L, SLOTS]; each layer's ops sit behind in-graph conditions,
+  so all-zero amounts cost one check a layer and render exactly the unbent frame.
+
+The vocabulary (ops, slots, ranges) is livegan.bends; the layers are livegan.nets.taps.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from livegan.bends import OP_NAMES, SLOT, SLOTS
+from livegan.nets.taps import feature_layers
+
+# The slots the scripted driver reads (TorchScript takes no dict lookups at trace time).
+assert (SLOT["ablate"], SLOT["invert"], SLOT["erode"], SLOT["dilate"], SLOT["translate"],
+        SLOT["rotate"], SLOT["scale"], SLOT["flip"], SLOT["noise"], SLOTS) == \
+    (0, 2, 3, 4, 5, 7, 8, 9, 11, 13), "livegan.bends changed its slots: update bend.py"
+
+WARP_OPS = ("translate", "rotate", "scale")  # one resampling does all three
+
+
+def _frac(x: Tensor) -> Tensor:
+    return x - torch.floor(x)
+
+
+def _hash(a: Tensor, b: Tensor, c: Tensor) -> Tensor:
+    """A fixed pseudo-random value in [0, 1) per (a, b, c) (Hoskins' hash without sine: only
+    multiplies and adds, so eager, frozen and converted graphs agree closely)."""
+    a, b, c = _frac(a * 0.1031), _frac(b * 0.1031), _frac(c * 0.1031)
+    d = a * (c + 31.32) + b * (b + 31.32) + c * (a + 31.32)
+    return _frac((a + b + 2 * d) * (c + d))
+
+
+def ablate(x: Tensor, share: Tensor, offset: Tensor) -> Tensor:
+    """Zero `share` (0..1) of the channels; `offset` (0..1) slides which ones."""
+    c = x.shape[1]
+    index = torch.arange(c, device=x.device, dtype=torch.float32)
+    rank = _hash(index, index * 0.0 + 7.0, index * 0.0 + 3.0)  # [C]
+    keep = (_frac(rank - offset.float()) >= share.float()).to(x.dtype)  # [C]
+    return x * keep.view(1, c, 1, 1)
+
+
+def invert(x: Tensor, amount: Tensor) -> Tensor:
+    """Mirror each channel's values within its own range, mixed in by `amount`."""
+    low = torch.amin(x, dim=(2, 3), keepdim=True)
+    high = torch.amax(x, dim=(2, 3), keepdim=True)
+    return x + amount.to(x.dtype) * (low + high - 2 * x)
+
+
+def dilate(x: Tensor, radius: Tensor) -> Tensor:
+    """Grey-scale dilation by `radius` (0..3) pixels, fractional radii blended."""
+    d1 = F.max_pool2d(x, 3, 1, 1)
+    d2 = F.max_pool2d(d1, 3, 1, 1)
+    d3 = F.max_pool2d(d2, 3, 1, 1)
+    r = radius.float().clamp(0.0, 3.0)
+    w0 = (1.0 - r).clamp(0.0, 1.0)
+    w1 = (1.0 - (r - 1.0).abs()).clamp(0.0, 1.0)
+    w2 = (1.0 - (r - 2.0).abs()).clamp(0.0, 1.0)
+    w3 = (r - 2.0).clamp(0.0, 1.0)
+    dt = x.dtype
+    return w0.to(dt) * x + w1.to(dt) * d1 + w2.to(dt) * d2 + w3.to(dt) * d3
+
+
+def erode(x: Tensor, radius: Tensor) -> Tensor:
+    """Grey-scale erosion by `radius` (0..3) pixels."""
+    return -dilate(-x, radius)
+
+
+def warp(x: Tensor, tx: Tensor, ty: Tensor, degrees: Tensor, zoom: Tensor) -> Tensor:
+    """Shift (map widths), rotate (degrees) and zoom (2^zoom) about the centre; wraps."""
+    n, _, h, w = x.shape
+    u = torch.arange(w, device=x.device, dtype=torch.float32) + 0.5 - w / 2  # pixels
+    v = torch.arange(h, device=x.device, dtype=torch.float32) + 0.5 - h / 2
+    u = u.view(1, w) - tx.float() * w
+    v = v.view(h, 1) - ty.float() * h
+    angle = degrees.float() * (math.pi / 180.0)
+    s = torch.exp(zoom.float() * -0.6931471805599453)  # 2^-zoom
+    cos, sin = torch.cos(angle) * s, torch.sin(angle) * s
+    iu = cos * u + sin * v  # [H, W]: where each output pixel reads from
+    iv = cos * v - sin * u
+    iu = torch.remainder(iu + w / 2, w * 1.0) - w / 2  # wrap around, like a tile
+    iv = torch.remainder(iv + h / 2, h * 1.0) - h / 2
+    grid = torch.stack((iu * (2.0 / w), iv * (2.0 / h)), dim=-1)  # [H, W, 2] in [-1, 1]
+    grid = grid.unsqueeze(0).expand(n, h, w, 2).to(x.dtype)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def flip(x: Tensor, horizontal: Tensor, vertical: Tensor) -> Tensor:
+    """Mix toward the mirrored map (1: mirrored, 0.5: symmetric)."""
+    x = x + horizontal.to(x.dtype) * (torch.flip(x, [3]) - x)
+    return x + vertical.to(x.dtype) * (torch.flip(x, [2]) - x)
+
+
+def noise(x: Tensor, amount: Tensor, phase: Tensor) -> Tensor:
+    """Mix toward noise with each channel's own mean and spread; `phase` moves it."""
+    _, c, h, w = x.shape
+    dev = x.device
+    cc = torch.arange(c, device=dev, dtype=torch.float32).view(1, c, 1, 1)
+    yy = torch.arange(h, device=dev, dtype=torch.float32).view(1, 1, h, 1)
+    xx = torch.arange(w, device=dev, dtype=torch.float32).view(1, 1, 1, w)
+    r = _hash(cc + phase.float() * 7.77, yy + 0.0 * cc, xx)  # [1, C, H, W]
+    r = (r * 2.0 - 1.0) * 1.7320508  # unit spread
+    mean = x.float().mean(dim=(2, 3), keepdim=True)
+    spread = x.float().std(dim=(2, 3), keepdim=True)
+    return x + amount.to(x.dtype) * ((mean + spread * r).to(x.dtype) - x)
+
+
+def bend_ops(x: Tensor, row: Tensor, ops: tuple[str, ...]) -> Tensor:
+    """Apply the ops named in `ops` (host-known) with amounts `row` [SLOTS]."""
+    if "ablate" in ops:
+        x = ablate(x, row[0], row[1])
+    if "invert" in ops:
+        x = invert(x, row[2])
+    if "erode" in ops:
+        x = erode(x, row[3])
+    if "dilate" in ops:
+        x = dilate(x, row[4])
+    if any(op in ops for op in WARP_OPS):
+        x = warp(x, row[5], row[6], row[7], row[8])
+    if "flip" in ops:
+        x = flip(x, row[9], row[10])
+    if "noise" in ops:
+        x = noise(x, row[11], row[12])
+    return x
+
+
+def _scripted():
+    """The in-graph driver: each op behind a condition on its amounts (TorchScript keeps the
+    branches when a trace calls a scripted function). Compiled on first use."""
+    global _SCRIPTED
+    if _SCRIPTED is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # TorchScript's deprecation notice
+            _SCRIPTED = torch.jit.script(_bend_graph)
+    return _SCRIPTED
+
+
+_SCRIPTED = None
+
+
+def _bend_graph(x: Tensor, row: Tensor) -> Tensor:
+    if bool((row != 0.0).any()):
+        if bool(row[0] != 0.0):
+            x = ablate(x, row[0], row[1])
+        if bool(row[2] != 0.0):
+            x = invert(x, row[2])
+        if bool(row[3] != 0.0):
+            x = erode(x, row[3])
+        if bool(row[4] != 0.0):
+            x = dilate(x, row[4])
+        if bool((row[5:9] != 0.0).any()):
+            x = warp(x, row[5], row[6], row[7], row[8])
+        if bool((row[9:11] != 0.0).any()):
+            x = flip(x, row[9], row[10])
+        if bool(row[11] != 0.0):
+            x = noise(x, row[11], row[12])
+    return x
+
+
+def active_ops(amounts: np.ndarray) -> list[tuple[str, ...]]:
+    """Per layer, the ops whose amounts are not all zero (ablate and noise: the first)."""
+    from livegan.bends import BY_NAME, is_identity
+
+    out = []
+    for row in amounts:
+        out.append(tuple(op for op in OP_NAMES if not is_identity(
+            tuple(float(a) for a in row[SLOT[op]: SLOT[op] + BY_NAME[op].size]), op)))
+    return out
+
+
+class BendHooks:
+    """Forward hooks on a generator's feature layers that bend their outputs.
+
+    Eager use: `set(amounts)` copies [L, SLOTS] amounts onto the generator's device and
+    notes which ops are on; hooks of layers with none return the map untouched. While
+    `tracing` holds a tensor (see `Bent`), the hooks put the in-graph driver into the trace
+    with that tensor's rows as amounts instead.
+    """
+
+    def __init__(self, generator: nn.Module) -> None:
+        self.layers = list(feature_layers(generator))
+        p = next(generator.parameters())
+        self.amounts = torch.zeros(len(self.layers), SLOTS, device=p.device)  # [L, SLOTS]
+        self.active: list[tuple[str, ...]] = [()] * len(self.layers)
+        self.tracing: Tensor | None = None
+        self._handles = [module.register_forward_hook(self._hook(i))
+                         for i, module in enumerate(feature_layers(generator).values())]
+
+    @property
+    def on(self) -> bool:
+        """Whether any op is on."""
+        return any(self.active)
+
+    def set(self, amounts: np.ndarray) -> None:
+        """Use amounts [L, SLOTS] from the next forward pass on."""
+        self.amounts.copy_(torch.from_numpy(np.asarray(amounts, np.float32)))
+        self.active = active_ops(amounts)
+
+    def _hook(self, i: int):
+        def hook(module: nn.Module, inputs: tuple, output: Tensor) -> Tensor | None:
+            if self.tracing is not None:
+                return _scripted()(output, self.tracing[i].to(output.device))
+            if self.active[i]:
+                return bend_ops(output, self.amounts[i], self.active[i])
+            return None
+        return hook
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+
+class Bent(nn.Module):
+    """A generator with its bends as a graph input, for tracing: forward(z, amounts[, labels])
+    with amounts [L, SLOTS] float32. The hooks come off again with `release()`."""
+
+    def __init__(self, generator: nn.Module, conditional: bool) -> None:
+        super().__init__()
+        self.generator = generator
+        self.conditional = conditional
+        self.hooks = BendHooks(generator)
+
+    def forward(self, z: Tensor, amounts: Tensor, labels: Tensor | None = None) -> Tensor:
+        self.hooks.tracing = amounts
+        try:
+            return self.generator(z, labels if self.conditional else None)
+        finally:
+            self.hooks.tracing = None
+
+    def release(self) -> None:
+        self.hooks.remove()
+
+
+def zero_amounts(generator: nn.Module) -> Tensor:
+    """All-zero amounts [L, SLOTS] for `generator` (an unbent frame)."""
+    return torch.zeros(len(feature_layers(generator)), SLOTS)
