@@ -20,6 +20,7 @@ WINDOW = WindowConfig().size  # the show's default window
 CANVAS_WINDOW = (1280, 720)  # the window of the canvas runs (16:9, as a projector)
 MIN_LATENCY_SAMPLES = 5  # OSC messages timed before the end-to-end run may stop
 LATENCY_WAIT_S = 10.0  # longest it plays on past `frames` waiting for them
+CONTENDED_P99_MS = 100.0  # OSC -> frame p99 a show keeps beside a CPU-bound process
 
 
 def matmul_peak_gflops(device: torch.device, dtype: torch.dtype = torch.float32,
@@ -141,10 +142,24 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def run_bench(model: str = "default", backend: str = "auto", frames: int = 300,
-              canvas: str | tuple[int, int] = "off") -> dict:
+              canvas: str | tuple[int, int] = "off", contended: bool = False) -> dict:
     """All figures of the benchmark (see the README's "Engines and speed"), from one run;
     with a canvas ("auto" or (width, height)) also the canvas's generator and end-to-end
-    frame rates (under "canvas")."""
+    frame rates (under "canvas"). Contended: every figure is taken while a CPU-bound process
+    (livegan.testing.cpuload) runs beside the bench; "contended" says what it ran and
+    repeats the show's figures under that name (None when not contended)."""
+    if not contended:
+        return {**_figures(model, backend, frames, canvas), "contended": None}
+    from livegan.testing.cpuload import Contender
+
+    with Contender() as load:
+        result = _figures(model, backend, frames, canvas)
+    return {**result, "contended": {
+        "load": load.report(), "end_to_end_fps": result["end_to_end_fps"],
+        "osc_latency_ms": result["osc_latency_ms"], "target_p99_ms": CONTENDED_P99_MS}}
+
+
+def _figures(model: str, backend: str, frames: int, canvas: str | tuple[int, int]) -> dict:
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     import pygame
 
@@ -233,21 +248,28 @@ def resolution_table(model: str, backend: str, resolutions: list[int], frames: i
 
 def format_table(result: dict) -> str:
     """The human-readable report."""
-    lat = result["osc_latency_ms"]
+    lat, load = result["osc_latency_ms"], result.get("contended")
+    under = " under contention" if load else ""
     rows = [
         ("model", f"{result['model']} ({result['resolution']}px)"),
         ("backend", f"{result['backend']} on {result['device']}"),
         ("generator", f"{result['generator_fps']:.1f} fps"),
-        ("end to end", f"{result['end_to_end_fps']:.1f} fps (window, headless)"),
+        ("end to end", f"{result['end_to_end_fps']:.1f} fps (window, headless{under})"),
         ("naive loop", f"{result['baseline_fps']:.1f} fps"),
         ("speedup", f"{result['speedup']}x"),
         ("work", (f"{result['gflop_per_frame']} GFLOP/frame, matmul peak "
                  f"{result['matmul_peak_gflops']} GFLOP/s, efficiency "
                  f"{100 * (result['efficiency'] or 0):.0f}%")),
         ("memory", f"peak {result['peak_memory_mb']} MB, {result['precision']}"),
-        ("OSC -> frame", (f"p50 {lat['p50']} ms, p99 {lat['p99']} ms "
-                         f"(frame interval {result['frame_interval_ms']} ms)")),
+        ("OSC -> frame", (f"p50 {lat['p50']} ms, p99 {lat['p99']} ms{under} "
+                         f"(frame interval {result['frame_interval_ms']} ms"
+                         + (f", target p99 <= {load['target_p99_ms']:.0f} ms)" if load else ")"))),
     ]
+    if load:
+        work = load["load"]
+        rows.insert(0, ("CONTENDED", (f"every figure measured beside a CPU-bound process: "
+                                      f"{work['work']}, {work['threads']} thread, "
+                                      f"{work['gflops']} GFLOP/s")))
     c = result.get("canvas")
     if c and c.get("size"):
         rows.append(("canvas", (f"{c['size'][0]}x{c['size'][1]} ({c['cells'][0]}x"

@@ -275,6 +275,9 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
                    help="also time a live canvas (auto: 16:9 at about the model's height) in a "
                         "{}x{} window".format(*CANVAS_WINDOW_HELP))
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    p.add_argument("--contended", action="store_true",
+                   help="take every figure while a CPU-bound process (numpy matmuls, 1 thread, "
+                        "same priority) runs beside the show; it is stopped afterwards")
     p.add_argument("--train", action="store_true",
                    help="measure training steps/s and images/s instead (fixed small config)")
     p.add_argument("--flood", action="store_true",

@@ -103,6 +103,9 @@ def render(args: argparse.Namespace) -> int:
 def bench(args: argparse.Namespace) -> int:
     from livegan.bench import format_resolutions, format_table, resolution_table, run_bench
 
+    others = [flag for flag in ("quality", "train", "audio", "flood") if getattr(args, flag)]
+    if getattr(args, "contended", False) and others:
+        raise LiveganError(f"--contended times the show's figures; run it without --{others[0]}")
     if args.quality:
         from livegan.qualitybench import config_from_args, format_quality, run_quality_bench
 
@@ -127,7 +130,8 @@ def bench(args: argparse.Namespace) -> int:
         result = run_flood_bench(args.model, args.backend, args.flood_rate, args.flood_seconds)
         print(json.dumps(result) if args.json else format_flood(result))
         return 0
-    result = run_bench(args.model, args.backend, args.frames, getattr(args, "canvas", "off"))
+    result = run_bench(args.model, args.backend, args.frames, getattr(args, "canvas", "off"),
+                       getattr(args, "contended", False))
     if args.res:
         try:
             sizes = [int(r) for r in args.res.split(",")]
