@@ -32,6 +32,15 @@ EPILOG = """examples:
 """
 
 
+def _bend(text: str) -> tuple[str, str, list[float]]:
+    from livegan.bends import parse_bend
+
+    try:
+        return parse_bend(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _canvas(text: str) -> str | tuple[int, int]:
     from livegan.engine.canvas import parse_canvas
 
@@ -242,6 +251,9 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timelapse", default=None, metavar="RUN",
                    help="video of a training run's sample grids")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--bend", type=_bend, action="append", default=[], metavar="LAYER/OP=A[,B]",
+                   help="bend a layer's feature maps in every frame, as /livegan/bend does, "
+                        "e.g. 16/rotate=45 or 8/translate=0.25,0 (repeat for more)")
 
 
 def _add_misc(sub: argparse._SubParsersAction) -> None:
@@ -283,6 +295,9 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--flood", action="store_true",
                    help="measure a headless show idle and flooded with OSC from another "
                         "process (alternating seconds): frame rates, messages, memory")
+    p.add_argument("--bend", action="store_true",
+                   help="measure what network bending costs: generator frame rates with a "
+                        "set of bends (every op once) on and off")
     p.add_argument("--audio", action="store_true",
                    help="measure the latency from a sound (a click in a sound file played "
                         "into a headless show) to the first frame it shaped")

@@ -93,17 +93,26 @@ def render(args: argparse.Namespace) -> int:
     cfg = RenderConfig(seconds=args.seconds, fps=args.fps, seeds=seeds, grid=args.grid,
                        canvas=args.canvas, upscale=args.upscale, size=args.size,
                        truncation=args.truncation, label=args.label, ease=args.ease,
-                       progress=not args.no_progress)
+                       progress=not args.no_progress, bends=_bends(args.bend))
     out = run_render(args.model, Path(args.out), cfg, Path(args.replay) if args.replay else None,
                      Path(args.timelapse) if args.timelapse else None)
     print(out)
     return 0
 
 
+def _bends(given: list[tuple[str, str, list[float]]]) -> dict:
+    """--bend LAYER/OP=A[,B] flags -> (layer, op) -> amounts (the other amounts 0)."""
+    from livegan.bends import BY_NAME
+
+    return {(layer, op): tuple(values + [0.0] * (BY_NAME[op].size - len(values)))
+            for layer, op, values in given}
+
+
 def bench(args: argparse.Namespace) -> int:
     from livegan.bench import format_resolutions, format_table, resolution_table, run_bench
 
-    others = [flag for flag in ("quality", "train", "audio", "flood") if getattr(args, flag)]
+    others = [flag for flag in ("quality", "train", "audio", "flood", "bend")
+              if getattr(args, flag)]
     if getattr(args, "contended", False) and others:
         raise LiveganError(f"--contended times the show's figures; run it without --{others[0]}")
     if args.quality:
@@ -123,6 +132,12 @@ def bench(args: argparse.Namespace) -> int:
 
         result = run_audio_bench(args.model, args.backend)
         print(json.dumps(result) if args.json else format_audio(result))
+        return 0
+    if args.bend:
+        from livegan.bendbench import format_bends, run_bend_bench
+
+        result = run_bend_bench(args.model, args.backend, args.frames)
+        print(json.dumps(result) if args.json else format_bends(result))
         return 0
     if args.flood:
         from livegan.floodbench import format_flood, run_flood_bench

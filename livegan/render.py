@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +13,15 @@ from PIL import Image
 from tqdm import tqdm
 
 from livegan.engine import Engine
-from livegan.engine.base import to_frame
+from livegan.bends import check
+from livegan.engine.base import own_copy, to_frame
+from livegan.engine.bend import BendHooks, bend_amounts
 from livegan.engine.canvas import CannotGrow, cells_for, pixels_per_cell, smooth_field
 from livegan.engine.cpu import CpuBackend
 from livegan.errors import LiveganError, OutputError
 from livegan.latent import seed_latent, smoothstep
 from livegan.modelfile import Model, find_model, load_model
+from livegan.nets.taps import feature_layers
 from livegan.show.controllog import ModelRef, Timeline, read_log
 from livegan.show.videofile import open_writer
 from livegan.stage.crossfade import FADE_SECONDS, blend
@@ -48,6 +51,8 @@ class RenderConfig:
     label: int = 0  # class of a conditional model
     ease: str = "smooth"  # smooth (rests on each seed) or linear (constant speed)
     progress: bool = True  # show a progress bar
+    bends: dict[tuple[str, str], tuple[float, ...]] = field(default_factory=dict)  # network
+    # bending: (layer, op) -> amounts, as /livegan/bend/{layer}/{op} (livegan.bends)
 
 
 class Renderer:
@@ -72,16 +77,42 @@ class Renderer:
             self.engine = CpuBackend(model.generator, self.info.z_dim,
                                      int(self.info.config.get("n_labels", 0)), precision=precision)
         self._mapping: tuple[int, int] | None = None
+        self._canvas_generator = model.generator  # renders canvases (a hooked copy when bent)
+        self._canvas_hooks: BendHooks | None = None
 
     @property
     def z_dim(self) -> int:
         return self.info.z_dim
 
+    def set_bends(self, bends: dict[tuple[str, str], tuple[float, ...]]) -> None:
+        """Bend every frame from now on; a layer the model lacks is an error, amounts out of
+        their op's range are clipped (one line each)."""
+        layers = list(feature_layers(self.model.generator))
+        for (layer, op), values in bends.items():
+            if layer not in layers:
+                raise LiveganError(f"{self.info.name} has no layer {layer} to bend; its "
+                                   f"{self.info.arch} layers are {', '.join(layers)}")
+            checked = check(op, list(values))
+            if checked.clipped:
+                log.warning("bend %s/%s: amounts %s clipped to %s", layer, op, values,
+                            checked.amounts)
+            bends = {**bends, (layer, op): checked.amounts}
+        amounts = bend_amounts(layers, bends)
+        if isinstance(self.engine, Engine):
+            self.engine.set_bends(bends)
+        else:
+            self.engine.set_bends(amounts)
+        if self._canvas_hooks is None and bends:
+            self._canvas_generator = own_copy(self.model.generator).float()
+            self._canvas_hooks = BendHooks(self._canvas_generator)
+        if self._canvas_hooks is not None:
+            self._canvas_hooks.set(amounts)
+
     def frame(self, z: np.ndarray, label: int = 0) -> np.ndarray:
         """uint8 [H, W, 3] for a latent [Z] or [Z, h, w]."""
         if z.ndim == 1:
             return self.engine.render(z, label)
-        generator = self.model.generator.float().eval()
+        generator = self._canvas_generator.float().eval()
         zt = torch.from_numpy(np.ascontiguousarray(z[None], np.float32))  # [1, Z, h, w]
         labels = None
         if self.info.labels:
@@ -238,10 +269,12 @@ class Replay:
         model: render every stretch with this model instead (name or path).
     """
 
-    def __init__(self, log_path: Path, model: str | None = None) -> None:
+    def __init__(self, log_path: Path, model: str | None = None,
+                 bends: dict[tuple[str, str], tuple[float, ...]] | None = None) -> None:
         self.path = Path(log_path)
         self.timeline: Timeline = read_log(log_path)
         self.model = model
+        self.bends = bends or {}  # bend every stretch so (render --bend)
         self._renderers: dict[tuple[str, str, str], Renderer] = {}
 
     def renderer(self, ref: ModelRef) -> Renderer:
@@ -255,6 +288,7 @@ class Replay:
                 renderer.close()
                 raise LiveganError(f"{source} has {renderer.z_dim}-d latents; the log "
                                    f"{self.path} played a {ref.z_dim}-d model ({ref.name})")
+            renderer.set_bends(self.bends)
             self._renderers[key] = renderer
         return self._renderers[key]
 
@@ -285,7 +319,7 @@ def replay(log_path: Path, out: Path, cfg: RenderConfig, model: str | None = Non
     Frame k shows the latent at k / fps seconds, slerped between the logged frames around
     it, rendered as the show rendered it then (see Replay), or by `model`, if given.
     """
-    source = Replay(log_path, model)
+    source = Replay(log_path, model, cfg.bends)
     fps = cfg.fps or int(source.timeline.header.get("fps") or DEFAULT_FPS)
     total = int(source.timeline.duration * fps + 1e-6) + 1
     frames = (finish(source.frame(k / fps), cfg) for k in range(total))
@@ -309,6 +343,7 @@ def render(model: str | None, out: Path, cfg: RenderConfig, replay_log: Path | N
         raise OutputError(f"a grid is one image: name it .png, not {out.name}")
     renderer = load_renderer(model)
     try:
+        renderer.set_bends(cfg.bends)
         if out.suffix.lower() in IMAGE_SUFFIXES:
             return render_still(renderer, out, cfg)
         return render_loop(renderer, out, cfg)

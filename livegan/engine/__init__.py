@@ -9,8 +9,9 @@ from typing import TypeVar
 
 import numpy as np
 
-from livegan.bends import BY_NAME, SLOT, SLOTS, Key
+from livegan.bends import Key
 from livegan.engine.base import Backend
+from livegan.engine.bend import bend_amounts
 from livegan.engine.canvas import CannotGrow, Canvas, CanvasRequest, cells_for, pixels_per_cell
 from livegan.errors import BackendError
 from livegan.latent import random_directions
@@ -182,21 +183,11 @@ class Engine:
             backend.set_bends(self._amounts)
         log.info("rendering %s on a %s", self.info.name, canvas.describe())
 
-    def bend_amounts(self, bends: Mapping[Key, tuple[float, ...]]) -> np.ndarray:
-        """The amounts [L, SLOTS] of `bends` ((layer, op) -> amounts, livegan.bends) on this
-        model's layers; bends on layers it lacks are left out."""
-        amounts = np.zeros((len(self.bend_layers), SLOTS), np.float32)
-        for (layer, op), values in bends.items():
-            if layer in self.bend_layers and op in BY_NAME:
-                row = amounts[self.bend_layers.index(layer)]
-                row[SLOT[op]: SLOT[op] + len(values)] = values
-        return amounts
-
     def set_bends(self, bends: Mapping[Key, tuple[float, ...]]) -> None:
         """Bend the feature maps from the next frame on (the render thread, between frames).
         A backend whose compiled graph has no bends hands bent frames to an eager one (said
         in one line, the first time)."""
-        amounts = self._amounts = self.bend_amounts(bends)
+        amounts = self._amounts = bend_amounts(self.bend_layers, bends)
         if self.backend.set_bends(amounts):
             self._bent_on = False
         else:
@@ -208,6 +199,10 @@ class Engine:
             self._bent_on = bool(np.any(amounts))
         if self._canvas_backend is not None and self._canvas_backend is not self.backend:
             self._canvas_backend.set_bends(amounts)
+
+    def bending_backend(self, bends: Mapping[Key, tuple[float, ...]]) -> Backend:
+        """The backend that renders frames with `bends` on (bench, HUD)."""
+        return self.backend if self._bent is None or not bends else self._bent
 
     def _eager_twin(self) -> Backend:
         """An eager backend on the same device (bends as hooks): cuda for TensorRT, else cpu."""

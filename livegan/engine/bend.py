@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from livegan.bends import OP_NAMES, SLOT, SLOTS
+from livegan.bends import OP_NAMES, SLOT, SLOTS, Key
 from livegan.nets.taps import feature_layers
 
 # The slots the scripted driver reads (TorchScript takes no dict lookups at trace time).
@@ -241,6 +242,16 @@ class Bent(nn.Module):
 
     def release(self) -> None:
         self.hooks.remove()
+
+
+def bend_amounts(layers: list[str], bends: Mapping[Key, tuple[float, ...]]) -> np.ndarray:
+    """The amounts [L, SLOTS] of `bends` ((layer, op) -> amounts, livegan.bends) on these
+    layers; bends on other layers are left out."""
+    amounts = np.zeros((len(layers), SLOTS), np.float32)
+    for (layer, op), values in bends.items():
+        if layer in layers and op in SLOT:
+            amounts[layers.index(layer), SLOT[op]: SLOT[op] + len(values)] = values
+    return amounts
 
 
 def zero_amounts(generator: nn.Module) -> Tensor:
