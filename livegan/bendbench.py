@@ -69,13 +69,13 @@ def run_bend_bench(model: str = "default", backend: str = "auto", frames: int = 
 
 def format_bends(result: dict) -> str:
     """The figure line, and what was timed."""
-    return "\n".join([
-        f"{'bends':>13}  {len(result['bends'])} bends on "
-        f"{len({b.split('/')[0] for b in result['bends']})} layers: generator {result['generator_fps_on']:.1f} fps on, "
-        f"{result['generator_fps_off']:.1f} fps off ({result['bend_ms_per_frame']:+.2f} ms a "
-        f"frame, {100 * result['relative_fps']:.0f}% of the unbent rate)",
-        f"{'model':>13}  {result['model']} ({result['resolution']}px) on {result['device']}"
-        + (f"; bent frames on {result['bent_on']}" if result["bent_on"] != result["device"]
-           else ""),
-        f"{'timed':>13}  {' '.join(result['bends'])}",
-    ])
+    layers = len({b.split("/")[0] for b in result["bends"]})
+    figure = (f"{'bends':>13}  {len(result['bends'])} bends on {layers} layers: generator "
+              f"{result['generator_fps_on']:.1f} fps on, {result['generator_fps_off']:.1f} fps "
+              f"off ({result['bend_ms_per_frame']:+.2f} ms a frame, "
+              f"{100 * result['relative_fps']:.0f}% of the unbent rate)")
+    where = f"{result['model']} ({result['resolution']}px) on {result['device']}"
+    if result["bent_on"] != result["device"]:
+        where += f"; bent frames on {result['bent_on']}"
+    return "\n".join([figure, f"{'model':>13}  {where}",
+                      f"{'timed':>13}  {' '.join(result['bends'])}"])

@@ -12,8 +12,8 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from livegan.engine import Engine
 from livegan.bends import check
+from livegan.engine import Engine
 from livegan.engine.base import own_copy, to_frame
 from livegan.engine.bend import BendHooks, bend_amounts
 from livegan.engine.canvas import CannotGrow, cells_for, pixels_per_cell, smooth_field

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from livegan.engine.base import Backend, to_frame, weights_hash
-from livegan.engine.bend import Bent, BendHooks, zero_amounts
+from livegan.engine.bend import BendHooks, Bent, zero_amounts
 
 log = logging.getLogger(__name__)
 

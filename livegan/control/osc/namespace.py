@@ -30,8 +30,8 @@ NAMESPACE: dict[str, tuple[str, str]] = {
     "/livegan/snapshot": ("", "save a PNG into the output folder"),
     "/livegan/hud": ("i", "show/hide the on-screen display"),
     "/livegan/query": ("[i]", "reply with the namespace to the sender (optional reply port)"),
-    "/livegan/bend/{layer}/{op}": ("f…", "bend a layer's feature maps: translate, rotate, "
-                                   "scale, flip, erode, dilate, invert, ablate, noise"),
+    "/livegan/bend/{layer}/{op}": ("f…", ("bend a layer's feature maps: translate, rotate, "
+                                          "scale, flip, erode, dilate, invert, ablate, noise")),
     "/livegan/bend/off": ("", "every bend off"),
     "/wek/outputs": ("f…", "Wekinator's outputs; by default each drives one direction"),
 }
