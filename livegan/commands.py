@@ -178,6 +178,7 @@ def models(args: argparse.Namespace) -> int:
 
 
 def osc(args: argparse.Namespace) -> int:
+    from livegan.bends import describe_ops
     from livegan.control.inputs import describe_patch, namespace_entries
     from livegan.control.osc.server import DEFAULT_HOST, DEFAULT_PORT
     from livegan.control.patch.load import load_patch
@@ -188,6 +189,10 @@ def osc(args: argparse.Namespace) -> int:
           "otherwise):")
     for address, types, what in namespace_entries(patch):
         print(f"  {address:<24} {types:<7} {what}")
+    print("\nBend ops (/livegan/bend/{layer}/{op} and patch targets bend[layer/op]; "
+          "layers: the model's feature map sizes, e.g. 4 8 16 32 64 128):")
+    for line in describe_ops():
+        print(f"  {line}")
     if patch is not None:
         print(f"\n{patch.path}: {len(patch.maps)} mappings, {len(patch.scenes)} scenes")
         for line in describe_patch(patch):

@@ -59,23 +59,25 @@ def invert(x: Tensor, amount: Tensor) -> Tensor:
     return x + amount.to(x.dtype) * (low + high - 2 * x)
 
 
-def dilate(x: Tensor, radius: Tensor) -> Tensor:
-    """Grey-scale dilation by `radius` (0..3) pixels, fractional radii blended."""
-    d1 = F.max_pool2d(x, 3, 1, 1)
-    d2 = F.max_pool2d(d1, 3, 1, 1)
-    d3 = F.max_pool2d(d2, 3, 1, 1)
+def dilate(x: Tensor, radius: Tensor, levels: int = 3) -> Tensor:
+    """Grey-scale dilation by `radius` (0..3) pixels, fractional radii blended; `levels`
+    (1..3, at least the radius rounded up) is how many 3x3 steps are taken."""
     r = radius.float().clamp(0.0, 3.0)
-    w0 = (1.0 - r).clamp(0.0, 1.0)
-    w1 = (1.0 - (r - 1.0).abs()).clamp(0.0, 1.0)
-    w2 = (1.0 - (r - 2.0).abs()).clamp(0.0, 1.0)
-    w3 = (r - 2.0).clamp(0.0, 1.0)
     dt = x.dtype
-    return w0.to(dt) * x + w1.to(dt) * d1 + w2.to(dt) * d2 + w3.to(dt) * d3
+    d = F.max_pool2d(x, 3, 1, 1)
+    out = (1.0 - r).clamp(0.0, 1.0).to(dt) * x + (1.0 - (r - 1.0).abs()).clamp(0.0, 1.0).to(dt) * d
+    if levels >= 2:
+        d = F.max_pool2d(d, 3, 1, 1)
+        out = out + (1.0 - (r - 2.0).abs()).clamp(0.0, 1.0).to(dt) * d
+    if levels >= 3:
+        d = F.max_pool2d(d, 3, 1, 1)
+        out = out + (r - 2.0).clamp(0.0, 1.0).to(dt) * d
+    return out
 
 
-def erode(x: Tensor, radius: Tensor) -> Tensor:
+def erode(x: Tensor, radius: Tensor, levels: int = 3) -> Tensor:
     """Grey-scale erosion by `radius` (0..3) pixels."""
-    return -dilate(-x, radius)
+    return -dilate(-x, radius, levels)
 
 
 def warp(x: Tensor, tx: Tensor, ty: Tensor, degrees: Tensor, zoom: Tensor) -> Tensor:
@@ -110,11 +112,11 @@ def noise(x: Tensor, amount: Tensor, phase: Tensor) -> Tensor:
     cc = torch.arange(c, device=dev, dtype=torch.float32).view(1, c, 1, 1)
     yy = torch.arange(h, device=dev, dtype=torch.float32).view(1, 1, h, 1)
     xx = torch.arange(w, device=dev, dtype=torch.float32).view(1, 1, 1, w)
-    r = _hash(cc + phase.float() * 7.77, yy + 0.0 * cc, xx)  # [1, C, H, W]
-    r = (r * 2.0 - 1.0) * 1.7320508  # unit spread
-    mean = x.float().mean(dim=(2, 3), keepdim=True)
-    spread = x.float().std(dim=(2, 3), keepdim=True)
-    return x + amount.to(x.dtype) * ((mean + spread * r).to(x.dtype) - x)
+    field = _hash(yy + phase.float() * 7.77, xx, yy * 0.0 + 1.0)  # [1, 1, H, W]
+    shift = _hash(cc, cc * 0.0 + 5.0, cc * 0.0 + 9.0)  # [1, C, 1, 1]: each channel its own
+    r = (_frac(field + shift) * 2.0 - 1.0) * 1.7320508  # [1, C, H, W], unit spread
+    var, mean = torch.var_mean(x.float(), dim=(2, 3), keepdim=True)
+    return x + amount.to(x.dtype) * ((mean + var.sqrt() * r).to(x.dtype) - x)
 
 
 def bend_ops(x: Tensor, row: Tensor, ops: tuple[str, ...]) -> Tensor:
@@ -156,10 +158,12 @@ def _bend_graph(x: Tensor, row: Tensor) -> Tensor:
             x = ablate(x, row[0], row[1])
         if bool(row[2] != 0.0):
             x = invert(x, row[2])
-        if bool(row[3] != 0.0):
-            x = erode(x, row[3])
+        if bool(row[3] != 0.0):  # as few 3x3 steps as the radius needs
+            x = erode(x, row[3], 3) if bool(row[3] > 2.0) else \
+                erode(x, row[3], 2) if bool(row[3] > 1.0) else erode(x, row[3], 1)
         if bool(row[4] != 0.0):
-            x = dilate(x, row[4])
+            x = dilate(x, row[4], 3) if bool(row[4] > 2.0) else \
+                dilate(x, row[4], 2) if bool(row[4] > 1.0) else dilate(x, row[4], 1)
         if bool((row[5:9] != 0.0).any()):
             x = warp(x, row[5], row[6], row[7], row[8])
         if bool((row[9:11] != 0.0).any()):
