@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from livegan.errors import DatasetError, ExtraMissingError, LiveganError
+from livegan.nets import pretrained
 from livegan.train import inception
 
 log = logging.getLogger(__name__)
@@ -137,8 +138,8 @@ class QualityBench:
     """Builds the data and features once, trains one run, and judges it at each budget."""
 
     def __init__(self, cfg: QualityBenchConfig) -> None:
-        if not inception.available():
-            raise ExtraMissingError(inception.MISSING)
+        if not pretrained.available():
+            raise ExtraMissingError(pretrained.MISSING)
         if not cfg.minutes or min(cfg.minutes) <= 0:
             raise LiveganError("--minutes: give positive CPU-minute budgets, e.g. 5,15,30,60")
         if cfg.samples < 8:

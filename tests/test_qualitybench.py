@@ -12,13 +12,13 @@ from PIL import Image
 
 from livegan.cli import main
 from livegan.errors import LiveganError
+from livegan.nets import pretrained
 from livegan.qualitybench import QualityBenchConfig, _folder_data, _synth_data, blurred
-from livegan.train import inception
 from livegan.train.loop import TrainConfig
 from livegan.train.recipes import RECIPES, apply, parse_settings
 from livegan.train.synth import synthesize
 
-needs_extra = pytest.mark.skipif(not inception.available(),
+needs_extra = pytest.mark.skipif(not pretrained.available(),
                                  reason="needs the quality extra: pip install 'livegan[quality]'")
 
 
@@ -62,7 +62,7 @@ def test_tiny_quality_bench_reports_finite_figures_and_grids(tmp_path: Path, cap
 
 def test_bench_without_the_extra_names_the_pip_command(monkeypatch, tmp_path: Path,
                                                        capsys) -> None:
-    monkeypatch.setattr(inception, "weights_path", lambda: tmp_path / "missing" / "default_1.pt")
+    monkeypatch.setattr(pretrained, "weights_path", lambda: tmp_path / "missing" / "default_1.pt")
     code = main(["bench", "--quality", "--minutes", "0.01", "--out", str(tmp_path / "b")])
     err = capsys.readouterr().err.strip()
     assert code == 2

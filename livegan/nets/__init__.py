@@ -9,6 +9,7 @@ from torch import nn
 from livegan.nets.dcgan import DCGANGenerator
 from livegan.nets.discriminator import Discriminator, SelfSupervisedDiscriminator
 from livegan.nets.lite import LiteGenerator
+from livegan.nets.projected import ProjectedDiscriminator
 from livegan.nets.stage import StageGenerator
 
 ARCHS: dict[str, type[nn.Module]] = {
@@ -23,6 +24,7 @@ DEFAULT_ARCH = "lite"  # what `livegan train` builds unless told otherwise
 D_ARCHS: dict[str, type[nn.Module]] = {
     "residual": Discriminator,
     "selfsup": SelfSupervisedDiscriminator,
+    "projected": ProjectedDiscriminator,  # needs the quality extra
 }
 
 

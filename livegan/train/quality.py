@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from livegan.errors import ExtraMissingError, LiveganError
+from livegan.nets import pretrained
 from livegan.train import inception
 
 log = logging.getLogger(__name__)
@@ -147,9 +148,9 @@ def resolve_features(features: str | None = None) -> str:
     if choice not in FEATURE_MODES:
         raise LiveganError(f"quality features '{choice}': choose from {', '.join(FEATURE_MODES)}")
     if choice == "auto":
-        return "inception" if inception.available() else "random"
-    if choice == "inception" and not inception.available():
-        raise ExtraMissingError(inception.MISSING)
+        return "inception" if pretrained.available() else "random"
+    if choice == "inception" and not pretrained.available():
+        raise ExtraMissingError(pretrained.MISSING)
     return choice
 
 
@@ -190,7 +191,7 @@ class QualityProbe:
         sub = self.random_reals[:64]
         self.real_spread = _mean_offdiag(_pairwise(sub, sub))
         self.real_gap = float(_knn_radius(sub, 1).median()) if sub.shape[0] > 1 else 1.0
-        hint = "" if self.features == "inception" or inception.available() else \
+        hint = "" if self.features == "inception" or pretrained.available() else \
             " (InceptionV3 with pip install 'livegan[quality]')"
         log.log(logging.DEBUG if features else logging.INFO,  # said once per training run
                 "quality figures on %s features%s", self.features, hint)

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from livegan.errors import ExtraMissingError
+from livegan.nets import pretrained
 from livegan.train import inception
 from livegan.train.data import ImageDataset
 from livegan.train.quality import (
@@ -19,7 +20,7 @@ from livegan.train.quality import (
 )
 from livegan.train.synth import synthesize
 
-needs_extra = pytest.mark.skipif(not inception.available(),
+needs_extra = pytest.mark.skipif(not pretrained.available(),
                                  reason="needs the quality extra: pip install 'livegan[quality]'")
 
 
@@ -56,8 +57,8 @@ def test_precision_and_recall_on_constructed_sets() -> None:
 
 
 def test_missing_extra_is_one_sentence_with_the_pip_line(monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(inception, "weights_path", lambda: tmp_path / "missing.pt")
-    assert not inception.available()
+    monkeypatch.setattr(pretrained, "weights_path", lambda: tmp_path / "missing.pt")
+    assert not pretrained.available()
     with pytest.raises(ExtraMissingError, match=r"pip install 'livegan\[quality\]'"):
         inception.InceptionFeatures()
     with pytest.raises(ExtraMissingError):

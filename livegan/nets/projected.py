@@ -1,0 +1,133 @@
+"""A projected discriminator: small heads judging frozen InceptionV3 features.
+
+After Projected GAN (Sauer et al., 2021): a pretrained network already knows edges,
+textures and parts, so the discriminator need not learn them from a few hundred
+images. The image goes through the first stages of the quality extra's InceptionV3
+(frozen, never trained, never saved); four of its feature maps are projected to fewer
+channels by fixed random 1x1 convolutions and mixed coarse-to-fine by fixed random 3x3
+ones (so no head can latch on to one feature, and the fine heads see the coarse
+context); a small trainable head per map scores every patch of it.
+
+`forward` returns a patch score per head and position, [N, P]; the trainer's hinge loss
+averages over them as over a batch. The frozen network adds nothing to checkpoints: it
+is read from the extra's wheel (livegan.nets.pretrained) when the discriminator is built.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from livegan.nets import pretrained
+from livegan.nets.layers import check_resolution, sn_conv
+
+# InceptionV3 stages run (of its 19) and the ones whose output the heads judge:
+# conv_2 (64 ch, 1/2 size), conv_4 (192 ch, ~1/4), mixed_2 (288 ch, ~1/10), mixed_7 (768 ch, ~1/24).
+TAPS = (2, 5, 9, 14)
+TAP_CHANNELS = (64, 192, 288, 768)
+PROJECTED = (32, 64, 96, 128)  # channels after the random projection, at ndf=16
+MIN_INPUT, MAX_INPUT = 96, 160  # the feature network's input size, from the image size
+
+
+def input_size(resolution: int) -> int:
+    """What the feature network sees: 1.5x the image, within 96..160 (its deepest map
+    stays 3x3 or more, and a CPU can afford it at 256x256)."""
+    return max(MIN_INPUT, min(MAX_INPUT, resolution * 3 // 2))
+
+
+class FrozenFeatures(nn.Module):
+    """InceptionV3's first 15 stages; returns the four tapped maps. No trainable state,
+    and nothing in state_dict: the weights live in the extra's wheel."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        stages = list(pretrained.load_inception().net.layers.children())[: TAPS[-1] + 1]
+        for param in (p for stage in stages for p in stage.parameters()):
+            param.requires_grad_(False)
+        self.__dict__["stages"] = stages  # outside _modules: state_dict and DDP skip them
+
+    def _apply(self, fn, recurse: bool = True):  # noqa: ANN001 - nn.Module's signature
+        for stage in self.stages:  # .to(device) and .to(dtype) reach the frozen stages
+            stage._apply(fn)
+        return super()._apply(fn, recurse)
+
+    def forward(self, x: Tensor) -> list[Tensor]:
+        maps = []
+        for i, stage in enumerate(self.stages):
+            x = stage(x)
+            if i in TAPS:
+                maps.append(x)
+        return maps
+
+
+def _frozen_conv(cin: int, cout: int, kernel: int, generator: torch.Generator) -> nn.Conv2d:
+    conv = nn.Conv2d(cin, cout, kernel, 1, kernel // 2, bias=False)
+    with torch.no_grad():  # a fixed random projection, seeded so every run has the same
+        bound = (3.0 / (cin * kernel * kernel)) ** 0.5  # unit gain (uniform Kaiming)
+        conv.weight.copy_(torch.rand(conv.weight.shape, generator=generator) * 2 * bound - bound)
+    return conv.requires_grad_(False)
+
+
+class PatchHead(nn.Module):
+    """Trainable head on one projected map: 3x3 convs and 2x2 averages down to <= 8x8,
+    then a score per position [N, P]. Spectral norm throughout, no strided convolution."""
+
+    def __init__(self, cin: int, size: int, width: int) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c = cin
+        while size > 8:
+            layers += [sn_conv(c, width, 3, 1, 1), nn.LeakyReLU(0.2), nn.AvgPool2d(2)]
+            c, size = width, size // 2
+        layers += [sn_conv(c, width, 3, 1, 1), nn.LeakyReLU(0.2), sn_conv(width, 1, 1, 1, 0)]
+        self.main = nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.main(x).flatten(1)  # [N, P]
+
+
+class ProjectedDiscriminator(nn.Module):
+    """image [N, 3, R, R] -> patch scores [N, P] from frozen InceptionV3 features.
+
+    Needs the quality extra (pip install 'livegan[quality]'). `ndf` scales the projected
+    channels and the heads' width; conditional models add a projection term on the
+    deepest map's pooled features to every score.
+    """
+
+    def __init__(self, resolution: int = 128, ndf: int = 16, cap: int = 256, n_labels: int = 0):
+        super().__init__()
+        check_resolution(resolution)
+        self.size = input_size(resolution)
+        self.features = FrozenFeatures()
+        seed = torch.Generator().manual_seed(20211114)
+        widths = [min(cap, max(8, p * ndf // 16)) for p in PROJECTED]
+        self.project = nn.ModuleList(_frozen_conv(c, w, 1, seed)
+                                     for c, w in zip(TAP_CHANNELS, widths))
+        self.mix = nn.ModuleList(_frozen_conv(widths[i + 1], widths[i], 3, seed)
+                                 for i in range(len(widths) - 1))
+        sizes = self._map_sizes()
+        self.heads = nn.ModuleList(PatchHead(w, s, w) for w, s in zip(widths, sizes))
+        self.embed = nn.utils.parametrizations.spectral_norm(
+            nn.Embedding(n_labels, widths[-1])) if n_labels > 0 else None
+
+    def _map_sizes(self) -> list[int]:
+        with torch.no_grad():
+            return [m.shape[-1] for m in self.features(torch.zeros(1, 3, self.size, self.size))]
+
+    def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False,
+                          antialias=x.shape[-1] > self.size)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and x.requires_grad):
+            # frozen up to here: without a gradient wanted at the image (the D step), no graph
+            maps = [proj(m) for proj, m in zip(self.project,
+                                               self.features(pretrained.to_input_range(x)))]
+        for i in range(len(maps) - 2, -1, -1):  # coarse to fine: each map gets the one below
+            up = F.interpolate(maps[i + 1], size=maps[i].shape[-2:], mode="bilinear",
+                               align_corners=False)
+            maps[i] = maps[i] + self.mix[i](up)
+        scores = torch.cat([head(m) for head, m in zip(self.heads, maps)], dim=1)  # [N, P]
+        if self.embed is not None and labels is not None:
+            pooled = maps[-1].mean(dim=(2, 3))  # [N, C]
+            scores = scores + (self.embed(labels) * pooled).sum(dim=1, keepdim=True)
+        return scores

@@ -1,0 +1,88 @@
+"""The projected discriminator: frozen InceptionV3 features, small trainable heads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from livegan.errors import ExtraMissingError
+from livegan.nets import D_ARCHS, build_discriminator, pretrained
+from livegan.nets.projected import input_size
+from livegan.train.checkpoint import weights_digest
+from livegan.train.loop import Trainer
+from tests.train.tiny import data_fixture, trainer_maker
+
+needs_extra = pytest.mark.skipif(not pretrained.available(),
+                                 reason="needs the quality extra (InceptionV3 weights)")
+data = data_fixture("projdata", 8, 32)
+_trainer = trainer_maker(res=32, ndf=8, steps=4, d_arch="projected", checkpoint_every=2,
+                         sample_every=1000)
+
+
+def test_without_the_extra_it_names_the_pip_command(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(pretrained, "weights_path", lambda: tmp_path / "missing.pt")
+    assert "projected" in D_ARCHS
+    with pytest.raises(ExtraMissingError, match=r"pip install 'livegan\[quality\]'"):
+        build_discriminator(64, arch="projected")
+
+
+def test_input_size_follows_the_image_within_bounds() -> None:
+    assert [input_size(r) for r in (16, 64, 128, 256, 1024)] == [96, 96, 160, 160, 160]
+
+
+@needs_extra
+def test_scores_every_patch_and_saves_only_its_own_weights() -> None:
+    d = build_discriminator(64, arch="projected")
+    scores = d(torch.rand(2, 3, 64, 64) * 2 - 1)
+    assert scores.ndim == 2 and scores.shape[0] == 2 and scores.shape[1] > 4
+    state = d.state_dict()
+    assert not any(k.startswith("features") for k in state)  # the frozen net stays in the wheel
+    assert sum(v.numel() for v in state.values()) < 2_000_000
+    trainable = {n for n, p in d.named_parameters() if p.requires_grad}
+    assert trainable and all(n.startswith(("heads", "embed")) for n in trainable)
+    again = build_discriminator(64, arch="projected")  # the fixed projections are seeded
+    assert torch.equal(again.project[0].weight, d.project[0].weight)
+
+
+@needs_extra
+def test_the_generator_gets_a_gradient_and_the_discriminator_step_builds_no_feature_graph() -> None:
+    d = build_discriminator(32, arch="projected")
+    image = (torch.rand(2, 3, 32, 32) * 2 - 1).requires_grad_(True)
+    d(image).mean().backward()  # the G step: through the frozen net to the pixels
+    assert image.grad is not None and image.grad.abs().sum() > 0
+    d.zero_grad(set_to_none=True)
+    plain = torch.rand(2, 3, 32, 32) * 2 - 1  # the D step: reals and detached fakes
+    scores = d(plain)
+    scores.mean().backward()
+    assert all(p.grad is not None for p in d.heads.parameters())
+    assert all(p.grad is None for p in d.project.parameters())  # frozen: no graph to them
+
+
+@needs_extra
+def test_conditional_scores_depend_on_the_label() -> None:
+    torch.manual_seed(0)
+    d = build_discriminator(32, n_labels=3, arch="projected")
+    image = torch.rand(1, 3, 32, 32) * 2 - 1
+    a = d(image, torch.tensor([0]))
+    b = d(image, torch.tensor([2]))
+    assert not torch.allclose(a, b)
+
+
+@needs_extra
+def test_a_run_with_it_resumes_exactly(data: Path, tmp_path: Path) -> None:
+    straight = _trainer(data, tmp_path / "straight")
+    losses = [straight.step_once() for _ in range(4)]
+    assert all(torch.isfinite(torch.tensor(list(row.values()))).all() for row in losses)
+    first = _trainer(data, tmp_path / "cut")
+    for _ in range(2):
+        first.step_once()
+    first.maybe_checkpoint(force=True)
+    checkpoint = next((tmp_path / "cut" / "checkpoints").iterdir())
+    assert checkpoint.stat().st_size < 3_000_000  # no InceptionV3 inside
+    again = Trainer(first.cfg, tmp_path / "cut", resume=True, progress=False)
+    for _ in range(2):
+        again.step_once()
+    assert weights_digest(again.g) == weights_digest(straight.g)
+    assert weights_digest(again.d) == weights_digest(straight.d)
