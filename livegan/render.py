@@ -79,6 +79,7 @@ class Renderer:
         self._mapping: tuple[int, int] | None = None
         self._canvas_generator = model.generator  # renders canvases (a hooked copy when bent)
         self._canvas_hooks: BendHooks | None = None
+        self._bends: dict | None = None  # the bends set last
 
     @property
     def z_dim(self) -> int:
@@ -87,6 +88,9 @@ class Renderer:
     def set_bends(self, bends: dict[tuple[str, str], tuple[float, ...]]) -> None:
         """Bend every frame from now on; a layer the model lacks is an error, amounts out of
         their op's range are clipped (one line each)."""
+        if bends == self._bends:
+            return
+        self._bends = dict(bends)
         layers = list(feature_layers(self.model.generator))
         for (layer, op), values in bends.items():
             if layer not in layers:
@@ -261,12 +265,13 @@ def render_still(renderer: Renderer, out: Path, cfg: RenderConfig) -> Path:
 
 class Replay:
     """A recording's control log rendered again, as the show rendered it: each stretch by
-    its model, on the backend and in the precision the log names, and each model swap as
-    the show's crossfade.
+    its model and with its bends, on the backend and in the precision the log names, and
+    each model swap as the show's crossfade.
 
     Args:
         log_path: the .controls.jsonl written next to a recording.
         model: render every stretch with this model instead (name or path).
+        bends: bends on top of the logged ones ((layer, op) -> amounts, render --bend).
     """
 
     def __init__(self, log_path: Path, model: str | None = None,
@@ -274,7 +279,7 @@ class Replay:
         self.path = Path(log_path)
         self.timeline: Timeline = read_log(log_path)
         self.model = model
-        self.bends = bends or {}  # bend every stretch so (render --bend)
+        self.bends = bends or {}  # bends over the logged ones (render --bend)
         self._renderers: dict[tuple[str, str, str], Renderer] = {}
 
     def renderer(self, ref: ModelRef) -> Renderer:
@@ -288,7 +293,6 @@ class Replay:
                 renderer.close()
                 raise LiveganError(f"{source} has {renderer.z_dim}-d latents; the log "
                                    f"{self.path} played a {ref.z_dim}-d model ({ref.name})")
-            renderer.set_bends(self.bends)
             self._renderers[key] = renderer
         return self._renderers[key]
 
@@ -296,11 +300,15 @@ class Replay:
         """The frame at t seconds into the recording: uint8 [H, W, 3]."""
         timeline = self.timeline
         z, label, ref = timeline.at(t)
-        pixels = self.renderer(ref).frame(z, label)
+        bends = {**timeline.bends_at(t), **self.bends}  # as the show bent it, and --bend
+        renderer = self.renderer(ref)
+        renderer.set_bends(bends)
+        pixels = renderer.frame(z, label)
         fade = timeline.fade_at(t, FADE_SECONDS)
         if fade is not None:  # the outgoing model renders the same latent, or holds its last
             last, amount = fade
             old = timeline.models[timeline.model_index[last]]
+            self.renderer(old).set_bends(bends)
             if old.z_dim == ref.z_dim:
                 outgoing = self.renderer(old).frame(z, label)
             else:

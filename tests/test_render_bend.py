@@ -84,3 +84,35 @@ def test_bench_bend_times_bends_on_and_off(dummy_video, tiny_model: Path, tmp_pa
 
     line = format_bends(result).splitlines()[0]
     assert "9 bends on 4 layers" in line and "fps on" in line and "fps off" in line
+
+
+def test_a_replay_bends_as_the_show_did(tmp_path: Path, tiny_model: Path) -> None:
+    """The control log notes each change of the bends; a replay renders them again, and
+    --bend adds its own on top."""
+    from livegan.render import Replay
+    from livegan.show.controllog import ControlLog, ModelRef
+
+    ref = ModelRef("tiny", str(tiny_model.resolve()), 32, 128, "cpu", "fp32")
+    rng = np.random.default_rng(1)
+    zs = [rng.standard_normal(128).astype(np.float32) for _ in range(4)]
+    rotate = {("8", "rotate"): (90.0,)}
+    path = tmp_path / "show.controls.jsonl"
+    log = ControlLog(path, 10).start(t0=0.0)
+    for i, z in enumerate(zs):
+        log.record(ref, i, i * 0.1, z, 0, rotate if i in (1, 2) else {})
+    log.stop(t=0.4)
+    assert sum('"bends"' in line for line in path.read_text().splitlines()) == 2  # on, off
+
+    renderer = Renderer(load_model(tiny_model), "cpu", "fp32")
+    flip = {("16", "flip"): (1.0, 0.0)}
+    want = []
+    for i, z in enumerate(zs):
+        renderer.set_bends({**(rotate if i in (1, 2) else {}), **flip})
+        want.append(renderer.frame(z))
+    renderer.close()
+    replay = Replay(path, bends=flip)
+    got = [replay.frame(i * 0.1) for i in range(4)]
+    replay.close()
+    for i in range(4):
+        assert np.array_equal(got[i], want[i]), i
+    assert np.abs(got[1].astype(int) - got[0]).mean() > 0  # the bend made a difference

@@ -134,6 +134,7 @@ class Engine:
         self._bent: Backend | None = None  # renders bent frames where the backend cannot
         self._bent_on = False  # whether frames render on `_bent` now
         self._amounts: np.ndarray | None = None  # the bends last set, for a canvas made later
+        self.bends: Mapping[Key, tuple[float, ...]] = {}  # as last set (the control log)
         if canvas is not None:
             self.set_canvas(canvas)
         if model.directions is not None and model.directions.shape[0] > 0:
@@ -187,6 +188,7 @@ class Engine:
         """Bend the feature maps from the next frame on (the render thread, between frames).
         A backend whose compiled graph has no bends hands bent frames to an eager one (said
         in one line, the first time)."""
+        self.bends = bends
         amounts = self._amounts = bend_amounts(self.bend_layers, bends)
         if self.backend.set_bends(amounts):
             self._bent_on = False

@@ -1,4 +1,5 @@
-"""The control log of a recording: the exact latent of every rendered frame, by time, as JSONL."""
+"""The control log of a recording: the exact latent of every rendered frame, and the bends
+it was rendered with, by time, as JSONL."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -67,7 +69,8 @@ class ControlLog:
     """Writes one JSONL line per rendered frame: time, frame index, label and the exact latent.
 
     Lines: a header ({"livegan": "controls", ...}), a {"model": ...} line whenever the
-    model changes, {"t", "i", "label", "z"} per frame (t in seconds since `start`), and a
+    model changes, a {"bends": [[layer, op, [amounts]], ...]} line whenever the bends
+    change, {"t", "i", "label", "z"} per frame (t in seconds since `start`), and a
     closing {"end": true} line. `record` runs on the render thread and only queues; a
     writer thread does the encoding and the file I/O. Entries that find the queue full
     are dropped and counted (replay interpolates over the gap).
@@ -99,12 +102,15 @@ class ControlLog:
         self._thread.start()
         return self
 
-    def record(self, model: ModelRef, index: int, t: float, z: np.ndarray, label: int) -> None:
-        """Queue one rendered frame's latent [Z] (render thread; never blocks)."""
+    def record(self, model: ModelRef, index: int, t: float, z: np.ndarray, label: int,
+               bends: Mapping | None = None) -> None:
+        """Queue one rendered frame's latent [Z] and its bends ((layer, op) -> amounts, a
+        mapping never changed afterwards) (render thread; never blocks)."""
         if self.t0 is None or t < self.t0:
             return
         try:
-            self._queue.put_nowait((model, index, t - self.t0, np.array(z, np.float32), label))
+            self._queue.put_nowait((model, index, t - self.t0, np.array(z, np.float32), label,
+                                    bends or {}))
         except queue.Full:
             self.dropped += 1
 
@@ -124,9 +130,15 @@ class ControlLog:
 
     def _write_all(self) -> None:
         model: ModelRef | None = None
+        bent: Mapping = {}
         while (item := self._queue.get()) is not None:
-            ref, index, t, z, label = item
+            ref, index, t, z, label, bends = item
             try:
+                if bends is not bent and bends != bent:  # a line when the bends change
+                    bent = bends
+                    self._file.write(json.dumps({"t": t, "bends": [
+                        [layer, op, list(amounts)] for (layer, op), amounts in bends.items()]})
+                        + "\n")
                 if ref != model:
                     model = ref
                     self._file.write(json.dumps({"t": t, "model": ref.name, "path": ref.path,
@@ -152,6 +164,13 @@ class Timeline:
     labels: list[int]
     model_index: list[int]  # per entry, into `models`
     indices: list[int]  # per entry, the show's frame index (as in /livegan/frame)
+    bends: list[tuple[float, dict]] = field(default_factory=list)  # (from t, bends) changes
+
+    def bends_at(self, t: float) -> dict:
+        """The bends ((layer, op) -> amounts) the show rendered with at time t."""
+        times = [start for start, _ in self.bends]
+        i = int(np.searchsorted(times, t, side="right")) - 1
+        return self.bends[i][1] if i >= 0 else {}
 
     @property
     def duration(self) -> float:
@@ -223,6 +242,10 @@ def _add_entry(timeline: Timeline, entry: dict, times: list[float]) -> None:
                                         int(entry["resolution"]), int(entry["z_dim"]),
                                         str(entry.get("backend", "")),
                                         str(entry.get("precision", ""))))
+    elif "bends" in entry:
+        timeline.bends.append((float(entry["t"]), {
+            (str(layer), str(op)): tuple(float(a) for a in amounts)
+            for layer, op, amounts in entry["bends"]}))
     elif "z" in entry:
         if not timeline.models:
             raise ValueError("a frame before any model line")

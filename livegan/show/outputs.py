@@ -95,7 +95,7 @@ class Outputs:
         if ref is None or ref[0] is not engine:
             ref = (engine, ModelRef.of(engine))
             self._ref = ref
-        recording.log.record(ref[1], index, t, z, label)
+        recording.log.record(ref[1], index, t, z, label, getattr(engine, "bends", None))
 
     def shown(self, frame: Frame) -> None:
         """A frame went on screen (main thread): pass it to every output."""
