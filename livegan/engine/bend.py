@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from livegan.bends import OP_NAMES, SLOT, SLOTS, Key
+from livegan.bends import BY_NAME, OP_NAMES, SLOT, SLOTS, Key, is_identity
 from livegan.nets.taps import feature_layers
 
 # The slots the scripted driver reads (TorchScript takes no dict lookups at trace time).
@@ -175,8 +175,6 @@ def _bend_graph(x: Tensor, row: Tensor) -> Tensor:
 
 def active_ops(amounts: np.ndarray) -> list[tuple[str, ...]]:
     """Per layer, the ops whose amounts are not all zero (ablate and noise: the first)."""
-    from livegan.bends import BY_NAME, is_identity
-
     out = []
     for row in amounts:
         out.append(tuple(op for op in OP_NAMES if not is_identity(

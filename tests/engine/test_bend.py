@@ -184,3 +184,60 @@ def test_a_canvas_is_bent_too(eager: Engine) -> None:
     eager.set_bends({("8", "flip"): (1.0, 0.0)})
     bent = eager.render(Z)
     assert bent.shape == plain.shape and _mean_diff(bent, plain) > 1.0
+
+
+@pytest.mark.parametrize("name", ["cuda", "tensorrt"])
+def test_gpu_backends_bend_and_tensorrt_hands_bent_frames_to_cuda(
+        name: str, tiny_model: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+        caplog) -> None:
+    """The cuda and tensorrt backends' own code, the GPU faked (tests/engine/fakegpu.py)."""
+    from tests.engine import fakegpu
+
+    fakegpu.install(monkeypatch, tmp_path)
+    model = load_model(tiny_model)
+    reference = CpuBackend(model.generator, model.info.z_dim, precision="eager")
+    engine = Engine(model, name)
+    assert engine.backend.name == name
+    plain = engine.render(Z)
+    bends = {("8", "rotate"): (90.0,), ("16", "noise"): (0.5, 2.0)}
+    reference.set_bends(bend_amounts(engine.bend_layers, bends))
+    with caplog.at_level(logging.WARNING, logger="livegan.engine"):
+        for _ in range(3):
+            engine.set_bends(bends)
+            bent = engine.render(Z)
+    assert _mean_diff(bent, plain) > 1.0
+    assert np.abs(bent.astype(int) - reference.render(Z)).mean() < 1.0  # fp16 against fp32
+    lines = [r for r in caplog.records if "no bends in its compiled graph" in r.getMessage()]
+    assert len(lines) == (1 if name == "tensorrt" else 0)
+    assert engine.bending_backend(bends).name == "cuda"
+    engine.set_bends({})
+    assert np.array_equal(engine.render(Z), plain)
+    engine.close()
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", ["cuda", "tensorrt", "mps"])
+def test_bends_on_a_real_gpu_match_eager_fp32(name: str) -> None:
+    """On the device: amounts that move (a CUDA graph replays them) and ops that come on
+    (the graph is captured again) render as eager fp32 on the CPU does."""
+    cuda = torch.cuda.is_available()
+    mps = bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
+    if (name != "mps" and not cuda) or (name == "mps" and not mps):
+        pytest.skip(f"needs a GPU for {name}")
+    if name == "tensorrt":
+        pytest.importorskip("torch_tensorrt", reason="needs livegan[tensorrt]")
+    from livegan.modelfile import find_model
+
+    model = load_model(find_model("default"))
+    engine = Engine(model, name)
+    assert engine.backend.name == name
+    reference = CpuBackend(model.generator, model.info.z_dim, precision="eager")
+    steps = [{("8", "rotate"): (30.0,)}, {("8", "rotate"): (60.0,)},
+             {("8", "rotate"): (60.0,), ("32", "noise"): (0.5, 1.0), ("16", "dilate"): (1.5,)},
+             {}]
+    for bends in steps:
+        engine.set_bends(bends)
+        reference.set_bends(bend_amounts(engine.bend_layers, bends))
+        got, want = engine.render(Z), reference.render(Z)
+        assert np.abs(got.astype(int) - want).mean() < 1.5, bends
+    engine.close()
