@@ -347,10 +347,18 @@ class Show:
             + str(self.dropped()),
             f"last {_hud_text(last[0], 48)} {args}" if last else "last -",
             f"mode {self.controls.mode}  render errors {self.stage.errors}",
+            *self._bend_hud(),
             *self._sound_hud(),
             *self.inputs.hud_lines(),
             *self.outputs.hud_lines(),
         ]
+
+    def _bend_hud(self) -> list[str]:
+        """One HUD line of the bends that are on."""
+        bends = self.controls.bends.current()
+        on = " ".join(f"{layer}/{op} " + ",".join(f"{a:.3g}" for a in amounts)
+                      for (layer, op), amounts in bends.items())
+        return [_hud_text(f"bends {on}", 60)] if bends else []
 
     def _sound_hud(self) -> list[str]:
         """One HUD line of the sound analysis, with sound in."""

@@ -63,6 +63,7 @@ def test_osc_bends_the_frame_on_screen(dummy_video, tiny_model: Path, tmp_path: 
         yield from until(lambda: len(show.controls.snapshot().bends) == 2)
         bent = (yield from _frames(show, 2))[-1]
         assert _diff(bent, plain) > 1.0, "the bends did not change the frame"
+        assert any(line.startswith("bends 8/rotate 90 16/flip 1,0") for line in show.hud_lines())
         client.send_message("/livegan/bend/off", [])
         yield from until(lambda: not show.controls.bends.current())
         after = (yield from _frames(show, 2))[-1]
