@@ -1,7 +1,7 @@
 """The README's strip of network bending: one seed of a model, unbent and then with each op
 on one layer, labelled with its `--bend` text (the same bends as `livegan render --bend`).
 
-    python scripts/bend_strip.py [--model default] [--seed 7] [--layer 8] [--out docs/bend_strip.png]
+    python scripts/bend_strip.py [--model default] [--seed 7] [--layer 8] [--out FILE.png]
 """
 
 from __future__ import annotations

@@ -49,7 +49,9 @@ class BendControls:
     def amounts(self, layer: str, op: str) -> tuple[float, ...]:
         """The amounts of one bend (zeros when it is off)."""
         bend = self._bends.get((layer, op))
-        return bend if bend is not None else (0.0,) * BY_NAME[op].size if op in BY_NAME else ()
+        if bend is not None:
+            return bend
+        return (0.0,) * BY_NAME[op].size if op in BY_NAME else ()
 
     def known(self, layer: str, op: str) -> bool:
         """Whether this model has `layer` and `op` is an op; counted and logged when not."""
@@ -65,7 +67,8 @@ class BendControls:
 
     def set(self, layer: str, op: str, values: Sequence[float], start: int = 0) -> bool:
         """Set amounts of one bend from amount `start` on (clipped to the op's ranges; NaN
-        and infinities leave their amount as it was). False for an unknown layer or op, or no amounts."""
+        and infinities leave their amount as it was). False for an unknown layer or op, or
+        no amounts."""
         if not values or not self.known(layer, op):
             return False
         with self._lock:
@@ -89,10 +92,6 @@ class BendControls:
         """Every bend off."""
         with self._lock:
             self._bends = {}
-
-    def dropped(self) -> int:
-        """Bend writes refused (unknown layer or op)."""
-        return self.counts["unknown_layer"] + self.counts["unknown_op"]
 
     def _count(self, problem: str, msg: str, *args: object, n: int = 1) -> None:
         self.counts[problem] += n

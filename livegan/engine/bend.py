@@ -11,6 +11,7 @@ The vocabulary (ops, slots, ranges) is livegan.bends; the layers are livegan.net
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Mapping
@@ -138,18 +139,13 @@ def bend_ops(x: Tensor, row: Tensor, ops: tuple[str, ...]) -> Tensor:
     return x
 
 
-def _scripted():
+@functools.cache
+def _scripted() -> torch.jit.ScriptFunction:
     """The in-graph driver: each op behind a condition on its amounts (TorchScript keeps the
-    branches when a trace calls a scripted function). Compiled on first use."""
-    global _SCRIPTED
-    if _SCRIPTED is None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # TorchScript's deprecation notice
-            _SCRIPTED = torch.jit.script(_bend_graph)
-    return _SCRIPTED
-
-
-_SCRIPTED = None
+    branches when a trace calls a scripted function). Compiled once, on first use."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # TorchScript's deprecation notice
+        return torch.jit.script(_bend_graph)
 
 
 def _bend_graph(x: Tensor, row: Tensor) -> Tensor:
