@@ -54,6 +54,7 @@ def describe_patch(patch: PatchConfig) -> list[str]:
         if scene.dirs is not None:
             values["dirs"] = list(scene.dirs)
         values.update({f"dir[{k}]": v for k, v in scene.dir.items()})
+        values.update({f"bend[{k}]": list(v) for k, v in scene.bend.items()})
         shown = ", ".join(f"{k} {v}" for k, v in values.items())
         lines.append(f"  scene {scene.name}: {shown}")
     return lines
