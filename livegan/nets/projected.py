@@ -116,8 +116,9 @@ class ProjectedDiscriminator(nn.Module):
             return [m.shape[-1] for m in self.features(torch.zeros(1, 3, self.size, self.size))]
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
-        x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False,
-                          antialias=x.shape[-1] > self.size)
+        if x.shape[-1] != self.size:  # in fp32: antialiased resizing has no bf16 kernel
+            x = F.interpolate(x.float(), size=(self.size, self.size), mode="bilinear",
+                              align_corners=False, antialias=x.shape[-1] > self.size)
         with torch.set_grad_enabled(torch.is_grad_enabled() and x.requires_grad):
             # frozen up to here: without a gradient wanted at the image (the D step), no graph
             maps = [proj(m) for proj, m in zip(self.project,

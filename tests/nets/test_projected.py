@@ -61,6 +61,16 @@ def test_the_generator_gets_a_gradient_and_the_discriminator_step_builds_no_feat
 
 
 @needs_extra
+def test_large_images_shrink_to_its_input_under_bf16_autocast() -> None:
+    d = build_discriminator(256, arch="projected")
+    image = (torch.rand(1, 3, 256, 256) * 2 - 1).bfloat16().requires_grad_(True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        scores = d(image)
+    scores.float().mean().backward()
+    assert torch.isfinite(scores.float()).all() and image.grad.abs().sum() > 0
+
+
+@needs_extra
 def test_conditional_scores_depend_on_the_label() -> None:
     torch.manual_seed(0)
     d = build_discriminator(32, n_labels=3, arch="projected")
