@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-import time
-from collections.abc import Callable
+
+from oscwait import balanced, wait_handled
 
 from livegan.control.controls import Controls
-from livegan.control.osc.server import DROP_REASONS, OscServer
+from livegan.control.osc.server import OscServer
 from livegan.control.osc.batch import Coalescer, Coalescing
 from livegan.control.osc.wire import encode_message
 from livegan.control.patch.load import parse_patch
@@ -18,18 +18,6 @@ from livegan.control.patch.router import Router
 WAIT = 10.0
 ONE_ADDRESS = Coalescing(frozenset({"/x"}))
 HOME = ("127.0.0.1", 9)
-
-
-def balanced(stats: dict[str, int]) -> bool:
-    drops = sum(stats[reason] for reason in DROP_REASONS)
-    return stats["received"] == stats["delivered"] + stats["ignored"] + stats["coalesced"] + drops
-
-
-def until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
 
 
 class Inbox(list):
@@ -92,9 +80,7 @@ def test_a_burst_delivers_every_trigger_and_the_newest_value() -> None:
             if n % 100 == 0:
                 datagrams.append(encode_message("/go", n))
         send_all(server.port, datagrams)
-        until(lambda: server.stats()["datagrams"] == len(datagrams), "the burst")
-        until(lambda: len(inbox) == server.stats()["delivered"], "delivery")
-        stats = server.stats()
+        stats = wait_handled(server, len(datagrams), WAIT)  # one message a datagram
     assert [args for address, args in inbox if address == "/go"] == [
         (n,) for n in range(0, 1000, 100)]
     values = [args[0] for address, args in inbox if address == "/x"]
@@ -124,9 +110,7 @@ def test_what_waits_while_the_thread_is_busy_arrives_as_one_value() -> None:
         send_all(server.port, [encode_message("/x", float(n)) for n in range(500)]
                  + [encode_message("/go", 1)])
         inbox.release.set()
-        until(lambda: server.stats()["datagrams"] == 502, "the batch")
-        until(lambda: len(inbox) == 3, "delivery")
-        stats = server.stats()
+        stats = wait_handled(server, 502, WAIT)
     assert inbox == [("/hold", ()), ("/x", (499.0,)), ("/go", (1,))]
     assert stats["coalesced"] == 499 and stats["delivered"] == 3 and balanced(stats)
 

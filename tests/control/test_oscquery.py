@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+from oscwait import wait_handled
 from pythonosc.udp_client import SimpleUDPClient
 
 from livegan.control.controls import Controls
@@ -111,9 +112,7 @@ def test_values_follow_the_live_controls(rig) -> None:
     client.send_message("/livegan/speed", 0.7)
     client.send_message("/livegan/dir/warm", -1.5)
     client.send_message("/fader", 1.0)  # the patch maps it onto truncation 0.2..1.2
-    deadline = time.monotonic() + WAIT
-    while r.osc.stats()["received"] < 3 and time.monotonic() < deadline:
-        time.sleep(0.002)
+    wait_handled(r.osc, 3)
     assert r.get("/livegan/speed?VALUE") == (200, {"VALUE": [pytest.approx(0.7)]})
     assert r.get("/livegan/dir/2?VALUE") == (200, {"VALUE": [-1.5]})
     assert r.get("/livegan/truncation?VALUE") == (200, {"VALUE": [pytest.approx(1.2)]})

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 import socket
 import threading
-import time
 
 import numpy as np
 import pytest
+from oscwait import WAIT, wait_handled
 from pythonosc.udp_client import SimpleUDPClient
 
 from livegan.control.controls import Controls, latest_events
@@ -19,7 +19,6 @@ from livegan.control.osc.server import OscServer
 from livegan.control.osc.wire import parse_datagram
 from livegan.control.patch.load import parse_patch
 
-WAIT = 5.0  # generous bound for loopback delivery; each wait ends as soon as it arrives
 NAMES = ["pc0", "pc1", "warm", "calm"]
 
 
@@ -51,10 +50,7 @@ class Rig:
         """Send one message and wait until the server has handled it."""
         self.client.send_message(address, list(args))
         self.sent += 1
-        deadline = time.monotonic() + WAIT
-        while self.server.stats()["received"] < self.sent and time.monotonic() < deadline:
-            time.sleep(0.002)
-        assert self.server.stats()["received"] >= self.sent, self.server.stats()
+        wait_handled(self.server, self.sent)
 
     def dirs(self) -> np.ndarray:
         return self.controls.snapshot().dirs

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
+from oscwait import wait_handled
 from pythonosc.udp_client import SimpleUDPClient
 
 from livegan import cli
@@ -17,7 +17,6 @@ from livegan.control.osc.server import OscServer
 from livegan.control.patch.load import load_patch
 
 PATCHES = Path(__file__).resolve().parents[2] / "patches"
-WAIT = 5.0
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in PATCHES.glob("*.toml")))
@@ -91,9 +90,7 @@ def test_live_reload_changes_routes_and_a_broken_edit_keeps_the_old(tmp_path: Pa
         nonlocal sent
         client.send_message(address, value)
         sent += 1
-        deadline = time.monotonic() + WAIT
-        while server.stats()["delivered"] < sent and time.monotonic() < deadline:
-            time.sleep(0.002)
+        wait_handled(server, sent)
 
     try:
         send("/a", 1.0)

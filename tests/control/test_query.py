@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import select
 import socket
-import time
 
 import pytest
+from oscwait import wait_handled
 
 from livegan.control.controls import Controls
 from livegan.control.inputs import ShowInputs, namespace_entries
@@ -52,13 +52,6 @@ def _collect(socks: list[socket.socket], settle: float = 0.5) -> list[bytes]:
             got.append(sock.recv(65535))
 
 
-def _wait_received(server: OscServer, count: int) -> None:
-    deadline = time.monotonic() + WAIT
-    while server.stats()["received"] < count and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert server.stats()["received"] >= count, server.stats()
-
-
 def test_a_burst_of_queries_draws_a_bounded_number_of_replies(show_inputs) -> None:
     """400 queries from one sender naming 100 reply ports: BURST answers, one datagram each
     holding the whole namespace, and nothing queued for the main thread."""
@@ -69,7 +62,7 @@ def test_a_burst_of_queries_draws_a_bounded_number_of_replies(show_inputs) -> No
             for n in range(400):
                 port = listeners[n % 100].getsockname()[1]
                 client.sendto(encode_message("/livegan/query", port), ("127.0.0.1", server.port))
-        _wait_received(server, 400)
+        wait_handled(server, 400, WAIT)
         assert controls.app_events() == []  # nothing for the main or render thread to do
         replies = _collect(listeners)
     finally:

@@ -10,6 +10,7 @@ import time
 
 import mido
 import pytest
+from oscwait import wait_handled
 from pythonosc.udp_client import SimpleUDPClient
 
 from livegan.control.controls import Controls, latest_events
@@ -22,7 +23,6 @@ from livegan.control.tempo.link import open_link
 from livegan.control.tempo.midiclock import CLOCKS_PER_BEAT
 from livegan.errors import PatchError
 
-WAIT = 5.0  # loopback delivery bound; each wait ends as soon as the message is there
 LINK_WAIT = 15.0  # Link peers find each other by multicast, usually within a second
 
 
@@ -52,10 +52,7 @@ class Rig:
     def send(self, address: str, *args: object) -> None:
         self.client.send_message(address, list(args))
         self.sent += 1
-        deadline = time.monotonic() + WAIT
-        while self.server.stats()["received"] < self.sent and time.monotonic() < deadline:
-            time.sleep(0.002)
-        assert self.server.stats()["received"] >= self.sent
+        wait_handled(self.server, self.sent)
 
     def frame(self, seconds: float) -> list[tuple]:
         """One frame of the main loop `seconds` later; returns the motion events queued."""
