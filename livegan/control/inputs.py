@@ -15,8 +15,9 @@ from livegan.control.osc.namespace import NAMESPACE, OscNamespace
 from livegan.control.osc.query import Entry, QueryResponder
 from livegan.control.oscquery.tree import Live
 from livegan.control.patch.audio import AudioRoutes
-from livegan.control.patch.load import PatchConfig, PatchWatcher
+from livegan.control.patch.load import PatchConfig
 from livegan.control.patch.router import Router
+from livegan.control.patch.watch import PatchWatcher
 from livegan.control.tempo.clock import BeatClock
 from livegan.control.tempo.link import open_link
 from livegan.control.tempo.quantize import Quantizer

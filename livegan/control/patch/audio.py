@@ -36,7 +36,7 @@ class AudioRoutes:
         if values is None:
             return
         router = self.router
-        with router._lock:
+        with router.lock:
             if router.maps is not self._maps:
                 self._reset(router.maps, values if self._maps is not None else None)
             for i in self._audio:
@@ -51,12 +51,12 @@ class AudioRoutes:
                        else 0 for i in self._audio if maps[i].source.feature in TICKS}
 
     def _apply_one(self, i: int, m: Mapping, values: AudioValues) -> None:
-        router, feature = self.router, m.source.feature
+        player, feature = self.router.player, m.source.feature
         if m.press_mode in COUNTED_PRESSES and feature in TICKS:
             count = int(getattr(values, TICKS[feature]))
             if count > self._ticks.get(i, 0):
-                router._press(i, 1.0, True)
-                router._press(i, 0.0, False)
+                player.press(i, 1.0, True)
+                player.press(i, 0.0, False)
             self._ticks[i] = count
             return
         x = values.feature(feature)
@@ -64,6 +64,6 @@ class AudioRoutes:
             return
         self._last[i] = x
         if m.press_mode is None:
-            router._continuous(i, x)
-        elif (on := router._is_on(m, x)) != router._states[i].pressed:
-            router._press(i, x, on)
+            player.continuous(i, x)
+        elif (on := player.is_on(m, x)) != player.pressed(i):
+            player.press(i, x, on)
