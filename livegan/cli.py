@@ -190,7 +190,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-quality", action="store_true",
                    help="skip the quality figures computed at each sample grid")
     p.add_argument("--recipe", default="default", choices=sorted(RECIPES),
-                   help="a named set of settings (v1: the first trainer's); flags given with "
+                   help="a named set of settings: default is projected where the quality "
+                   "extra is installed (else the first trainer's, v1); flags given with "
                    "other values than their defaults win over it")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any training setting, e.g. --set d_arch=residual --set recon=0")

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from livegan.errors import LiveganError
+from livegan.errors import ExtraMissingError, LiveganError
+from livegan.nets import pretrained
 from livegan.train import checkpoint as ckpt
 from livegan.train import precision
 from livegan.train.loop import TrainConfig, Trainer
-from livegan.train.recipes import RECIPES
+from livegan.train.recipes import RECIPES, recipe
 from tests.train.tiny import data_fixture, trainer_maker
 
 data = data_fixture("recipedata", 8, 32)
@@ -29,6 +30,18 @@ def test_stage_recipe_trains_with_the_reconstruction_loss(data: Path, tmp_path: 
     v1 = _trainer(data, tmp_path / "v1", **{k: v for k, v in RECIPES["v1"].items()
                                              if k not in ("ngf", "ndf")})
     assert "recon" not in v1.step_once()  # the first recipe's residual D reconstructs nothing
+
+
+def test_the_default_recipe_is_projected_where_the_extra_is_installed(monkeypatch,
+                                                                    tmp_path: Path) -> None:
+    monkeypatch.setattr(pretrained, "weights_path", lambda: tmp_path / "weights.pt")
+    (tmp_path / "weights.pt").write_bytes(b"present")
+    assert recipe("default") == RECIPES["projected"]
+    assert recipe("default")["d_arch"] == "projected"
+    (tmp_path / "weights.pt").unlink()  # without the extra: the first trainer's settings
+    assert recipe("default") == {}
+    with pytest.raises(ExtraMissingError, match=r"pip install 'livegan\[quality\]'"):
+        recipe("projected")
 
 
 def test_checkpoint_by_training_time(data: Path, tmp_path: Path) -> None:

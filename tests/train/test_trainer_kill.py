@@ -16,6 +16,7 @@ import torch
 from livegan.train import checkpoint as ckpt
 from livegan.train.loop import TrainConfig, train
 from livegan.train.metrics import read_metrics
+from livegan.train.recipes import apply
 from livegan.train.synth import synthesize
 
 pytestmark = pytest.mark.slow
@@ -123,9 +124,9 @@ def _uninterrupted(data: Path, out: Path) -> dict:
     threads = torch.get_num_threads()
     os.environ["OMP_NUM_THREADS"], old = "1", os.environ.get("OMP_NUM_THREADS")
     try:
-        cfg = TrainConfig(data=str(data), res=32, ngf=8, ndf=8, batch=4, steps=STEPS,
-                          checkpoint_every=EVERY, sample_every=20, log_every=1,
-                          precision="fp32")
+        cfg = apply(TrainConfig(data=str(data), res=32, ngf=8, ndf=8, batch=4, steps=STEPS,
+                                checkpoint_every=EVERY, sample_every=20, log_every=1,
+                                precision="fp32"), "default")  # as the command builds it
         train(cfg, out, progress=False)
     finally:
         torch.set_num_threads(threads)
