@@ -201,8 +201,8 @@ def osc(args: argparse.Namespace) -> int:
 
 
 def midi(args: argparse.Namespace) -> int:
-    from livegan.control.midi.ports import MidiInputs, input_names, output_names
     from livegan.control.midi.learn import Learner, learn, live_messages
+    from livegan.control.midi.ports import MidiInputs, input_names, output_names
 
     if args.action == "list":
         inputs, outputs = input_names(), output_names()

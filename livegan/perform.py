@@ -366,8 +366,8 @@ class Show:
         if v is None:
             return []
         tempo = f"{v.tempo:.0f} bpm" if v.tempo else "no tempo yet"
-        return [f"sound {v.level:.2f}  bands {v.bass:.2f} {v.mid:.2f} {v.high:.2f}  "
-                f"onsets {v.onsets}  {tempo}"]
+        return [(f"sound {v.level:.2f}  bands {v.bass:.2f} {v.mid:.2f} {v.high:.2f}  "
+                 f"onsets {v.onsets}  {tempo}")]
 
     def _update_hud(self) -> None:
         assert self.window is not None

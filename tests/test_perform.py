@@ -27,10 +27,10 @@ from livegan.control.osc.wire import encode_message
 from livegan.engine import Engine
 from livegan.modelfile import load_model
 from livegan.perform import PerformConfig, Show
-from livegan.stage.stage import Stage
-from livegan.stage.thread import RenderThread
 from livegan.show.frames import Frame, FrameQueue
 from livegan.show.window import WindowConfig
+from livegan.stage.stage import Stage
+from livegan.stage.thread import RenderThread
 
 LIMIT = 90.0  # seconds a show may run before the watchdog ends it (a hang, not a timing)
 Z = 128  # latent size of the conftest's tiny models

@@ -21,16 +21,16 @@ from showdriver import Inbox, Script, until
 from showdriver import drive as shared_drive
 
 from livegan.control.midi import ports as midi_module
-from livegan.testing.hostile import HostileTraffic
 from livegan.control.osc import query
-from livegan.control.osc.server import DROP_REASONS
-from livegan.control.osc.wire import encode_message, parse_datagram
 from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
+from livegan.control.osc.server import DROP_REASONS
+from livegan.control.osc.wire import encode_message, parse_datagram
 from livegan.control.patch.load import load_patch
 from livegan.perform import PerformConfig, Show
 from livegan.show.frames import Frame
 from livegan.show.window import WindowConfig
+from livegan.testing.hostile import HostileTraffic
 
 LIMIT = 120.0  # seconds before a stuck script is ended (a hang guard, not a timing)
 RES = 32  # the conftest's tiny models

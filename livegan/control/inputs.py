@@ -9,8 +9,7 @@ from collections.abc import Callable, Sequence
 from livegan.control.audio.input import SoundInput
 from livegan.control.controls import PARAMS, Controls
 from livegan.control.midi.ports import MidiFilePlayer, MidiInputs
-from livegan.control.osc.dispatch import Dispatcher
-from livegan.control.osc.dispatch import RouteTable
+from livegan.control.osc.dispatch import Dispatcher, RouteTable
 from livegan.control.osc.namespace import NAMESPACE, OscNamespace
 from livegan.control.osc.query import Entry, QueryResponder
 from livegan.control.oscquery.tree import Live

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from livegan.control.controls import Controls, latest_events
-from livegan.testing.hostile import KINDS, HostileTraffic, bundle, float_list
 from livegan.control.inputs import ShowInputs
 from livegan.control.motion import LATENT_LIMIT, Motion
 from livegan.control.osc.dispatch import Dispatcher
@@ -19,6 +18,7 @@ from livegan.control.osc.server import DROP_REASONS, OscServer
 from livegan.control.osc.wire import MAX_BUNDLE_DEPTH, parse_datagram
 from livegan.control.patch.load import parse_patch
 from livegan.latent import random_directions
+from livegan.testing.hostile import KINDS, HostileTraffic, bundle, float_list
 
 PACKETS = 100_000
 Z, DIRS = 128, 16
@@ -94,7 +94,7 @@ def rig(tmp_path: Path):
 
 
 def test_100k_hostile_datagrams_never_escape_and_the_latent_stays_finite(rig) -> None:
-    controls, namespace, inputs, server, clock = rig
+    controls, _namespace, inputs, server, clock = rig
     motion = Motion(Z, random_directions(DIRS, Z))
     traffic = HostileTraffic(seed=8, z_dim=Z, n_dirs=DIRS)
     app_seen: set[str] = set()

@@ -11,16 +11,16 @@ import pytest
 from mido.ports import BaseInput
 
 from livegan import cli
-from livegan.control.midi import ports as midi_module
 from livegan.control.controls import Controls
 from livegan.control.inputs import ShowInputs
+from livegan.control.midi import ports as midi_module
+from livegan.control.midi.learn import PAIR_SECONDS, Learner, learn
 from livegan.control.midi.ports import (
     VIRTUAL_PORT,
     MidiFilePlayer,
     MidiInputs,
     NoMidiBackend,
 )
-from livegan.control.midi.learn import PAIR_SECONDS, Learner, learn
 from livegan.control.osc.namespace import OscNamespace
 from livegan.control.patch.load import load_patch, parse_patch
 from livegan.control.patch.router import Router

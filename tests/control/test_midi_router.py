@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from livegan.control.controls import Controls
-from livegan.control.patch.mapping import PICKUP_WINDOW
 from livegan.control.patch.load import parse_patch
+from livegan.control.patch.mapping import PICKUP_WINDOW
 from livegan.control.patch.router import Router
 
 

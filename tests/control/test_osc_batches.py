@@ -9,8 +9,8 @@ import threading
 from oscwait import balanced, wait_handled
 
 from livegan.control.controls import Controls
-from livegan.control.osc.server import OscServer
 from livegan.control.osc.batch import Coalescer, Coalescing
+from livegan.control.osc.server import OscServer
 from livegan.control.osc.wire import encode_message
 from livegan.control.patch.load import parse_patch
 from livegan.control.patch.router import Router

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from livegan import cli
-from livegan.control.patch.mapping import Source, Target
 from livegan.control.patch.load import PatchConfig, load_patch, parse_patch
+from livegan.control.patch.mapping import Source, Target
 from livegan.errors import PatchError
 
 PATCHES = Path(__file__).resolve().parents[2] / "patches"

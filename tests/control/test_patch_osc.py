@@ -13,11 +13,11 @@ from pythonosc.udp_client import SimpleUDPClient
 
 from livegan.control.controls import Controls, latest_events
 from livegan.control.inputs import ShowInputs
-from livegan.control.patch.mapping import PICKUP_WINDOW, shape_curve
 from livegan.control.osc.namespace import NAMESPACE, OscNamespace
 from livegan.control.osc.server import OscServer
 from livegan.control.osc.wire import parse_datagram
 from livegan.control.patch.load import parse_patch
+from livegan.control.patch.mapping import PICKUP_WINDOW, shape_curve
 
 NAMES = ["pc0", "pc1", "warm", "calm"]
 

@@ -55,7 +55,7 @@ def _collect(socks: list[socket.socket], settle: float = 0.5) -> list[bytes]:
 def test_a_burst_of_queries_draws_a_bounded_number_of_replies(show_inputs) -> None:
     """400 queries from one sender naming 100 reply ports: BURST answers, one datagram each
     holding the whole namespace, and nothing queued for the main thread."""
-    controls, inputs, server, now = show_inputs
+    controls, inputs, server, _now = show_inputs
     listeners = _listeners(100)
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
@@ -79,7 +79,7 @@ def test_a_burst_of_queries_draws_a_bounded_number_of_replies(show_inputs) -> No
 
 
 def test_each_sender_has_its_own_allowance_which_refills(show_inputs) -> None:
-    controls, inputs, server, now = show_inputs
+    _controls, _inputs, server, now = show_inputs
     mine, other = _listeners(1)[0], _listeners(1, "127.0.0.2")[0]
     try:
         for _ in range(5):
@@ -99,7 +99,7 @@ def test_each_sender_has_its_own_allowance_which_refills(show_inputs) -> None:
 
 
 def test_a_bad_reply_port_is_a_wrong_argument(show_inputs) -> None:
-    controls, inputs, server, now = show_inputs
+    _controls, inputs, server, _now = show_inputs
     for bad in (0, 70000, "x", float("inf")):
         server.feed(encode_message("/livegan/query", bad), ("127.0.0.1", 9))
     assert inputs.dispatcher.counts["bad_args"] == 3  # inf never reaches a route

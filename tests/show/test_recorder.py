@@ -11,15 +11,15 @@ import pytest
 
 from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
+from livegan.engine.cpu import CpuBackend
 from livegan.errors import OutputError
 from livegan.perform import PerformConfig, Show
-from livegan.engine.cpu import CpuBackend
 from livegan.render import RenderConfig, Replay, replay
-from livegan.stage.crossfade import FADE_SECONDS
 from livegan.show.controllog import ControlLog, ModelRef, decode_latent, encode_latent, read_log
 from livegan.show.recorder import Recorder
 from livegan.show.videofile import read_video
 from livegan.show.window import WindowConfig
+from livegan.stage.crossfade import FADE_SECONDS
 
 av = pytest.importorskip("av")
 

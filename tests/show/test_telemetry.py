@@ -9,8 +9,8 @@ import pygame
 import pytest
 
 from livegan.control.osc.config import OscConfig
-from livegan.control.osc.server import OscServer
 from livegan.control.osc.sender import OscSender
+from livegan.control.osc.server import OscServer
 from livegan.errors import LiveganError
 from livegan.perform import PerformConfig, Show
 from livegan.show.telemetry import Telemetry

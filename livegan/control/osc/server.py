@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from livegan.control.osc.batch import Coalescer, Coalescing, Datagram, Sender, take
 from livegan.control.osc.wire import (
@@ -19,7 +19,6 @@ from livegan.control.osc.wire import (
     NONFINITE,
     TOO_DEEP,
     Message,
-    encode_message,
     parse_datagram,
 )
 from livegan.control.ratelog import RateLimitedLog

@@ -9,8 +9,8 @@ from pathlib import Path
 from livegan.bends import BY_NAME
 from livegan.control.controls import MODES, PARAMS
 from livegan.control.osc.config import OscConfig
-from livegan.control.patch.mapping import Mapping
 from livegan.control.patch.check import Checker
+from livegan.control.patch.mapping import Mapping
 from livegan.control.tempo.quantize import UNITS
 from livegan.errors import PatchError
 from livegan.show.windowconfig import WindowConfig
