@@ -134,6 +134,31 @@ def figures(reals: torch.Tensor, fakes: torch.Tensor) -> dict[str, float]:
             "precision": round(precision, 4), "recall": round(recall, 4)}
 
 
+class SecondJudge:
+    """FID on a fixed random conv net's features (livegan.train.quality.RandomFeatures).
+
+    InceptionV3 is both the bench's judge and, in the projected recipe, what the
+    discriminator looks through; a generator can learn to please those features without
+    the pictures getting better. This judge shares nothing with any discriminator, so a
+    recipe that only games InceptionV3 shows it here. Its numbers are on another scale.
+    """
+
+    def __init__(self, held: torch.Tensor) -> None:
+        from livegan.train.quality import RandomFeatures
+
+        self.net = RandomFeatures(seed=7)
+        self.reals = self._features(held)
+
+    @torch.no_grad()
+    def _features(self, images: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.net(chunk) for chunk in images.split(64)]).double()
+
+    def fid(self, images: torch.Tensor) -> float:
+        from livegan.train.quality import frechet_distance
+
+        return round(frechet_distance(self.reals, self._features(images)), 3)
+
+
 class QualityBench:
     """Builds the data and features once, trains one run, and judges it at each budget."""
 
@@ -162,8 +187,10 @@ class QualityBench:
         held_images = held_images.float().div(127.5).sub(1.0)
         self.net = inception.InceptionFeatures()
         self.real_feats, blurred_feats = self._held_out_features(held, held_images)
+        self.second = SecondJudge(held_images)
         reference = {"name": f"held-out blurred (1/{BLUR_FACTOR} resolution)",
-                     **figures(self.real_feats, blurred_feats)}
+                     **figures(self.real_feats, blurred_feats),
+                     "fid_random": self.second.fid(blurred(held_images))}
         budgets = self._train(trainer)
         trainer.dist.close()
         result = {
@@ -269,6 +296,7 @@ class QualityBench:
                "images_seen": trainer.step * cfg.batch * trainer.dist.world_size,
                "cpu_s": round(cpu_s, 1), "wall_s": round(wall_s, 1),
                **figures(self.real_feats, self._features(samples, f"{minutes:g} min")),
+               "fid_random": self.second.fid(samples),
                **self._warnings(trainer, samples), "grid": str(grid)}
         row["eval_s"] = round(time.perf_counter() - start, 1)
         log.info("%g CPU-minutes: step %d, FID %.1f, KID %.4f, precision %.3f, recall %.3f",
@@ -343,15 +371,16 @@ def format_quality(result: dict) -> str:
         f"; 1 CPU-minute = 60 s of every thread's CPU time",
         "",
         f"{'CPU-min':>8} {'wall-min':>8} {'steps':>7} {'images':>8} {'FID':>8} {'KIDx1e3':>8} "
-        f"{'precision':>9} {'recall':>7}  grid",
+        f"{'precision':>9} {'recall':>7} {'FID-rnd':>8}  grid",
     ]
     for row in result["budgets"]:
         warn = f"  ({', '.join(row['warnings'])})" if row.get("warnings") else ""
         lines.append(f"{row['minutes']:>8g} {row['wall_s'] / 60:>8.1f} {row['steps']:>7} "
                      f"{row['images_seen']:>8} {row['fid']:>8.2f} {1000 * row['kid']:>8.2f} "
-                     f"{row['precision']:>9.3f} {row['recall']:>7.3f}  {row['grid']}{warn}")
+                     f"{row['precision']:>9.3f} {row['recall']:>7.3f} "
+                     f"{row.get('fid_random', math.nan):>8.2f}  {row['grid']}{warn}")
     for ref in result["reference"]:
         lines.append(f"{'':>8} {'':>8} {'':>7} {'':>8} {ref['fid']:>8.2f} "
-                     f"{1000 * ref['kid']:>8.2f} {ref['precision']:>9.3f} {ref['recall']:>7.3f}"
-                     f"  reference: {ref['name']}")
+                     f"{1000 * ref['kid']:>8.2f} {ref['precision']:>9.3f} {ref['recall']:>7.3f} "
+                     f"{ref.get('fid_random', math.nan):>8.2f}  reference: {ref['name']}")
     return "\n".join(lines)

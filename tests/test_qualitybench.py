@@ -8,12 +8,20 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
+import torch
 from PIL import Image
 
 from livegan.cli import main
 from livegan.errors import LiveganError
 from livegan.nets import pretrained
-from livegan.qualitybench import QualityBenchConfig, _folder_data, _synth_data, blurred
+from livegan.qualitybench import (
+    QualityBenchConfig,
+    SecondJudge,
+    _folder_data,
+    _synth_data,
+    blurred,
+)
+from livegan.train.data import ImageDataset
 from livegan.train.loop import TrainConfig
 from livegan.train.recipes import RECIPES, apply, parse_settings
 from livegan.train.synth import synthesize
@@ -43,11 +51,13 @@ def test_tiny_quality_bench_reports_finite_figures_and_grids(tmp_path: Path, cap
     assert budgets[1]["images_seen"] == 8 * budgets[1]["steps"]
     for b, minutes in zip(budgets, (0.05, 0.1)):
         assert b["cpu_s"] >= 60 * minutes and b["wall_s"] > 0
-        assert all(math.isfinite(b[k]) for k in ("fid", "kid", "precision", "recall"))
+        assert all(math.isfinite(b[k]) for k in ("fid", "kid", "precision", "recall",
+                                                  "fid_random"))
         assert b["fid"] > 0 and 0 <= b["precision"] <= 1 and 0 <= b["recall"] <= 1
         assert Image.open(b["grid"]).size == (4 * 34 + 2, 4 * 34 + 2)  # 4x4 of 32 px, 2 px gaps
     reference = result["reference"][0]
     assert "blurred" in reference["name"] and reference["fid"] > 0
+    assert reference["fid_random"] > 0
     saved = json.loads((Path(result["out"]) / "result.json").read_text())
     assert saved["budgets"] == budgets
     # A second bench on the same data reuses the held-out features: the same reference.
@@ -92,7 +102,7 @@ def test_recipes_name_trainconfig_fields_and_v1_is_spelled_out() -> None:
     for name, overrides in RECIPES.items():
         assert set(overrides) <= known, name
         apply(TrainConfig(data="x"), name).validate()
-    assert apply(TrainConfig(data="x"), "default") == TrainConfig(data="x")
+    assert apply(TrainConfig(data="x"), "default") == apply(TrainConfig(data="x"), "projected")
     v1 = apply(TrainConfig(data="x"), "v1", {"lr": 3e-4})
     assert (v1.arch, v1.ngf, v1.batch, v1.lr, v1.lr_d, v1.ema) == ("lite", 16, 16, 3e-4, 4e-4,
                                                                    0.999)
@@ -132,3 +142,14 @@ def test_blurred_reference_keeps_size_and_loses_detail() -> None:
     soft = blurred(x)
     assert soft.shape == x.shape
     assert soft.diff(dim=3).abs().mean() < 0.5 * x.diff(dim=3).abs().mean()
+
+
+def test_the_second_judge_tells_the_data_from_noise_and_blur(tmp_path: Path) -> None:
+    synthesize(tmp_path / "images", 48, 32, progress=False)
+    images = ImageDataset(tmp_path / "images", 32, progress=False).images.float() / 127.5 - 1
+    held, other = images[:24], images[24:]
+    judge = SecondJudge(held)
+    like_data = judge.fid(other)
+    assert judge.fid(held) < 1e-6 < like_data  # itself: zero; other images of the set: small
+    assert judge.fid(blurred(other)) > like_data
+    assert judge.fid(torch.rand_like(other) * 2 - 1) > 3 * like_data
