@@ -157,7 +157,8 @@ class ShowInputs:
             params=params, mode=mode, dirs=dirs, label=label, z_dim=self.controls.z_dim,
             direction_names=list(self.namespace.direction_names),
             scenes=list(self.router.patch.scenes), scene=self.router.scene,
-            labels=list(self.labels()))
+            labels=list(self.labels()), bend_layers=list(self.controls.bends.layers),
+            bends=dict(self.controls.bends.current()))
 
     def set_bend_layers(self, layers: Sequence[str]) -> None:
         """The playing model's bend layers (start, hot-swap): OSC and the query follow."""

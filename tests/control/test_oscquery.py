@@ -120,6 +120,24 @@ def test_values_follow_the_live_controls(rig) -> None:
     assert r.get("/livegan/truncation?RANGE") == (200, {"RANGE": [{"MIN": 0.0, "MAX": 2.0}]})
 
 
+def test_bends_are_listed_per_layer_and_op_with_their_amounts(rig) -> None:
+    r = rig()
+    r.inputs.set_bend_layers(["4", "8", "16"])  # what the show does for the playing model
+    bend = r.get("/livegan/bend")[1]["CONTENTS"]
+    assert set(bend) == {"4", "8", "16", "off"}  # this model's layers, not the directions
+    assert set(bend["8"]["CONTENTS"]) == {"translate", "rotate", "scale", "flip", "erode",
+                                          "dilate", "invert", "ablate", "noise"}
+    client = SimpleUDPClient("127.0.0.1", r.osc.port)
+    client.send_message("/livegan/bend/8/rotate", 90.0)
+    wait_handled(r.osc, 1)
+    status, node = r.get("/livegan/bend/8/rotate")
+    assert status == 200 and node["VALUE"] == [90.0] and node["TYPE"] == "f"
+    assert node["RANGE"] == [{"MIN": -180.0, "MAX": 180.0}]
+    assert r.get("/livegan/bend/4/translate?VALUE") == (200, {"VALUE": [0.0, 0.0]})
+    assert r.get("/livegan/bend/4/translate?TYPE") == (200, {"TYPE": "ff"})
+    assert r.get("/livegan/bend/32/rotate")[0] == 404  # a layer this model lacks
+
+
 def test_host_info_says_where_to_send_osc(rig) -> None:
     r = rig()
     status, info = r.get("/?HOST_INFO")

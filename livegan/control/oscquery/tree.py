@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from livegan.bends import OPS
 from livegan.control.controls import MODES, PARAMS
 
 Entry = tuple[str, str, str]  # address, argument types, what it does (as /livegan/query)
@@ -36,6 +37,8 @@ class Live:
     scenes: list[str] = field(default_factory=list)  # the patch's scenes
     scene: str | None = None  # the scene recalled last
     labels: list[str] = field(default_factory=list)  # a conditional model's class labels
+    bend_layers: list[str] = field(default_factory=list)  # the playing model's bend layers
+    bends: dict[tuple[str, str], tuple[float, ...]] = field(default_factory=dict)  # those on
 
 
 def host_info(name: str, osc_port: int, osc_host: str | None) -> Node:
@@ -54,7 +57,8 @@ def build(entries: Sequence[Entry], live: Live, description: str = "livegan") ->
     for path, types, what in entries:
         if "/{" in path:
             head = path[: path.index("/{")]
-            for node in _expanded(head, live):
+            expand = _bend_nodes if head == "/livegan/bend" else _expanded
+            for node in expand(head, live):
                 _place(root, node)
         else:
             _place(root, _method(path, types, what, live))
@@ -115,6 +119,17 @@ def _method(path: str, types: str, what: str, live: Live) -> Node:
         tags = _tags(types)
         node.update(TYPE=tags or "N", ACCESS=WRITE if tags else NO_VALUE)
     return node
+
+
+def _bend_nodes(head: str, live: Live) -> list[Node]:
+    """/livegan/bend/{layer}/{op}: one node per layer of this model and op, with the op's
+    amounts as arguments, their ranges, and the amounts now (zeros when the bend is off)."""
+    return [{"FULL_PATH": f"{head}/{layer}/{op.name}", "TYPE": "f" * op.size,
+             "ACCESS": READ_WRITE, "DESCRIPTION": f"bend layer {layer}: {op.doc}",
+             "VALUE": list(live.bends.get((layer, op.name), (0.0,) * op.size)),
+             "RANGE": [{"MIN": lo, "MAX": hi} for lo, hi in zip(op.low, op.high)],
+             "CLIPMODE": ["both"] * op.size}
+            for layer in live.bend_layers for op in OPS]
 
 
 def _expanded(head: str, live: Live) -> list[Node]:
