@@ -132,7 +132,7 @@ class Outputs:
                 # flushing the encoder takes a moment: never on the main thread mid-show
                 finish = threading.Thread(target=lambda: self.reports.append(recording.stop()),
                                           name="livegan-record-finish")
-                self._finishing.append(finish)
+                self._finishing = [t for t in self._finishing if t.is_alive()] + [finish]
                 finish.start()
             return
         if self.recording is not None:

@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_OUT_DIR = "livegan-out"
 MAX_PENDING = 4  # snapshots being written at once; more are refused (and said so)
+# Names remembered as taken until their files exist, and snapshot paths kept in `written`:
+# the newest only, so a show that snapshots for weeks keeps its memory flat.
+NAMES_KEPT = 256
+WRITTEN_KEPT = 64
 
 
 class OutputFolder:
@@ -32,7 +37,7 @@ class OutputFolder:
 
     def __init__(self, root: Path | str = DEFAULT_OUT_DIR) -> None:
         self.root = Path(root).expanduser().resolve()
-        self._handed_out: set[Path] = set()  # names given but perhaps not yet written
+        self._handed_out: dict[Path, None] = {}  # names given but perhaps not yet written
 
     def ensure(self) -> Path:
         """Create the folder if needed and return it."""
@@ -82,7 +87,12 @@ class OutputFolder:
         while os.path.lexists(path) or path in self._handed_out:
             counter += 1
             path = path.with_name(f"{stem}-{counter}{suffix}")
-        self._handed_out.add(path)
+        # Only the newest are kept: older names were written long ago (the folder shows
+        # them taken) or never will be; either way a generated name carries its millisecond
+        # and files are created exclusively, so nothing is ever overwritten.
+        self._handed_out[path] = None
+        if len(self._handed_out) > NAMES_KEPT:
+            del self._handed_out[next(iter(self._handed_out))]
         return path
 
     def inside(self, path: Path | str) -> Path:
@@ -113,7 +123,7 @@ class Snapshots:
 
     def __init__(self, folder: OutputFolder) -> None:
         self.folder = folder
-        self.written: list[Path] = []
+        self.written: deque[Path] = deque(maxlen=WRITTEN_KEPT)  # the latest, newest last
         self._pending: list[threading.Thread] = []
 
     def take(self, frame: np.ndarray | None, window: np.ndarray | None = None) -> list[Path]:

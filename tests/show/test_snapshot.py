@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from pathlib import PurePath
 
 import numpy as np
 import pygame
@@ -13,7 +15,13 @@ from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
 from livegan.errors import OutputError
 from livegan.perform import PerformConfig, Show
-from livegan.show.snapshot import OutputFolder, Snapshots, write_png
+from livegan.show.snapshot import (
+    NAMES_KEPT,
+    WRITTEN_KEPT,
+    OutputFolder,
+    Snapshots,
+    write_png,
+)
 from livegan.show.window import WindowConfig
 
 
@@ -124,3 +132,39 @@ def test_perform_records_to_a_path_the_operator_typed(tmp_path, make_tiny_model,
     Show(cfg).run()
     assert (tmp_path / "home" / "show.mp4").stat().st_size > 0
     assert (tmp_path / "home" / "show.controls.jsonl").is_file()
+
+
+def paths_in_memory() -> int:
+    gc.collect()
+    return sum(issubclass(type(o), PurePath) for o in gc.get_objects())
+
+
+def test_handing_out_names_for_weeks_keeps_memory_flat(tmp_path):
+    """Every name a show hands out (snapshots several times a second under a flood of
+    /livegan/snapshot) used to stay in memory for good: about 1 KB a snapshot."""
+    folder = OutputFolder(tmp_path / "out")
+    for _ in range(NAMES_KEPT):  # as many names as are ever remembered
+        folder.new_path("snapshot", ".png")
+    before = paths_in_memory()
+    for _ in range(3000):
+        folder.new_path("snapshot", ".png")
+    assert paths_in_memory() - before < 10  # unbounded: 3000 more
+
+
+def test_names_handed_out_never_repeat_while_their_files_are_missing(tmp_path):
+    folder = OutputFolder(tmp_path / "out")
+    recent = [folder.new_path("snapshot", ".png") for _ in range(NAMES_KEPT)]
+    assert len(set(recent)) == NAMES_KEPT  # none written yet, none handed out twice
+    recent[0].touch()  # the oldest, once written, is taken on disk
+    assert all(folder.new_path("snapshot", ".png") not in recent for _ in range(NAMES_KEPT))
+
+
+def test_snapshots_remember_only_the_latest_paths(tmp_path):
+    snapshots = Snapshots(OutputFolder(tmp_path / "out"))
+    frame = np.zeros((4, 4, 3), np.uint8)
+    taken = []
+    for _ in range(WRITTEN_KEPT + 10):
+        taken += snapshots.take(frame)
+        snapshots.wait()
+    assert len(files_under(tmp_path)) == WRITTEN_KEPT + 10  # every snapshot is on disk
+    assert list(snapshots.written) == taken[-WRITTEN_KEPT:]  # memory holds the newest only
