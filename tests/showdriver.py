@@ -112,3 +112,15 @@ def failed_out_warning(out, caplog) -> str:
     messages = warnings_from(caplog)
     assert len(messages) == 1
     return messages[0]
+
+
+def frames_after(show: Show, count: int) -> Generator[None, Frame, list[np.ndarray]]:
+    """Inside a script: the pixels of the next `count` frames rendered from the control
+    state as it is now (frames already in flight are skipped)."""
+    version = show.controls.version
+    taken: list[np.ndarray] = []
+    while len(taken) < count:
+        frame = yield
+        if frame.version >= version:
+            taken.append(frame.pixels.copy())
+    return taken

@@ -10,12 +10,12 @@ import subprocess
 import sys
 import time
 import types
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-from showdriver import Script, until
+from showdriver import Script, frames_after, until
 from showdriver import drive as shared_drive
 
 import livegan.perform
@@ -85,18 +85,6 @@ def drive(show: Show, script: Script, limit: float = LIMIT) -> None:
 
 
 wait_until = until
-
-
-def frames_after(show: Show, count: int) -> Generator[None, Frame, list[np.ndarray]]:
-    """Inside a script: the pixels of the next `count` frames rendered from the control
-    state as it is now (frames already in flight are skipped)."""
-    version = show.controls.version
-    taken: list[np.ndarray] = []
-    while len(taken) < count:
-        frame = yield
-        if frame.version >= version:
-            taken.append(frame.pixels.copy())
-    return taken
 
 
 @pytest.fixture

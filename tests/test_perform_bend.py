@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from pythonosc.udp_client import SimpleUDPClient
-from showdriver import drive, until
+from showdriver import drive, frames_after, until
 
 from livegan.control.osc.config import OscConfig
 from livegan.control.patch.load import parse_patch
@@ -24,15 +24,6 @@ def _show(model: Path, tmp_path: Path, patch: str = "") -> Show:
                               patch=parse_patch(patch) if patch else None))
 
 
-def _frames(show: Show, count: int):
-    """Inside a script: pixels of the next `count` frames rendered from the controls now."""
-    version = show.controls.version
-    taken: list[np.ndarray] = []
-    while len(taken) < count:
-        frame = yield
-        if frame.version >= version:
-            taken.append(frame.pixels.copy())
-    return taken
 
 
 def _held(show: Show, client: SimpleUDPClient):
@@ -42,7 +33,7 @@ def _held(show: Show, client: SimpleUDPClient):
     client.send_message("/livegan/smooth", 0.0)
     yield from until(lambda: show.controls.mode == "hold" and show.controls.param("speed") == 0.0
                      and show.controls.param("smooth") == 0.0)
-    frames = yield from _frames(show, 3)
+    frames = yield from frames_after(show, 3)
     assert np.array_equal(frames[-1], frames[-2]), "hold should hold the picture"
     return frames[-1]
 
@@ -61,12 +52,12 @@ def test_osc_bends_the_frame_on_screen(dummy_video, tiny_model: Path, tmp_path: 
         client.send_message("/livegan/bend/8/rotate", 90.0)
         client.send_message("/livegan/bend/16/flip", [1.0, 0.0])
         yield from until(lambda: len(show.controls.snapshot().bends) == 2)
-        bent = (yield from _frames(show, 2))[-1]
+        bent = (yield from frames_after(show, 2))[-1]
         assert _diff(bent, plain) > 1.0, "the bends did not change the frame"
         assert any(line.startswith("bends 8/rotate 90 16/flip 1,0") for line in show.hud_lines())
         client.send_message("/livegan/bend/off", [])
         yield from until(lambda: not show.controls.bends.current())
-        after = (yield from _frames(show, 2))[-1]
+        after = (yield from frames_after(show, 2))[-1]
         assert np.array_equal(after, plain), "bends off should give the unbent frame"
 
     drive(show, script, LIMIT)
@@ -84,7 +75,7 @@ def test_a_patch_mapping_bends_the_frame(dummy_video, tiny_model: Path, tmp_path
         plain = yield from _held(show, client)
         client.send_message("/knob", 0.5)  # 0..1 over the range: zoom 1 (twice as large)
         yield from until(lambda: show.controls.bends.current() == {("8", "scale"): (1.0,)})
-        bent = (yield from _frames(show, 2))[-1]
+        bent = (yield from frames_after(show, 2))[-1]
         assert _diff(bent, plain) > 1.0
 
     drive(show, script, LIMIT)
