@@ -1,4 +1,5 @@
-// livegan from ChucK: a slow LFO on direction 0, a new seed every 4 beats, telemetry back.
+// livegan from ChucK: a slow LFO on direction 0, a new seed every 4 beats, bends on an LFO
+// and the beat, telemetry back.
 //
 //   livegan perform --feedback 127.0.0.1:9000
 //   chuck livegan.ck
@@ -46,6 +47,38 @@ fun void lfo()
     }
 }
 
+// bends (layers 4 8 16 32 64 128 on the bundled 256x256 models; 0 = no change): a slow
+// LFO turns layer 8 and sways layer 16 in a circle, 30 updates a second
+fun void bendLfo()
+{
+    0.0 => float phase;
+    while (true)
+    {
+        send("/livegan/bend/8/rotate", 90.0 * Math.sin(phase));
+        out.start("/livegan/bend/16/translate");
+        out.add(0.2 * Math.cos(phase));
+        out.add(0.2 * Math.sin(phase));
+        out.send();
+        phase + 2.0 * Math.PI / (16.0 * 30.0) => phase;  // one sway per 16 s
+        (1.0 / 30.0)::second => now;
+    }
+}
+
+// each beat kicks noise into layer 32 (a new phase, a new noise) for a quarter of the beat
+fun void bendBeat()
+{
+    while (true)
+    {
+        out.start("/livegan/bend/32/noise");
+        out.add(0.6);
+        out.add(Math.random2f(-1000.0, 1000.0));
+        out.send();
+        0.25::beat => now;
+        send("/livegan/bend/32/noise", 0.0);
+        0.75::beat => now;
+    }
+}
+
 // print what livegan reports
 fun void telemetry()
 {
@@ -72,6 +105,8 @@ fun void telemetry()
 }
 
 spork ~ lfo();
+spork ~ bendLfo();
+spork ~ bendBeat();
 spork ~ telemetry();
 
 // a new seed every 4 beats, gliding for 2 beats

@@ -13,7 +13,7 @@
    80.0,
    80.0,
    980.0,
-   640.0
+   840.0
   ],
   "openinpresentation": 0,
   "default_fontsize": 12.0,
@@ -21,7 +21,7 @@
    15.0,
    15.0
   ],
-  "description": "livegan remote: directions, seeds, scenes, record, telemetry",
+  "description": "livegan remote: directions, seeds, scenes, record, bends, telemetry",
   "boxes": [
    {
     "box": {
@@ -46,7 +46,7 @@
      "numoutlets": 0,
      "patching_rect": [
       20.0,
-      560.0,
+      790.0,
       170.0,
       22.0
      ],
@@ -175,7 +175,7 @@
      "numoutlets": 1,
      "patching_rect": [
       130.0,
-      215.0,
+      267.0,
       130.0,
       22.0
      ],
@@ -214,7 +214,7 @@
      "numoutlets": 1,
      "patching_rect": [
       185.0,
-      241.0,
+      215.0,
       130.0,
       22.0
      ],
@@ -253,7 +253,7 @@
      "numoutlets": 1,
      "patching_rect": [
       240.0,
-      215.0,
+      241.0,
       130.0,
       22.0
      ],
@@ -292,7 +292,7 @@
      "numoutlets": 1,
      "patching_rect": [
       295.0,
-      241.0,
+      267.0,
       130.0,
       22.0
      ],
@@ -387,7 +387,7 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      480.0,
+      560.0,
       40.0,
       200.0,
       20.0
@@ -402,7 +402,7 @@
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      480.0,
+      560.0,
       65.0,
       60.0,
       22.0
@@ -422,7 +422,7 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      480.0,
+      560.0,
       95.0,
       80.0,
       22.0
@@ -440,7 +440,7 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      480.0,
+      560.0,
       125.0,
       150.0,
       22.0
@@ -458,7 +458,7 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      480.0,
+      560.0,
       160.0,
       200.0,
       20.0
@@ -473,7 +473,7 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      480.0,
+      560.0,
       185.0,
       164.0,
       22.0
@@ -491,7 +491,7 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      630.0,
+      740.0,
       185.0,
       164.0,
       22.0
@@ -509,7 +509,7 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      480.0,
+      560.0,
       220.0,
       200.0,
       20.0
@@ -524,7 +524,7 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      480.0,
+      560.0,
       245.0,
       148.0,
       22.0
@@ -542,7 +542,7 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      630.0,
+      710.0,
       245.0,
       148.0,
       22.0
@@ -560,7 +560,7 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      480.0,
+      560.0,
       275.0,
       148.0,
       22.0
@@ -578,7 +578,7 @@
      "numinlets": 1,
      "numoutlets": 1,
      "patching_rect": [
-      480.0,
+      560.0,
       310.0,
       24.0,
       24.0
@@ -596,7 +596,7 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      515.0,
+      595.0,
       311.0,
       140.0,
       22.0
@@ -614,7 +614,7 @@
      "numinlets": 1,
      "numoutlets": 2,
      "patching_rect": [
-      480.0,
+      560.0,
       350.0,
       60.0,
       22.0
@@ -636,7 +636,7 @@
      "numinlets": 2,
      "numoutlets": 1,
      "patching_rect": [
-      550.0,
+      630.0,
       350.0,
       170.0,
       22.0
@@ -654,7 +654,7 @@
      "numinlets": 1,
      "numoutlets": 0,
      "patching_rect": [
-      480.0,
+      560.0,
       375.0,
       200.0,
       20.0
@@ -924,6 +924,273 @@
       20.0
      ],
      "text": "error"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-51",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      600.0,
+      560.0,
+      20.0
+     ],
+     "text": "network bending - layers 4 8 16 32 64 128 of the bundled 256px models; 0 = no change"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-52",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      20.0,
+      625.0,
+      120.0,
+      20.0
+     ],
+     "text": "8 rotate -180..180"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-53",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      160.0,
+      625.0,
+      150.0,
+      20.0
+     ],
+     "text": "16 translate x y -1..1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-54",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      330.0,
+      625.0,
+      110.0,
+      20.0
+     ],
+     "text": "32 noise 0..1"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-55",
+     "maxclass": "comment",
+     "numinlets": 1,
+     "numoutlets": 0,
+     "patching_rect": [
+      560.0,
+      625.0,
+      110.0,
+      20.0
+     ],
+     "text": "every bend off"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-56",
+     "maxclass": "dial",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      650.0,
+      44.0,
+      44.0
+     ],
+     "outlettype": [
+      "float"
+     ],
+     "parameter_enable": 0,
+     "floatoutput": 1,
+     "min": -180.0,
+     "size": 360.0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-57",
+     "maxclass": "dial",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      160.0,
+      650.0,
+      44.0,
+      44.0
+     ],
+     "outlettype": [
+      "float"
+     ],
+     "parameter_enable": 0,
+     "floatoutput": 1,
+     "min": -1.0,
+     "size": 2.0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-58",
+     "maxclass": "dial",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      214.0,
+      650.0,
+      44.0,
+      44.0
+     ],
+     "outlettype": [
+      "float"
+     ],
+     "parameter_enable": 0,
+     "floatoutput": 1,
+     "min": -1.0,
+     "size": 2.0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-59",
+     "maxclass": "slider",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      330.0,
+      660.0,
+      120.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "parameter_enable": 0,
+     "floatoutput": 1,
+     "min": 0.0,
+     "size": 1.0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-60",
+     "maxclass": "button",
+     "numinlets": 1,
+     "numoutlets": 1,
+     "patching_rect": [
+      560.0,
+      650.0,
+      24.0,
+      24.0
+     ],
+     "outlettype": [
+      "bang"
+     ],
+     "parameter_enable": 0
+    }
+   },
+   {
+    "box": {
+     "id": "obj-61",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      160.0,
+      705.0,
+      70.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "pak 0. 0."
+    }
+   },
+   {
+    "box": {
+     "id": "obj-62",
+     "maxclass": "message",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      560.0,
+      705.0,
+      115.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "/livegan/bend/off"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-63",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      330.0,
+      705.0,
+      190.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "prepend /livegan/bend/32/noise"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-64",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      20.0,
+      735.0,
+      190.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "prepend /livegan/bend/8/rotate"
+    }
+   },
+   {
+    "box": {
+     "id": "obj-65",
+     "maxclass": "newobj",
+     "numinlets": 2,
+     "numoutlets": 1,
+     "patching_rect": [
+      230.0,
+      735.0,
+      215.0,
+      22.0
+     ],
+     "outlettype": [
+      ""
+     ],
+     "text": "prepend /livegan/bend/16/translate"
     }
    }
   ],
@@ -1356,6 +1623,126 @@
      ],
      "destination": [
       "obj-49",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-56",
+      0
+     ],
+     "destination": [
+      "obj-64",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-64",
+      0
+     ],
+     "destination": [
+      "obj-2",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-57",
+      0
+     ],
+     "destination": [
+      "obj-61",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-58",
+      0
+     ],
+     "destination": [
+      "obj-61",
+      1
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-61",
+      0
+     ],
+     "destination": [
+      "obj-65",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-65",
+      0
+     ],
+     "destination": [
+      "obj-2",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-59",
+      0
+     ],
+     "destination": [
+      "obj-63",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-63",
+      0
+     ],
+     "destination": [
+      "obj-2",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-60",
+      0
+     ],
+     "destination": [
+      "obj-62",
+      0
+     ]
+    }
+   },
+   {
+    "patchline": {
+     "source": [
+      "obj-62",
+      0
+     ],
+     "destination": [
+      "obj-2",
       0
      ]
     }
