@@ -10,9 +10,11 @@ from collections.abc import Callable, Generator
 import numpy as np
 import pygame
 
+from livegan.control.osc.config import OscConfig
 from livegan.control.osc.server import OscServer
-from livegan.perform import Show
+from livegan.perform import PerformConfig, Show
 from livegan.show.frames import Frame
+from livegan.show.window import WindowConfig
 
 Script = Callable[[Show], Generator[None, Frame, None]]
 
@@ -74,25 +76,50 @@ def until(condition: Callable[[], bool]) -> Generator[None, Frame, Frame]:
             return frame
 
 
+def headless_show(model: str, out_dir: str, size: tuple[int, int], frames: int,
+                  **overrides: object) -> Show:
+    """A Show on `model` (cpu backend), OSC on a free port, a `size` window, output in
+    `out_dir`; `overrides` replace any PerformConfig field."""
+    options = {"model": model, "backend": "cpu", "osc": OscConfig(port=0),
+               "window": WindowConfig(size=size), "frames": frames, "out_dir": out_dir,
+               **overrides}
+    return Show(PerformConfig(**options))
+
+
 class Inbox:
-    """A real OSC receiver on 127.0.0.1 (port 0) that keeps every message."""
+    """A real OSC receiver on 127.0.0.1 (port 0) that keeps every message by address."""
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, tuple]] = []
-        self.lock = threading.Lock()
+        self._arrived = threading.Condition()
         self.server = OscServer(self._keep, "127.0.0.1", 0).start()
         self.target = f"127.0.0.1:{self.server.port}"
 
     def _keep(self, address: str, args: tuple, sender: tuple[str, int]) -> None:
-        with self.lock:
+        with self._arrived:
             self.messages.append((address, args))
+            self._arrived.notify_all()
 
     def args(self, address: str) -> list[tuple]:
-        with self.lock:
+        with self._arrived:
             return [a for addr, a in self.messages if addr == address]
 
     def errors(self) -> str:
         return "\n".join(a[0] for a in self.args("/livegan/error"))
+
+    def wait_for(self, *addresses: str, timeout: float = 20.0) -> bool:
+        """Wait until every address has arrived at least once (a generous delivery bound)."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while not all(any(a == addr for a, _ in self.messages) for addr in addresses):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._arrived.wait(left)
+        return True
+
+    def close(self) -> None:
+        self.server.stop()
 
 
 def warnings_from(caplog) -> list[str]:

@@ -15,20 +15,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from showdriver import Script, frames_after, until
+from showdriver import Script, frames_after, headless_show, until
 from showdriver import drive as shared_drive
 
 import livegan.perform
 from livegan.cli import main
 from livegan.control.controls import Controls
-from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
 from livegan.control.osc.wire import encode_message
 from livegan.engine import Engine
 from livegan.modelfile import load_model
-from livegan.perform import PerformConfig, Show
+from livegan.perform import Show
 from livegan.show.frames import Frame, FrameQueue
-from livegan.show.window import WindowConfig
 from livegan.stage.stage import Stage
 from livegan.stage.thread import RenderThread
 
@@ -91,10 +89,8 @@ wait_until = until
 def make_show(dummy_video, tiny_model: Path, tmp_path: Path) -> Callable[..., Show]:
     """Show(PerformConfig) on the tiny model, OSC on a free port, a 64x64 window."""
     def make(**overrides: object) -> Show:
-        options = {"model": str(tiny_model), "backend": "cpu", "osc": OscConfig(port=0),
-                   "window": WindowConfig(size=(64, 64)), "frames": 100_000,
-                   "out_dir": str(tmp_path / "out"), **overrides}
-        return Show(PerformConfig(**options))
+        return headless_show(str(tiny_model), str(tmp_path / "out"), (64, 64), 100_000,
+                             **overrides)
     return make
 
 

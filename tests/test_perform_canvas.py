@@ -9,13 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from showdriver import drive
+from showdriver import drive, headless_show
 
 from livegan.cli import main
-from livegan.control.osc.config import OscConfig
 from livegan.control.patch.load import PatchConfig, parse_patch
 from livegan.errors import PatchError
-from livegan.perform import PerformConfig, Show
+from livegan.perform import Show
 from livegan.show.window import WindowConfig
 from livegan.showconfig import perform_config
 
@@ -23,10 +22,8 @@ from livegan.showconfig import perform_config
 @pytest.fixture
 def make_show(dummy_video, tiny_model: Path, tmp_path: Path) -> Callable[..., Show]:
     def make(**overrides: object) -> Show:
-        options = {"model": str(tiny_model), "backend": "cpu", "osc": OscConfig(port=0),
-                   "window": WindowConfig(size=(128, 72)), "frames": 100_000,
-                   "out_dir": str(tmp_path / "out"), **overrides}
-        return Show(PerformConfig(**options))
+        return headless_show(str(tiny_model), str(tmp_path / "out"), (128, 72), 100_000,
+                             **overrides)
     return make
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from safetensors import safe_open
 from safetensors.torch import save_file
-from showdriver import Inbox, Script, until
+from showdriver import Inbox, Script, headless_show, until
 from showdriver import drive as shared_drive
 
 from livegan.control.midi import ports as midi_module
@@ -27,7 +27,7 @@ from livegan.control.osc.sender import OscSender
 from livegan.control.osc.server import DROP_REASONS
 from livegan.control.osc.wire import encode_message, parse_datagram
 from livegan.control.patch.load import load_patch
-from livegan.perform import PerformConfig, Show
+from livegan.perform import Show
 from livegan.show.frames import Frame
 from livegan.show.window import WindowConfig
 from livegan.testing.hostile import HostileTraffic
@@ -46,10 +46,8 @@ def inbox():
 @pytest.fixture
 def make_show(dummy_video, tiny_model: Path, tmp_path: Path) -> Callable[..., Show]:
     def make(**overrides: object) -> Show:
-        options = {"model": str(tiny_model), "backend": "cpu", "osc": OscConfig(port=0),
-                   "window": WindowConfig(size=(64, 64)), "frames": 1_000_000,
-                   "out_dir": str(tmp_path / "out"), **overrides}
-        return Show(PerformConfig(**options))
+        return headless_show(str(tiny_model), str(tmp_path / "out"), (64, 64), 1_000_000,
+                             **overrides)
     return make
 
 

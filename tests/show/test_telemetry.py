@@ -2,52 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pygame
 import pytest
+from showdriver import Inbox
 
 from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
-from livegan.control.osc.server import OscServer
 from livegan.errors import LiveganError
 from livegan.perform import PerformConfig, Show
 from livegan.show.telemetry import Telemetry
 from livegan.show.window import WindowConfig
-
-
-class Inbox:
-    """A real OSC receiver on 127.0.0.1 (port 0) that keeps every message by address."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[str, tuple]] = []
-        self._arrived = threading.Condition()
-        self.server = OscServer(self._keep, "127.0.0.1", 0).start()
-        self.target = f"127.0.0.1:{self.server.port}"
-
-    def _keep(self, address: str, args: tuple, sender: tuple[str, int]) -> None:
-        with self._arrived:
-            self.messages.append((address, args))
-            self._arrived.notify_all()
-
-    def args(self, address: str) -> list[tuple]:
-        with self._arrived:
-            return [a for addr, a in self.messages if addr == address]
-
-    def wait_for(self, *addresses: str, timeout: float = 20.0) -> bool:
-        """Wait until every address has arrived at least once (a generous delivery bound)."""
-        deadline = time.monotonic() + timeout
-        with self._arrived:
-            while not all(any(a == addr for a, _ in self.messages) for addr in addresses):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._arrived.wait(left)
-        return True
-
-    def close(self) -> None:
-        self.server.stop()
 
 
 @pytest.fixture
