@@ -301,7 +301,8 @@ class Show:
             engine.set_canvas(self.engine.canvas_request)  # the new model fills the same frame
         except Exception as exc:  # noqa: BLE001 - whatever the file does, the show plays on
             text = str(exc) if isinstance(exc, LiveganError) else f"{type(exc).__name__}: {exc}"
-            log.error("model swap refused, the current model keeps playing: %s", text)
+            self._ratelog.error(f"swap:{text}", "model swap refused, the current model keeps "
+                                "playing: %s", text)  # the same refusal: a line every 5 s
             self.outputs.error(f"model swap refused: {text}")
             return
         self.controls.resize(engine.z_dim, engine.directions.shape[0])

@@ -226,6 +226,38 @@ def test_render_errors_keep_the_last_frame_and_recover(tiny_model: Path) -> None
     engine.close()
 
 
+def test_an_engine_replaced_before_it_played_is_closed(tiny_model: Path) -> None:
+    playing, first, second = (Engine(load_model(tiny_model), "cpu") for _ in range(3))
+    closed: list[Engine] = []
+    for engine in (first, second):
+        engine.close = lambda engine=engine: closed.append(engine)  # type: ignore[method-assign]
+    stage = Stage(playing)
+    stage.swap(first)
+    stage.swap(second)  # before a frame took the first: the newest wins
+    assert closed == [first] and stage.pending is second
+    stage.swap(second)  # the same engine again: nothing to close
+    assert closed == [first]
+    controls = Controls(playing.z_dim, playing.directions.shape[0])
+    assert stage.frame(controls.snapshot(), 1 / 60) is not None
+    assert stage.engine is second and stage.pending is None and closed == [first]
+    stage.close()
+    for engine in (playing, first, second):
+        Engine.close(engine)
+
+
+def test_a_repeated_model_refusal_is_logged_once_in_a_while(make_show,
+                                                            caplog: pytest.LogCaptureFixture
+                                                            ) -> None:
+    show = make_show()
+    caplog.set_level("ERROR", logger="livegan.perform")
+    playing = show.engine
+    for _ in range(20):  # a sensor patch asking for a missing model at 20 Hz
+        show._swap_model("nope")
+    show._swap_model("also-missing")  # another refusal has its own line
+    assert caplog.text.count("model swap refused") == 2
+    assert show.engine is playing and show.stage.pending is None
+
+
 # -- show events over OSC ------------------------------------------------------------------------
 
 def test_model_hot_swap_by_name(make_show, models_dir: Path, make_tiny_model,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -48,6 +49,7 @@ class Stage:
         self.last_error = ""  # text of the latest render error (telemetry)
         self.last_pixels: np.ndarray | None = None  # the latest frame handed on
         self._next_engine: Engine | None = None
+        self._swap_lock = threading.Lock()
         self._ratelog = RateLimitedLog(log)
 
     @property
@@ -62,8 +64,12 @@ class Stage:
 
     def swap(self, engine: Engine) -> None:
         """Play `engine` from the next frame on (hot-swap; the latent path carries over,
-        and the old model's frames crossfade into the new one's). Any thread."""
-        self._next_engine = engine
+        and the old model's frames crossfade into the new one's). Any thread. An engine
+        handed over earlier and not yet taken is closed: the newest wins."""
+        with self._swap_lock:
+            replaced, self._next_engine = self._next_engine, engine
+        if replaced is not None and replaced is not engine:
+            replaced.close()
 
     def frame(self, snap: Snapshot, dt: float) -> Frame | None:
         """Render one frame for `snap`, `dt` seconds after the last.
@@ -101,7 +107,8 @@ class Stage:
         self.crossfade.finish()
 
     def _take_swap(self) -> None:
-        engine, self._next_engine = self._next_engine, None
+        with self._swap_lock:
+            engine, self._next_engine = self._next_engine, None
         if engine is None:
             return
         old = self.engine
