@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import threading
 import time
 from collections import deque
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from livegan.control.ratelog import RateLimitedLog
 from livegan.errors import OutputError
 from livegan.show.controllog import SUFFIX as CONTROL_LOG_SUFFIX
 
@@ -18,6 +20,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_OUT_DIR = "livegan-out"
 MAX_PENDING = 4  # snapshots being written at once; more are refused (and said so)
+# Snapshots stop while the output folder's disk has less free than this (a sensor or a
+# patch sending /livegan/snapshot for weeks must not fill the disk the show runs from).
+MIN_FREE_BYTES = 1 << 30
 # Names remembered as taken until their files exist, and snapshot paths kept in `written`:
 # the newest only, so a show that snapshots for weeks keeps its memory flat.
 NAMES_KEPT = 256
@@ -118,13 +123,16 @@ class Snapshots:
     """Writes PNG snapshots into the output folder off the main thread.
 
     `take` copies the frames and returns at once; a small writer thread per snapshot
-    encodes them. At most MAX_PENDING are in flight; more are refused with a warning.
+    encodes them. At most MAX_PENDING are in flight, and none while the disk has less
+    than MIN_FREE_BYTES free; more are refused with a warning (one every few seconds).
     """
 
     def __init__(self, folder: OutputFolder) -> None:
         self.folder = folder
         self.written: deque[Path] = deque(maxlen=WRITTEN_KEPT)  # the latest, newest last
+        self.skipped = 0  # snapshots refused (busy writer, no frame yet, disk nearly full)
         self._pending: list[threading.Thread] = []
+        self._ratelog = RateLimitedLog(log)
 
     def take(self, frame: np.ndarray | None, window: np.ndarray | None = None) -> list[Path]:
         """Save the model-resolution frame and, if given, the window as PNGs; returns the paths.
@@ -133,11 +141,10 @@ class Snapshots:
             OutputError: the output folder cannot be created.
         """
         self._pending = [t for t in self._pending if t.is_alive()]
-        if len(self._pending) >= MAX_PENDING:
-            log.warning("snapshot skipped: %d are still being written", len(self._pending))
-            return []
-        if frame is None:
-            log.warning("snapshot skipped: no frame has been shown yet")
+        key, why = self._refusal(frame)
+        if why:
+            self.skipped += 1
+            self._ratelog.warning(key, "snapshot skipped: %s", why)
             return []
         path = self.folder.new_path("snapshot", ".png")
         jobs = [(np.array(frame, copy=True), path)]
@@ -148,6 +155,21 @@ class Snapshots:
         self._pending.append(thread)
         thread.start()
         return [p for _, p in jobs]
+
+    def _refusal(self, frame: np.ndarray | None) -> tuple[str, str]:
+        """(kind, why) a snapshot cannot be taken now, or ("", "")."""
+        if len(self._pending) >= MAX_PENDING:
+            return "busy", f"{len(self._pending)} are still being written"
+        if frame is None:
+            return "no frame", "no frame has been shown yet"
+        try:
+            free = shutil.disk_usage(self.folder.ensure()).free
+        except OSError:
+            return "", ""  # writing will say what is wrong
+        if free < MIN_FREE_BYTES:
+            return "disk", (f"only {free / 2**20:.0f} MB free on the disk of {self.folder.root}; "
+                            "make room there or choose another --out-dir")
+        return "", ""
 
     def _write(self, jobs: list[tuple[np.ndarray, Path]]) -> None:
         for pixels, path in jobs:

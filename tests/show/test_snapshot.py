@@ -168,3 +168,24 @@ def test_snapshots_remember_only_the_latest_paths(tmp_path):
         snapshots.wait()
     assert len(files_under(tmp_path)) == WRITTEN_KEPT + 10  # every snapshot is on disk
     assert list(snapshots.written) == taken[-WRITTEN_KEPT:]  # memory holds the newest only
+
+
+def test_snapshots_stop_while_the_disk_is_nearly_full(tmp_path, monkeypatch, caplog):
+    import shutil
+
+    import livegan.show.snapshot as snapshot
+
+    caplog.set_level("WARNING", logger="livegan.show.snapshot")
+    snapshots = Snapshots(OutputFolder(tmp_path / "out"))
+    frame = np.zeros((4, 4, 3), np.uint8)
+    free = shutil.disk_usage(tmp_path).free
+    monkeypatch.setattr(snapshot, "MIN_FREE_BYTES", free + (1 << 40))  # "nearly full"
+    for _ in range(50):  # a patch flooding /livegan/snapshot
+        assert snapshots.take(frame) == []
+    assert files_under(tmp_path) == set() and snapshots.skipped == 50
+    assert caplog.text.count("snapshot skipped") == 1  # one line, not fifty
+    assert "MB free on the disk of" in caplog.text and "--out-dir" in caplog.text
+    monkeypatch.setattr(snapshot, "MIN_FREE_BYTES", 0)  # room again: snapshots resume
+    assert len(snapshots.take(frame)) == 1
+    snapshots.wait()
+    assert len(files_under(tmp_path)) == 1
