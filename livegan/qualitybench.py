@@ -171,8 +171,6 @@ class QualityBench:
             raise LiveganError(f"--samples {cfg.samples}: use at least 8 (1000 is usual)")
         self.cfg = cfg
         self.folder = Path(cfg.out) / time.strftime("bench-%Y%m%d-%H%M%S")
-        while self.folder.exists():
-            self.folder = self.folder.with_name(self.folder.name + "_")
         self.threads = 1  # the trainer's torch threads, read once it is built
 
     def run(self) -> dict:
@@ -214,8 +212,19 @@ class QualityBench:
                            steps=10**9, sample_every=10**9, checkpoint_every=10**9,
                            log_every=10**9, quality=False)
         train_cfg = apply(base, self.cfg.recipe, self.cfg.settings)
-        self.folder.mkdir(parents=True)
+        self._claim_folder()
         return Trainer(train_cfg, self.folder / "run", progress=self.cfg.progress)
+
+    def _claim_folder(self) -> None:
+        """Create this run's folder; two benches started in the same second into the same
+        --out each get their own (bench-..., bench-..._, ...)."""
+        Path(self.cfg.out).mkdir(parents=True, exist_ok=True)
+        while True:
+            try:
+                self.folder.mkdir()
+                return
+            except FileExistsError:
+                self.folder = self.folder.with_name(self.folder.name + "_")
 
     def _held_out_features(self, held: Path, images: torch.Tensor) -> tuple[torch.Tensor,
                                                                              torch.Tensor]:

@@ -15,6 +15,7 @@ from livegan.cli import main
 from livegan.errors import LiveganError
 from livegan.nets import pretrained
 from livegan.qualitybench import (
+    QualityBench,
     QualityBenchConfig,
     SecondJudge,
     _folder_data,
@@ -153,3 +154,13 @@ def test_the_second_judge_tells_the_data_from_noise_and_blur(tmp_path: Path) -> 
     assert judge.fid(held) < 1e-6 < like_data  # itself: zero; other images of the set: small
     assert judge.fid(blurred(other)) > like_data
     assert judge.fid(torch.rand_like(other) * 2 - 1) > 3 * like_data
+
+
+@needs_extra
+def test_benches_started_in_the_same_second_get_their_own_folders(tmp_path: Path) -> None:
+    cfg = QualityBenchConfig(out=str(tmp_path / "bench"))
+    benches = [QualityBench(cfg) for _ in range(3)]  # same clock second: the same first name
+    for bench in benches:
+        bench._claim_folder()
+    folders = {bench.folder for bench in benches}
+    assert len(folders) == 3 and all(folder.is_dir() for folder in folders)
