@@ -6,19 +6,26 @@ layout, precision and TorchScript freezing) and OpenVINO when it is installed. T
 timed in interleaved rounds, so a burst of other work on a shared machine lands on all of
 them alike; each gets the median of its rounds, and a candidate must beat eager fp32 by
 MARGIN to be chosen over it.
+
+The choice is kept per model weights for the life of the process: a model swapped in
+again (a scene, an installation cycling through models) plays on the path it first
+chose instead of being timed anew, so its frame rate and memory do not change mid-show.
 """
 
 from __future__ import annotations
 
 import logging
 import statistics
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
+import torch
 from torch import nn
 
-from livegan.engine.base import Backend
+from livegan.engine.base import Backend, weights_hash
 from livegan.engine.cpu import CpuBackend
 from livegan.errors import BackendError
 
@@ -29,6 +36,36 @@ MIN_ROUNDS, MAX_ROUNDS = 3, 9  # interleaved timing rounds, as many as TIMING_BU
 # (fewer when the rounds overrun twice the budget: a machine busier than the warm-up showed)
 TIMING_BUDGET_S = 1.5  # seconds of timing at start, all candidates together
 FRAMES_PER_ROUND = 2  # frames of each candidate per round (their mean is the round's time)
+CHOICES_KEPT = 16  # models whose chosen path is remembered (the most recently played)
+
+
+class _Choices:
+    """(weights, z size, labels, threads, candidates) -> the name of the path chosen; the
+    CHOICES_KEPT most recently used. Engines are built on builder threads: a lock."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[tuple, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> str | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
+    def put(self, key: tuple, name: str) -> None:
+        with self._lock:
+            self._items[key] = name
+            self._items.move_to_end(key)
+            while len(self._items) > CHOICES_KEPT:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+CHOSEN = _Choices()
 
 
 def _candidates(generator: nn.Module, z_dim: int,
@@ -44,23 +81,37 @@ def _candidates(generator: nn.Module, z_dim: int,
 
 def fastest_cpu_backend(generator: nn.Module, z_dim: int, n_labels: int = 0) -> Backend:
     """Build the CPU candidates, time them, return the fastest (eager fp32 unless another
-    beats it by MARGIN) and close the rest. Logs the timings and the choice in one line."""
-    built: list[Backend] = []
-    for name, make in _candidates(generator, z_dim, n_labels):
+    beats it by MARGIN) and close the rest. Logs the timings and the choice in one line.
+    A model timed before in this process gets the path it chose then, untimed."""
+    candidates = _candidates(generator, z_dim, n_labels)
+    key = (weights_hash(generator), z_dim, n_labels, torch.get_num_threads(),
+           tuple(name for name, _ in candidates))
+    known = CHOSEN.get(key)
+    for name, make in candidates:
+        if name == known:
+            try:
+                backend = make()
+            except BackendError:
+                break  # it built before; if it cannot now, time the candidates again
+            log.info("CPU path %s (chosen when this model first played)", backend.describe())
+            return backend
+    built: list[tuple[str, Backend]] = []
+    for name, make in candidates:
         try:
-            built.append(make())
+            built.append((name, make()))
         except BackendError as exc:  # not installed, or cannot run this model
             log.info("%s not timed: %s", name, str(exc).splitlines()[0])
-    medians = time_interleaved(built, z_dim)
+    medians = time_interleaved([b for _, b in built], z_dim)
     chosen = choose(medians)
     log.info("CPU paths (median ms a frame, %s): %s; chose %s",
              "interleaved rounds", ", ".join(f"{b.describe()} {m * 1e3:.2f}"
-                                             for b, m in zip(built, medians)),
-             built[chosen].describe())
-    for i, backend in enumerate(built):
+                                             for (_, b), m in zip(built, medians)),
+             built[chosen][1].describe())
+    for i, (_, backend) in enumerate(built):
         if i != chosen:
             backend.close()
-    return built[chosen]
+    CHOSEN.put(key, built[chosen][0])
+    return built[chosen][1]
 
 
 def choose(medians: list[float], margin: float = MARGIN) -> int:

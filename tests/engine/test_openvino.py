@@ -100,6 +100,14 @@ def test_without_openvino_it_is_one_line_naming_the_extra(monkeypatch, caplog):
     assert len(lines) == 1 and "livegan[openvino]" in lines[0]
 
 
+@pytest.fixture(autouse=True)
+def _untimed():
+    """Each test times the CPU paths afresh (the process keeps a model's choice)."""
+    cpuchoice.CHOSEN.clear()
+    yield
+    cpuchoice.CHOSEN.clear()
+
+
 def test_auto_times_the_cpu_paths_and_says_which_it_chose(caplog):
     model = _model()
     with caplog.at_level(logging.INFO, logger="livegan.engine"):
@@ -183,3 +191,26 @@ def test_a_model_openvino_cannot_convert_falls_back_to_the_cpu_with_one_line(mon
     lines = [r.getMessage() for r in caplog.records if "unavailable" in r.getMessage()]
     assert len(lines) == 1 and "OpenVINO cannot convert this model" in lines[0]
     assert "aten::weird_op" in lines[0] and "stack" not in lines[0]
+
+
+def test_a_model_played_again_keeps_the_path_it_first_chose(monkeypatch, caplog):
+    """A hot-swap back to a model does not time the paths again (its frame rate and memory
+    stay as they were); a model with other weights is timed."""
+    timed: list[int] = []
+    real = cpuchoice.time_interleaved
+    monkeypatch.setattr(cpuchoice, "time_interleaved",
+                        lambda backends, z_dim: timed.append(len(backends)) or
+                        real(backends, z_dim))
+    model = _model()
+    first = cpuchoice.fastest_cpu_backend(model.generator, 128)
+    with caplog.at_level(logging.INFO, logger="livegan.engine"):
+        again = cpuchoice.fastest_cpu_backend(_model().generator, 128)  # same weights
+    assert len(timed) == 1 and again.describe() == first.describe()
+    assert any("chosen when this model first played" in m for m in caplog.messages)
+    other = _model()
+    with torch.no_grad():
+        next(other.generator.parameters()).add_(0.01)
+    cpuchoice.fastest_cpu_backend(other.generator, 128).close()
+    assert len(timed) == 2
+    first.close()
+    again.close()
