@@ -38,6 +38,9 @@ def _reference(model: Model, z: np.ndarray) -> np.ndarray:
 def test_auto_on_a_cpu_machine_picks_cpu_and_says_why(caplog):
     if CUDA:
         pytest.skip("this machine has a GPU")
+    from livegan.engine import cpuchoice
+
+    cpuchoice.CHOSEN.clear()  # timed afresh, whatever ran before in this process
     with caplog.at_level(logging.INFO, logger="livegan.engine"):
         backend = create_backend(_model(), "auto")
     assert backend.name in ("cpu", "openvino")  # the fastest CPU path, timed at start
