@@ -149,6 +149,13 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
                    "the patch's [motion] seed, else 0)")
 
 
+# what --help says of a training flag whose default comes from the recipe
+_RECIPE_SAYS = "(default: the --recipe's)"
+# training flags whose default is the recipe's: only the ones given override it
+RECIPE_FLAGS = ("arch", "batch", "lr", "lr_d", "ngf", "ndf", "g_options", "precision",
+                "augment", "r1")
+
+
 def _add_train(sub: argparse._SubParsersAction) -> None:
     from livegan.train.loop import TrainConfig
     from livegan.train.recipes import RECIPES
@@ -157,30 +164,38 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model on a folder of images",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("data", help="folder of images (see `livegan data prepare`)")
-    p.add_argument("--out", required=True, help="run folder: checkpoints, samples, metrics")
-    p.add_argument("--arch", default=d.arch,
-                   help="generator architecture: lite (the default), stage or dcgan")
+    p.add_argument("--out", required=True, default=argparse.SUPPRESS,
+                   help="run folder: checkpoints, samples, metrics")
+    p.add_argument("--arch", default=argparse.SUPPRESS,
+                   help=f"generator architecture: lite, stage or dcgan {_RECIPE_SAYS}")
     p.add_argument("--res", type=int, default=d.res, help="resolution (power of two)")
-    p.add_argument("--steps", type=_positive, default=None,
-                   help=f"total steps (default {d.steps}; with --resume, the run's own)")
-    p.add_argument("--batch", type=_positive, default=d.batch, help="images per step")
-    p.add_argument("--lr", type=float, default=d.lr, help="generator learning rate (Adam)")
-    p.add_argument("--lr-d", type=float, default=d.lr_d,
-                   help="discriminator learning rate; faster than G keeps small-data runs moving")
+    p.add_argument("--steps", type=_positive, default=argparse.SUPPRESS,
+                   help=f"total steps (default: {d.steps}; with --resume, the run's own)")
+    p.add_argument("--batch", type=_positive, default=argparse.SUPPRESS,
+                   help=f"images per step {_RECIPE_SAYS}")
+    p.add_argument("--lr", type=float, default=argparse.SUPPRESS,
+                   help=f"generator learning rate (Adam) {_RECIPE_SAYS}")
+    p.add_argument("--lr-d", type=float, default=argparse.SUPPRESS,
+                   help=f"discriminator learning rate {_RECIPE_SAYS}")
     p.add_argument("--seed", type=int, default=d.seed, help="random seed")
-    p.add_argument("--ngf", type=_positive, default=d.ngf,
-                   help="generator width (0: by resolution, cheap enough to play live)")
-    p.add_argument("--ndf", type=_positive, default=d.ndf,
-                   help="discriminator width (0: the discriminator's own default)")
-    p.add_argument("--g-options", default=d.g_options, metavar="NAME=VALUE,...",
+    p.add_argument("--ngf", type=_positive, default=argparse.SUPPRESS,
+                   help="generator width (0: by resolution, cheap enough to play live) "
+                   f"{_RECIPE_SAYS}")
+    p.add_argument("--ndf", type=_positive, default=argparse.SUPPRESS,
+                   help=f"discriminator width (0: the discriminator's own) {_RECIPE_SAYS}")
+    p.add_argument("--g-options", default=argparse.SUPPRESS, metavar="NAME=VALUE,...",
                    help="more generator options, e.g. noise=1,double_up=8 (stage: cap, norm, "
                    "double_up, noise, excite, shuffle)")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default=d.precision,
-                   help="arithmetic: auto uses bf16 where this machine does it faster")
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default=argparse.SUPPRESS,
+                   help=f"arithmetic: auto uses bf16 where this machine does it faster "
+                   f"{_RECIPE_SAYS}")
     p.add_argument("--checkpoint-minutes", type=float, default=d.checkpoint_minutes,
                    help="also checkpoint after this many minutes of training (0 = off)")
-    p.add_argument("--augment", default=d.augment, help="DiffAugment policy or 'none'")
-    p.add_argument("--r1", type=float, default=d.r1, help="R1 penalty weight (0 = off)")
+    p.add_argument("--augment", default=argparse.SUPPRESS,
+                   help=f"DiffAugment policy, e.g. color,translation,cutout, or none "
+                   f"{_RECIPE_SAYS}")
+    p.add_argument("--r1", type=float, default=argparse.SUPPRESS,
+                   help=f"R1 penalty weight (0 = off) {_RECIPE_SAYS}")
     p.add_argument("--labels", action="store_true", help="conditional: subfolders are classes")
     p.add_argument("--sample-every", type=_positive, default=d.sample_every)
     p.add_argument("--checkpoint-every", type=_positive, default=d.checkpoint_every)
@@ -191,8 +206,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    help="skip the quality figures computed at each sample grid")
     p.add_argument("--recipe", default="default", choices=sorted(RECIPES),
                    help="a named set of settings: default is projected where the quality "
-                   "extra is installed (else the first trainer's, v1); flags given with "
-                   "other values than their defaults win over it")
+                   "extra is installed (else the first trainer's, v1); flags you give win "
+                   "over it")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any training setting, e.g. --set d_arch=residual --set recon=0")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")

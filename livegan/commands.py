@@ -28,34 +28,34 @@ def perform(args: argparse.Namespace) -> int:
 
 
 def train(args: argparse.Namespace) -> int:
+    from livegan.cli import RECIPE_FLAGS
     from livegan.train.loop import TrainConfig
     from livegan.train.loop import train as run_training
 
+    given = {name: getattr(args, name) for name in RECIPE_FLAGS if hasattr(args, name)}
+    steps = getattr(args, "steps", None)  # with --resume and none given: the run's own
     cfg = TrainConfig(
-        data=args.data, arch=args.arch, res=args.res, steps=args.steps or TrainConfig.steps,
-        batch=args.batch, lr=args.lr, lr_d=args.lr_d, seed=args.seed, ngf=args.ngf, ndf=args.ndf,
-        augment=args.augment, r1=args.r1, labels=args.labels, sample_every=args.sample_every,
+        data=args.data, res=args.res, steps=steps or TrainConfig.steps, seed=args.seed,
+        labels=args.labels, sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every, keep=args.keep, log_every=args.log_every,
-        quality=not args.no_quality, precision=args.precision, g_options=args.g_options,
-        checkpoint_minutes=args.checkpoint_minutes,
+        quality=not args.no_quality, checkpoint_minutes=args.checkpoint_minutes, **given,
     )
-    cfg = _with_recipe(cfg, args.recipe, args.set)
+    cfg = _with_recipe(cfg, args.recipe, args.set, set(given))
     last = run_training(cfg, Path(args.out), resume=args.resume,
-                        progress=not args.no_progress, steps=args.steps)
+                        progress=not args.no_progress, steps=steps)
     if last is not None:
         log.info("last checkpoint %s; export it with `livegan export %s --out "
                  "models/NAME.safetensors`", last, args.out)
     return 0
 
 
-def _with_recipe(cfg: TrainConfig, name: str, pairs: list[str]) -> TrainConfig:
-    """The recipe's settings where the flags kept their defaults, then --set over all."""
-    from dataclasses import fields, replace
+def _with_recipe(cfg: TrainConfig, name: str, pairs: list[str], given: set[str]) -> TrainConfig:
+    """The recipe's settings except where a flag was given, then --set over all."""
+    from dataclasses import replace
 
     from livegan.train.recipes import parse_settings, recipe
 
-    defaults = {f.name: f.default for f in fields(cfg)}
-    chosen = {k: v for k, v in recipe(name).items() if getattr(cfg, k) == defaults.get(k)}
+    chosen = {k: v for k, v in recipe(name).items() if k not in given}
     return replace(cfg, **{**chosen, **parse_settings(pairs)})
 
 

@@ -140,3 +140,18 @@ def test_train_command_takes_a_recipe_then_flags_then_settings(data: Path,
     assert saved["lr"] == 3e-4 and saved["lr_d"] == 4e-4  # the flag beats the recipe
     assert saved["batch"] == 4 and saved["ngf"] == 4  # --set beats both
     assert main(["train", str(data), "--out", str(tmp_path / "bad"), "--set", "wings=2"]) == 2
+
+
+def test_a_flag_given_with_its_usual_value_still_beats_the_recipe(data: Path,
+                                                                   tmp_path: Path) -> None:
+    """`--batch 16` means 16, even where 16 was the old default and the recipe says 8."""
+    from livegan.cli import main
+
+    out = tmp_path / "run"
+    code = main(["train", str(data), "--out", str(out), "--res", "32", "--steps", "1",
+                 "--recipe", "stage", "--batch", "16", "--lr", "1e-4", "--ngf", "4",
+                 "--ndf", "4", "--no-progress", "--no-quality"])
+    assert code == 0
+    saved = json.loads((out / "config.json").read_text())
+    assert (saved["batch"], saved["lr"]) == (16, 1e-4)  # given: the flags' values
+    assert (saved["lr_d"], saved["arch"]) == (2e-4, "stage")  # not given: the recipe's

@@ -124,9 +124,10 @@ def _uninterrupted(data: Path, out: Path) -> dict:
     threads = torch.get_num_threads()
     os.environ["OMP_NUM_THREADS"], old = "1", os.environ.get("OMP_NUM_THREADS")
     try:
-        cfg = apply(TrainConfig(data=str(data), res=32, ngf=8, ndf=8, batch=4, steps=STEPS,
-                                checkpoint_every=EVERY, sample_every=20, log_every=1,
-                                precision="fp32"), "default")  # as the command builds it
+        cfg = apply(TrainConfig(data=str(data), res=32, steps=STEPS, checkpoint_every=EVERY,
+                                sample_every=20, log_every=1), "default",
+                    {"ngf": 8, "ndf": 8, "batch": 4, "precision": "fp32"})  # as the command
+        # builds it: the recipe, then the flags given (FLAGS) over it
         train(cfg, out, progress=False)
     finally:
         torch.set_num_threads(threads)
