@@ -49,7 +49,7 @@ RECIPES: dict[str, dict] = {
     },
     # Projected GAN's discriminator on the first recipe's generator (README, "The recipe"):
     # the bench's winner per CPU-minute; needs the quality extra. Batch 8: twice the steps
-    # of 16 per CPU-minute, and a better FID at 15 and 30 minutes on the bench.
+    # of 16 per CPU-minute; on the bench a better FID at 15 minutes, the same at 30.
     "projected": {
         "d_arch": "projected",
         "batch": 8,
