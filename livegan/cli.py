@@ -151,9 +151,6 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
 
 # what --help says of a training flag whose default comes from the recipe
 _RECIPE_SAYS = "(default: the --recipe's)"
-# training flags whose default is the recipe's: only the ones given override it
-RECIPE_FLAGS = ("arch", "batch", "lr", "lr_d", "ngf", "ndf", "g_options", "precision",
-                "augment", "r1")
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:

@@ -28,9 +28,9 @@ def perform(args: argparse.Namespace) -> int:
 
 
 def train(args: argparse.Namespace) -> int:
-    from livegan.cli import RECIPE_FLAGS
     from livegan.train.loop import TrainConfig
     from livegan.train.loop import train as run_training
+    from livegan.train.recipes import RECIPE_FLAGS
 
     given = {name: getattr(args, name) for name in RECIPE_FLAGS if hasattr(args, name)}
     steps = getattr(args, "steps", None)  # with --resume and none given: the run's own

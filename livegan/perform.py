@@ -18,7 +18,7 @@ from livegan.control.osc.server import DROP_REASONS, OscServer
 from livegan.control.oscquery.mdns import Advert, advertise
 from livegan.control.oscquery.server import OscQueryServer
 from livegan.control.patch.load import PatchConfig
-from livegan.control.ratelog import RateLimitedLog
+from livegan.ratelog import RateLimitedLog
 from livegan.engine import BACKENDS, Engine, off_main_thread
 from livegan.engine.canvas import canvas_request
 from livegan.engine.guard import Failover, load_checked

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Mapping, Sequence
 
 from livegan.bends import BY_NAME, OP_NAMES, Bends, Key, check
-from livegan.control.ratelog import RateLimitedLog
+from livegan.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
 

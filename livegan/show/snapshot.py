@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from livegan.control.ratelog import RateLimitedLog
+from livegan.ratelog import RateLimitedLog
 from livegan.errors import OutputError
 from livegan.show.controllog import SUFFIX as CONTROL_LOG_SUFFIX
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from livegan.control.ratelog import RateLimitedLog
+from livegan.ratelog import RateLimitedLog
 from livegan.engine import Engine
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import numpy as np
 
 from livegan.control.controls import Snapshot
 from livegan.control.motion import Motion
-from livegan.control.ratelog import RateLimitedLog
+from livegan.ratelog import RateLimitedLog
 from livegan.engine import Engine
 from livegan.engine.guard import Failover
 from livegan.show.frames import Frame

@@ -58,6 +58,10 @@ RECIPES: dict[str, dict] = {
         "lr_d": 2e-4,
     },
 }
+# `livegan train` flags whose default is the recipe's (argparse leaves them out unless
+# given): only the ones given override the recipe
+RECIPE_FLAGS = ("arch", "batch", "lr", "lr_d", "ngf", "ndf", "g_options", "precision",
+                "augment", "r1")
 NEEDS_EXTRA = "projected"  # the recipe that needs InceptionV3 (pip install 'livegan[quality]')
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from livegan.control.audio.features import AudioValues, Follower, Spectrum, window_size
 from livegan.control.audio.rhythm import Beats, Onsets, Tempo
-from livegan.control.ratelog import RateLimitedLog
+from livegan.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from livegan.control.ratelog import RateLimitedLog
+from livegan.ratelog import RateLimitedLog
 from livegan.control.tempo.midiclock import TempoClock
 from livegan.errors import MidiError
 

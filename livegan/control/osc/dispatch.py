@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from livegan.control.osc.batch import Sender
-from livegan.control.ratelog import RateLimitedLog
+from livegan.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
 

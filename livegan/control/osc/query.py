@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from livegan.control.osc.batch import Sender
 from livegan.control.osc.wire import encode_bundle, encode_message
-from livegan.control.ratelog import RateLimitedLog
+from livegan.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
 

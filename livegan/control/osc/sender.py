@@ -7,7 +7,7 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 from livegan.control.osc.wire import encode_message
-from livegan.control.ratelog import RateLimitedLog
+from livegan.ratelog import RateLimitedLog
 from livegan.errors import LiveganError
 
 if TYPE_CHECKING:

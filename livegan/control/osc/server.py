@@ -21,7 +21,7 @@ from livegan.control.osc.wire import (
     Message,
     parse_datagram,
 )
-from livegan.control.ratelog import RateLimitedLog
+from livegan.ratelog import RateLimitedLog
 from livegan.errors import LiveganError
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from livegan.control.patch.load import PatchConfig, Scene
 from livegan.control.patch.mapping import Mapping
 from livegan.control.patch.play import MappingPlayer
 from livegan.control.patch.targets import Targets, number
-from livegan.control.ratelog import RateLimitedLog
+from livegan.ratelog import RateLimitedLog
 from livegan.control.tempo.quantize import Quantizer
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from livegan.control.ratelog import RateLimitedLog
+from livegan.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
