@@ -126,16 +126,22 @@ def test_generator_options_reach_the_network(data: Path, tmp_path: Path) -> None
     assert torch.isfinite(torch.tensor(trainer.step_once()["g_loss"]))
 
 
+def _train_one_step(data: Path, out: Path, *flags: str) -> dict:
+    """`livegan train DATA --out OUT ... FLAGS` for one 32 px step; its saved config."""
+    from livegan.cli import main
+
+    code = main(["train", str(data), "--out", str(out), "--res", "32", "--steps", "1",
+                 "--no-progress", "--no-quality", *flags])
+    assert code == 0
+    return json.loads((out / "config.json").read_text())
+
+
 def test_train_command_takes_a_recipe_then_flags_then_settings(data: Path,
                                                               tmp_path: Path) -> None:
     from livegan.cli import main
 
-    out = tmp_path / "run"
-    code = main(["train", str(data), "--out", str(out), "--res", "32", "--steps", "1",
-                 "--recipe", "v1", "--lr", "3e-4", "--set", "batch=4", "--set", "ngf=4",
-                 "--set", "ndf=4", "--no-progress", "--no-quality"])
-    assert code == 0
-    saved = json.loads((out / "config.json").read_text())
+    saved = _train_one_step(data, tmp_path / "run", "--recipe", "v1", "--lr", "3e-4",
+                            "--set", "batch=4", "--set", "ngf=4", "--set", "ndf=4")
     assert (saved["arch"], saved["d_arch"], saved["precision"]) == ("lite", "residual", "fp32")
     assert saved["lr"] == 3e-4 and saved["lr_d"] == 4e-4  # the flag beats the recipe
     assert saved["batch"] == 4 and saved["ngf"] == 4  # --set beats both
@@ -145,13 +151,7 @@ def test_train_command_takes_a_recipe_then_flags_then_settings(data: Path,
 def test_a_flag_given_with_its_usual_value_still_beats_the_recipe(data: Path,
                                                                    tmp_path: Path) -> None:
     """`--batch 16` means 16, even where 16 was the old default and the recipe says 8."""
-    from livegan.cli import main
-
-    out = tmp_path / "run"
-    code = main(["train", str(data), "--out", str(out), "--res", "32", "--steps", "1",
-                 "--recipe", "stage", "--batch", "16", "--lr", "1e-4", "--ngf", "4",
-                 "--ndf", "4", "--no-progress", "--no-quality"])
-    assert code == 0
-    saved = json.loads((out / "config.json").read_text())
+    saved = _train_one_step(data, tmp_path / "run", "--recipe", "stage", "--batch", "16",
+                            "--lr", "1e-4", "--ngf", "4", "--ndf", "4")
     assert (saved["batch"], saved["lr"]) == (16, 1e-4)  # given: the flags' values
     assert (saved["lr_d"], saved["arch"]) == (2e-4, "stage")  # not given: the recipe's
