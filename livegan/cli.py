@@ -9,9 +9,9 @@ import sys
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-from livegan.errors import LiveganError
 from livegan.control.osc.server import DEFAULT_PORT
 from livegan.engine import BACKENDS
+from livegan.errors import LiveganError
 from livegan.show.window import WindowConfig
 
 WINDOW_SIZE = WindowConfig.size  # the window's default, for the help text

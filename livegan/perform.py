@@ -18,12 +18,12 @@ from livegan.control.osc.server import DROP_REASONS, OscServer
 from livegan.control.oscquery.mdns import Advert, advertise
 from livegan.control.oscquery.server import OscQueryServer
 from livegan.control.patch.load import PatchConfig
-from livegan.ratelog import RateLimitedLog
 from livegan.engine import BACKENDS, Engine, off_main_thread
 from livegan.engine.canvas import canvas_request
 from livegan.engine.guard import Failover, load_checked
 from livegan.errors import LiveganError
 from livegan.modelfile import DEFAULT_MODEL, find_model, load_model
+from livegan.ratelog import RateLimitedLog
 from livegan.show.frames import FrameQueue
 from livegan.show.heap import limit_malloc_arenas, release_free_memory
 from livegan.show.outputs import Outputs, OutputsConfig

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from livegan.ratelog import RateLimitedLog
 from livegan.errors import OutputError
+from livegan.ratelog import RateLimitedLog
 from livegan.show.controllog import SUFFIX as CONTROL_LOG_SUFFIX
 
 log = logging.getLogger(__name__)

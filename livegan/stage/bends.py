@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from livegan.ratelog import RateLimitedLog
 from livegan.engine import Engine
+from livegan.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import numpy as np
 
 from livegan.control.controls import Snapshot
 from livegan.control.motion import Motion
-from livegan.ratelog import RateLimitedLog
 from livegan.engine import Engine
 from livegan.engine.guard import Failover
+from livegan.ratelog import RateLimitedLog
 from livegan.show.frames import Frame
 from livegan.stage.bends import StageBends
 from livegan.stage.crossfade import Crossfade

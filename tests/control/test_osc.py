@@ -22,8 +22,8 @@ from livegan.control.osc import wire as oscwire
 from livegan.control.osc.sender import OscSender, parse_hostport
 from livegan.control.osc.server import OscServer
 from livegan.control.osc.wire import MAX_BUNDLE_DEPTH, encode_message, parse_datagram
-from livegan.ratelog import RateLimitedLog
 from livegan.errors import LiveganError
+from livegan.ratelog import RateLimitedLog
 
 WAIT = 5.0  # generous upper bound for loopback delivery; tests return as soon as it arrives
 

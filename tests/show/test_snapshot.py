@@ -173,7 +173,7 @@ def test_snapshots_remember_only_the_latest_paths(tmp_path):
 def test_snapshots_stop_while_the_disk_is_nearly_full(tmp_path, monkeypatch, caplog):
     import shutil
 
-    import livegan.show.snapshot as snapshot
+    from livegan.show import snapshot
 
     caplog.set_level("WARNING", logger="livegan.show.snapshot")
     snapshots = Snapshots(OutputFolder(tmp_path / "out"))

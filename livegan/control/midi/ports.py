@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from livegan.ratelog import RateLimitedLog
 from livegan.control.tempo.midiclock import TempoClock
 from livegan.errors import MidiError
+from livegan.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
 

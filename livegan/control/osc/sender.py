@@ -7,8 +7,8 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 from livegan.control.osc.wire import encode_message
-from livegan.ratelog import RateLimitedLog
 from livegan.errors import LiveganError
+from livegan.ratelog import RateLimitedLog
 
 if TYPE_CHECKING:
     from typing_extensions import Self

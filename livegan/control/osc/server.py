@@ -21,8 +21,8 @@ from livegan.control.osc.wire import (
     Message,
     parse_datagram,
 )
-from livegan.ratelog import RateLimitedLog
 from livegan.errors import LiveganError
+from livegan.ratelog import RateLimitedLog
 
 if TYPE_CHECKING:
     from typing_extensions import Self

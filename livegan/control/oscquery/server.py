@@ -12,8 +12,8 @@ from urllib.parse import unquote, urlsplit
 
 from livegan.control.osc.server import Allowlist, is_loopback
 from livegan.control.oscquery.tree import ATTRIBUTES, Entry, Live, build, find, host_info
-from livegan.ratelog import RateLimitedLog
 from livegan.errors import LiveganError
+from livegan.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from livegan.control.patch.load import PatchConfig, Scene
 from livegan.control.patch.mapping import Mapping
 from livegan.control.patch.play import MappingPlayer
 from livegan.control.patch.targets import Targets, number
-from livegan.ratelog import RateLimitedLog
 from livegan.control.tempo.quantize import Quantizer
+from livegan.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
 

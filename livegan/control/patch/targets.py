@@ -9,9 +9,9 @@ from collections.abc import Callable
 from livegan.control.controls import MODES, PARAMS, Controls
 from livegan.control.patch.load import Scene
 from livegan.control.patch.mapping import PARAM_TARGETS, Target
-from livegan.ratelog import RateLimitedLog
 from livegan.control.tempo.quantize import Quantizer
 from livegan.latent import smoothstep
+from livegan.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
