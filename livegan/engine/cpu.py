@@ -46,14 +46,16 @@ def bf16_supported() -> bool:
 FROZEN_KEPT = 8  # frozen generators kept for models played again (4 models, each with a canvas)
 
 
-class FrozenCache:
-    """The generators CpuBackends settled on, the `size` most recently used, keyed by
-    (weights, z size, labels, precision, the variants it could choose from, threads), and
-    for a canvas also by the latent's shape (a traced generator runs one input shape).
-
-    A model swapped in again reuses its frozen generator instead of freezing anew; a bound
-    keeps an installation that cycles through many models from holding every one of them.
+class RecentCache:
+    """What start-up settled on per model, the `size` most recently used entries: a model
+    swapped in again reuses its entry instead of working it out anew, and the bound keeps
+    an installation that cycles through many models from holding every one of them.
     Engines are built on builder threads, so it takes a lock.
+
+    The CPU backend keeps its frozen generators here, keyed by (weights, z size, labels,
+    precision, the variants it could choose from, threads), and for a canvas also by the
+    latent's shape (a traced generator runs one input shape); `auto` keeps its choice of
+    CPU path (livegan.engine.cpuchoice).
     """
 
     def __init__(self, size: int = FROZEN_KEPT) -> None:
@@ -81,7 +83,7 @@ class FrozenCache:
         return len(self._items)
 
 
-_FROZEN = FrozenCache()
+_FROZEN = RecentCache()
 
 
 class _Frozen(nn.Module):
@@ -113,7 +115,7 @@ class _Frozen(nn.Module):
                                          check_trace=False)
                 self.frozen = torch.jit.freeze(traced.eval())
         finally:
-            bent.release()  # the generator may be shared (FrozenCache): no hooks left on it
+            bent.release()  # the generator may be shared (RecentCache): no hooks left on it
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None,
                 amounts: torch.Tensor | None = None) -> torch.Tensor:

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import logging
 import statistics
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
@@ -26,7 +24,7 @@ import torch
 from torch import nn
 
 from livegan.engine.base import Backend, weights_hash
-from livegan.engine.cpu import CpuBackend
+from livegan.engine.cpu import CpuBackend, RecentCache
 from livegan.errors import BackendError
 
 log = logging.getLogger(__name__)
@@ -37,35 +35,8 @@ MIN_ROUNDS, MAX_ROUNDS = 3, 9  # interleaved timing rounds, as many as TIMING_BU
 TIMING_BUDGET_S = 1.5  # seconds of timing at start, all candidates together
 FRAMES_PER_ROUND = 2  # frames of each candidate per round (their mean is the round's time)
 CHOICES_KEPT = 16  # models whose chosen path is remembered (the most recently played)
-
-
-class _Choices:
-    """(weights, z size, labels, threads, candidates) -> the name of the path chosen; the
-    CHOICES_KEPT most recently used. Engines are built on builder threads: a lock."""
-
-    def __init__(self) -> None:
-        self._items: OrderedDict[tuple, str] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> str | None:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-            return self._items.get(key)
-
-    def put(self, key: tuple, name: str) -> None:
-        with self._lock:
-            self._items[key] = name
-            self._items.move_to_end(key)
-            while len(self._items) > CHOICES_KEPT:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-CHOSEN = _Choices()
+# (weights, z size, labels, threads, candidates) -> (name of the path chosen,)
+CHOSEN = RecentCache(CHOICES_KEPT)
 
 
 def _candidates(generator: nn.Module, z_dim: int,
@@ -88,7 +59,7 @@ def fastest_cpu_backend(generator: nn.Module, z_dim: int, n_labels: int = 0) -> 
            tuple(name for name, _ in candidates))
     known = CHOSEN.get(key)
     for name, make in candidates:
-        if name == known:
+        if known == (name,):
             try:
                 backend = make()
             except BackendError:
@@ -110,7 +81,7 @@ def fastest_cpu_backend(generator: nn.Module, z_dim: int, n_labels: int = 0) -> 
     for i, (_, backend) in enumerate(built):
         if i != chosen:
             backend.close()
-    CHOSEN.put(key, built[chosen][0])
+    CHOSEN.put(key, (built[chosen][0],))
     return built[chosen][1]
 
 

@@ -11,7 +11,7 @@ import torch
 
 from livegan import engine as engine_module
 from livegan.engine import Engine, create_backend
-from livegan.engine.cpu import BF16_TOLERANCE, CpuBackend, bf16_supported
+from livegan.engine.cpu import BF16_TOLERANCE, CpuBackend, RecentCache, bf16_supported
 from livegan.engine.tensorrt import engine_cache_key, weights_hash
 from livegan.errors import BackendError
 from livegan.modelfile import Model, ModelInfo
@@ -35,12 +35,13 @@ def _reference(model: Model, z: np.ndarray) -> np.ndarray:
     return ((x.clamp(-1, 1) + 1) * 127.5).round().permute(1, 2, 0).numpy()
 
 
-def test_auto_on_a_cpu_machine_picks_cpu_and_says_why(caplog):
+def test_auto_on_a_cpu_machine_picks_cpu_and_says_why(caplog, monkeypatch):
     if CUDA:
         pytest.skip("this machine has a GPU")
     from livegan.engine import cpuchoice
 
-    cpuchoice.CHOSEN.clear()  # timed afresh, whatever ran before in this process
+    # timed afresh, whatever ran before in this process
+    monkeypatch.setattr(cpuchoice, "CHOSEN", RecentCache(cpuchoice.CHOICES_KEPT))
     with caplog.at_level(logging.INFO, logger="livegan.engine"):
         backend = create_backend(_model(), "auto")
     assert backend.name in ("cpu", "openvino")  # the fastest CPU path, timed at start
@@ -181,7 +182,7 @@ def test_the_frozen_generator_cache_keeps_only_the_most_recently_used(monkeypatc
     generators: the least recently played one goes first."""
     from livegan.engine import cpu
 
-    monkeypatch.setattr(cpu, "_FROZEN", cpu.FrozenCache(size=2))
+    monkeypatch.setattr(cpu, "_FROZEN", cpu.RecentCache(size=2))
     models = [_model() for _ in range(3)]
     for i, model in enumerate(models):
         with torch.no_grad():

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from livegan.engine import cpuchoice, create_backend
-from livegan.engine.cpu import BF16_TOLERANCE, CpuBackend
+from livegan.engine.cpu import BF16_TOLERANCE, CpuBackend, RecentCache
 from livegan.errors import BackendError
 from livegan.modelfile import Model, ModelInfo
 from livegan.nets import build_generator, generator_config
@@ -101,11 +101,9 @@ def test_without_openvino_it_is_one_line_naming_the_extra(monkeypatch, caplog):
 
 
 @pytest.fixture(autouse=True)
-def _untimed():
+def _untimed(monkeypatch):
     """Each test times the CPU paths afresh (the process keeps a model's choice)."""
-    cpuchoice.CHOSEN.clear()
-    yield
-    cpuchoice.CHOSEN.clear()
+    monkeypatch.setattr(cpuchoice, "CHOSEN", RecentCache(cpuchoice.CHOICES_KEPT))
 
 
 def test_auto_times_the_cpu_paths_and_says_which_it_chose(caplog):
