@@ -6,12 +6,8 @@ import argparse
 import json
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from livegan.errors import LiveganError
-
-if TYPE_CHECKING:
-    from livegan.train.config import TrainConfig
 
 log = logging.getLogger("livegan")
 
@@ -30,33 +26,24 @@ def perform(args: argparse.Namespace) -> int:
 def train(args: argparse.Namespace) -> int:
     from livegan.train.loop import TrainConfig
     from livegan.train.loop import train as run_training
-    from livegan.train.recipes import RECIPE_FLAGS
+    from livegan.train.recipes import RECIPE_FLAGS, apply, parse_settings
 
-    given = {name: getattr(args, name) for name in RECIPE_FLAGS if hasattr(args, name)}
     steps = getattr(args, "steps", None)  # with --resume and none given: the run's own
     cfg = TrainConfig(
         data=args.data, res=args.res, steps=steps or TrainConfig.steps, seed=args.seed,
         labels=args.labels, sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every, keep=args.keep, log_every=args.log_every,
-        quality=not args.no_quality, checkpoint_minutes=args.checkpoint_minutes, **given,
+        quality=not args.no_quality, checkpoint_minutes=args.checkpoint_minutes,
     )
-    cfg = _with_recipe(cfg, args.recipe, args.set, set(given))
+    # the recipe, then the flags given (argparse leaves out the others), then --set
+    given = {name: getattr(args, name) for name in RECIPE_FLAGS if hasattr(args, name)}
+    cfg = apply(cfg, args.recipe, {**given, **parse_settings(args.set)})
     last = run_training(cfg, Path(args.out), resume=args.resume,
                         progress=not args.no_progress, steps=steps)
     if last is not None:
         log.info("last checkpoint %s; export it with `livegan export %s --out "
                  "models/NAME.safetensors`", last, args.out)
     return 0
-
-
-def _with_recipe(cfg: TrainConfig, name: str, pairs: list[str], given: set[str]) -> TrainConfig:
-    """The recipe's settings except where a flag was given, then --set over all."""
-    from dataclasses import replace
-
-    from livegan.train.recipes import parse_settings, recipe
-
-    chosen = {k: v for k, v in recipe(name).items() if k not in given}
-    return replace(cfg, **{**chosen, **parse_settings(pairs)})
 
 
 def export(args: argparse.Namespace) -> int:
