@@ -21,6 +21,7 @@ CANVAS_WINDOW = (1280, 720)  # the window of the canvas runs (16:9, as a project
 MIN_LATENCY_SAMPLES = 5  # OSC messages timed before the end-to-end run may stop
 LATENCY_WAIT_S = 10.0  # longest it plays on past `frames` waiting for them
 CONTENDED_P99_MS = 100.0  # OSC -> frame p99 a show keeps beside a CPU-bound process
+PACED_FPS = 60.0  # the paced run: --max-fps 60, a show kept to a 60 Hz projector's pace
 
 
 def matmul_peak_gflops(device: torch.device, dtype: torch.dtype = torch.float32,
@@ -77,17 +78,19 @@ def baseline_fps(engine: Engine, frames: int) -> float:
 
 
 def end_to_end(model: str, backend: str, frames: int,
-               canvas: str | tuple[int, int] = "off") -> dict[str, float]:
+               canvas: str | tuple[int, int] = "off",
+               max_fps: float | None = None) -> dict[str, float]:
     """A real headless show (render thread, frame queue, window) with OSC messages arriving;
     returns its frame rate and OSC-to-frame latency percentiles. With a canvas the show's
-    window is CANVAS_WINDOW."""
+    window is CANVAS_WINDOW; with max_fps the show renders no faster (--max-fps)."""
     import pygame
 
     from livegan.control.osc.config import OscConfig
     from livegan.control.osc.sender import OscSender
     from livegan.perform import PerformConfig, Show
 
-    window = WindowConfig(size=WINDOW if canvas == "off" else CANVAS_WINDOW, canvas=canvas)
+    window = WindowConfig(size=WINDOW if canvas == "off" else CANVAS_WINDOW, canvas=canvas,
+                          max_fps=max_fps)
     cfg = PerformConfig(model=model, backend=backend, osc=OscConfig(port=0), window=window,
                         frames=None)
     show = Show(cfg)
@@ -135,6 +138,15 @@ def end_to_end(model: str, backend: str, frames: int,
     return {"fps": fps, "p50": _pct(latencies, 50), "p99": _pct(latencies, 99)}
 
 
+def _paced_figures(run: dict[str, float]) -> dict:
+    """The paced run's figures: its frame rate, and OSC -> frame in ms and in its intervals."""
+    interval = 1000 / run["fps"] if run["fps"] else float("nan")
+    return {"max_fps": PACED_FPS, "fps": round(run["fps"], 1),
+            "osc_latency_ms": {"p50": round(run["p50"], 2), "p99": round(run["p99"], 2)},
+            "frame_interval_ms": round(interval, 2),
+            "p99_intervals": round(run["p99"] / interval, 2) if run["fps"] else None}
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -165,6 +177,7 @@ def _figures(model: str, backend: str, frames: int, canvas: str | tuple[int, int
 
     # The show first, while this thread has run no parallel work (see off_main_thread).
     e2e = end_to_end(model, backend, frames)
+    paced = end_to_end(model, backend, frames, max_fps=PACED_FPS)
     e2e_canvas = end_to_end(model, backend, frames, canvas) if canvas != "off" else None
     loaded = load_model(find_model(model))
     engine = Engine(loaded, backend)
@@ -191,6 +204,7 @@ def _figures(model: str, backend: str, frames: int, canvas: str | tuple[int, int
         "efficiency": round(gflop * gen / peak, 3) if peak else None,
         "osc_latency_ms": {"p50": round(e2e["p50"], 2), "p99": round(e2e["p99"], 2)},
         "frame_interval_ms": round(1000 / e2e["fps"], 2) if e2e["fps"] else None,
+        "paced": _paced_figures(paced),
         "precision": str(dtype).replace("torch.", ""),
         "peak_memory_mb": round(peak_memory_mb(device), 1),
         "torch": torch.__version__, "frames": frames, "canvas": canvas_figures,
@@ -265,6 +279,13 @@ def format_table(result: dict) -> str:
                          f"(frame interval {result['frame_interval_ms']} ms"
                          + (f", target p99 <= {load['target_p99_ms']:.0f} ms)" if load else ")"))),
     ]
+    paced = result.get("paced")
+    if paced:
+        plat = paced["osc_latency_ms"]
+        rows.append((f"at {paced['max_fps']:.0f} fps", (
+            f"--max-fps {paced['max_fps']:.0f}: {paced['fps']} fps, OSC -> frame p50 "
+            f"{plat['p50']} ms, p99 {plat['p99']} ms = {paced['p99_intervals']} frame "
+            f"intervals ({paced['frame_interval_ms']} ms)")))
     if load:
         work = load["load"]
         rows.insert(0, ("CONTENDED", (f"every figure measured beside a CPU-bound process: "

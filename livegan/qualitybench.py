@@ -270,7 +270,9 @@ class QualityBench:
         cpu_s = wall_s = 0.0
         rows: list[dict] = []
         bar = tqdm(total=round(ladder[-1] * 60), unit="cpu-s", desc="training",
-                   disable=not self.cfg.progress, dynamic_ncols=True)
+                   disable=not self.cfg.progress, dynamic_ncols=True,
+                   bar_format="{l_bar}{bar}| {n:.0f}/{total} CPU-s [{elapsed}<{remaining}"
+                              "{postfix}]")
         try:
             for minutes in ladder:
                 while cpu_s < minutes * 60:

@@ -37,6 +37,14 @@ def test_bench_json_has_the_contract_keys(dummy_video, tiny_model: Path, tmp_pat
     assert latency["p99"] >= latency["p50"]
     assert result["speedup"] == pytest.approx(result["end_to_end_fps"] / result["baseline_fps"],
                                               rel=0.05)
+    paced = result["paced"]  # the same show at --max-fps 60: a projector's pace
+    assert paced["max_fps"] == 60 and 0 < paced["fps"] <= 63
+    assert paced["frame_interval_ms"] == pytest.approx(1000 / paced["fps"], rel=0.01)
+    assert paced["p99_intervals"] == pytest.approx(
+        paced["osc_latency_ms"]["p99"] / paced["frame_interval_ms"], rel=0.01)
+    from livegan.bench import format_table
+
+    assert "--max-fps 60" in format_table(result)
 
 
 @pytest.mark.slow

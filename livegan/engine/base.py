@@ -14,6 +14,32 @@ from torch import nn
 from livegan.engine.bend import BendHooks
 
 
+# A lower-precision path (bf16 on a CPU, fp16 on a GPU) plays only when its frames look the
+# same as fp32's: at least MIN_PSNR_DB (what video coding counts as visually lossless) and
+# at most MAX_MEAN_LEVELS of 255 off on average. Not a bound on the largest difference: a
+# model with crisp edges moves an edge pixel by tens of levels when its latent changes by
+# 0.1 %, less than a knob's smallest step, so bf16 rounding does the same at a few pixels.
+MIN_PSNR_DB = 40.0
+MAX_MEAN_LEVELS = 1.0
+
+
+def frame_difference(reference: np.ndarray, frame: np.ndarray) -> dict[str, float]:
+    """PSNR (dB), mean and largest difference of `frame` from `reference`, both in levels
+    of 255 (any shape, any float or uint8 dtype)."""
+    diff = np.abs(np.asarray(frame, np.float64) - np.asarray(reference, np.float64))
+    mse = float(np.mean(diff**2))
+    psnr = 10 * np.log10(255.0**2 / mse) if mse > 0 else float("inf")
+    return {"psnr": psnr, "mean": float(diff.mean()), "max": float(diff.max())}
+
+
+def looks_the_same(reference: np.ndarray, frame: np.ndarray) -> tuple[bool, str]:
+    """Whether `frame` passes for `reference` (MIN_PSNR_DB, MAX_MEAN_LEVELS), and the
+    figures in words for the log."""
+    d = frame_difference(reference, frame)
+    words = f"PSNR {d['psnr']:.1f} dB, mean {d['mean']:.2f} and max {d['max']:.0f} levels"
+    return d["psnr"] >= MIN_PSNR_DB and d["mean"] <= MAX_MEAN_LEVELS, words
+
+
 def to_frame(images: torch.Tensor) -> torch.Tensor:
     """[1, 3, H, W] in [-1, 1] -> uint8 [H, W, 3] on the same device (one fused pass)."""
     x = images[0].float().mul(127.5).add_(127.5).clamp_(0, 255).to(torch.uint8)

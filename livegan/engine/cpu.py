@@ -14,12 +14,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from livegan.engine.base import Backend, to_frame, weights_hash
+from livegan.engine.base import Backend, looks_the_same, to_frame, weights_hash
 from livegan.engine.bend import BendHooks, Bent, zero_amounts
 
 log = logging.getLogger(__name__)
 
-BF16_TOLERANCE = 4.0  # largest pixel difference (of 255) accepted from bf16 against fp32
 SLOW_FRAME_S = 0.1  # a first frame slower than this is timed once, not best of several
 
 
@@ -137,8 +136,8 @@ def freeze(generator: nn.Module, z_dim: int, n_labels: int, dtype: torch.dtype,
 class CpuBackend(Backend):
     """PyTorch on the CPU. At start it times the variants that may win on this processor
     (contiguous or channels_last; fp32 or bf16 where the CPU has bf16 units; each traced and
-    frozen by TorchScript) and keeps the fastest one whose output stays within
-    BF16_TOLERANCE of fp32. precision: "auto", "fp32", "bf16", or "eager" (plain eager fp32,
+    frozen by TorchScript) and keeps the fastest one whose frames look the same as fp32's
+    (base.looks_the_same). precision: "auto", "fp32", "bf16", or "eager" (plain eager fp32,
     nothing timed or frozen)."""
 
     name = "cpu"
@@ -192,12 +191,16 @@ class CpuBackend(Backend):
         return [(d, layout) for d in dtypes for layout in ("contiguous", "channels_last")]
 
     def _bf16_close(self, g: nn.Module) -> bool:
+        """Whether bf16 variant `g` renders frames that look the same as fp32's (four latents)."""
         z = torch.randn(4, self.z_dim, generator=torch.Generator().manual_seed(0))
         labels = torch.zeros(4, dtype=torch.long) if self.n_labels else None
         with torch.inference_mode():
-            ref = self.generator(z, labels)
-            low = g(z.bfloat16(), labels).float()
-        return float((ref - low).abs().max()) * 127.5 <= BF16_TOLERANCE
+            ref = self.generator(z, labels).float().mul(127.5).numpy()
+            low = g(z.bfloat16(), labels).float().mul(127.5).numpy()
+        same, words = looks_the_same(ref, low)
+        if not same:
+            log.info("bf16 frames differ from fp32 (%s); using fp32", words)
+        return same
 
     def _pick(self, precision: str) -> None:
         """Time the eager variants, keep the fastest, then freeze only that one.
@@ -220,8 +223,6 @@ class CpuBackend(Backend):
             if layout == "channels_last":
                 g = g.to(memory_format=torch.channels_last)
             if dtype == torch.bfloat16 and precision == "auto" and not self._bf16_close(g):
-                log.info("bf16 output differs from fp32 by more than %s levels; using fp32",
-                         BF16_TOLERANCE)
                 continue
             seconds = self._seconds(g, dtype)
             if best is None or seconds < best[0] * 0.95:  # switch only for a clear win

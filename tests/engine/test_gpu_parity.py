@@ -1,8 +1,10 @@
 """Parity on real GPUs (marked gpu; skipped without one): each device backend's frame against
 eager fp32 on the CPU, for a small model and the bundled one. scripts/gpu_check.sh runs these.
 
-Tolerances, in levels of 255 per pixel channel: fp16 rounding moves a few pixels by a few
-levels and the picture as a whole by well under one.
+Tolerance: the one the CPU paths use for bf16 (livegan.engine.base.looks_the_same): at least
+40 dB PSNR and under one level of 255 off on average. fp16 rounding moves a few edge pixels
+by many levels, as a 0.1 % change of the latent does, and the picture as a whole by well
+under one.
 """
 
 from __future__ import annotations
@@ -12,11 +14,9 @@ import pytest
 import torch
 
 from livegan import engine as engine_module
+from livegan.engine.base import looks_the_same
 from livegan.modelfile import Model, ModelInfo, find_model, load_model
 from livegan.nets import build_generator, generator_config
-
-MAX_LEVELS = 8.0  # the largest difference of any pixel channel
-MEAN_LEVELS = 1.0  # the mean difference over the frame
 
 CUDA = torch.cuda.is_available()
 MPS = bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
@@ -60,9 +60,8 @@ def test_a_gpu_backend_matches_eager_fp32(name, which):
         frame = backend.render(z)
         res = model.info.resolution
         assert frame.dtype == np.uint8 and frame.shape == (res, res, 3)
-        diff = np.abs(frame.astype(np.float32) - _reference(model, z))
-        assert diff.max() <= MAX_LEVELS and diff.mean() <= MEAN_LEVELS, \
-            f"{name}: max {diff.max():.1f}, mean {diff.mean():.2f} levels from fp32"
+        same, words = looks_the_same(_reference(model, z), frame)
+        assert same, f"{name}: {words} from fp32"
     backend.close()
 
 
