@@ -376,13 +376,13 @@ def format_quality(result: dict) -> str:
     settings = " " + json.dumps(result["settings"]) if result["settings"] else ""
     lines = [
         f"data     {result['data']}, {result['res']}px",
-        f"recipe   {result['recipe']}{settings} (seed {result['seed']}), {result['samples']} "
-        f"samples vs {result['held_out']} held-out",
-        f"machine  {machine['cpu']}, {machine['threads']} threads{', bf16' if machine['bf16'] else ''}"
-        f"; 1 CPU-minute = 60 s of every thread's CPU time",
+        (f"recipe   {result['recipe']}{settings} (seed {result['seed']}), {result['samples']} "
+         f"samples vs {result['held_out']} held-out"),
+        (f"machine  {machine['cpu']}, {machine['threads']} threads"
+         f"{', bf16' if machine['bf16'] else ''}; 1 CPU-minute = 60 s of every thread's CPU time"),
         "",
-        f"{'CPU-min':>8} {'wall-min':>8} {'steps':>7} {'images':>8} {'FID':>8} {'KIDx1e3':>8} "
-        f"{'precision':>9} {'recall':>7} {'FID-rnd':>8}  grid",
+        (f"{'CPU-min':>8} {'wall-min':>8} {'steps':>7} {'images':>8} {'FID':>8} {'KIDx1e3':>8} "
+         f"{'precision':>9} {'recall':>7} {'FID-rnd':>8}  grid"),
     ]
     for row in result["budgets"]:
         warn = f"  ({', '.join(row['warnings'])})" if row.get("warnings") else ""

@@ -119,9 +119,9 @@ def test_synth_data_is_made_once_with_disjoint_held_out_images(tmp_path: Path) -
     assert "10 training images" in name and "6 held-out" in name
     train_bytes = {p.read_bytes() for p in train.glob("*.png")}
     assert not train_bytes & {p.read_bytes() for p in held.glob("*.png")}
-    stamp = sorted(train.glob("*.png"))[0].stat().st_mtime_ns
+    stamp = min(train.glob("*.png")).stat().st_mtime_ns
     assert _synth_data(cfg)[0] == train  # cached: nothing rewritten
-    assert sorted(train.glob("*.png"))[0].stat().st_mtime_ns == stamp
+    assert min(train.glob("*.png")).stat().st_mtime_ns == stamp
 
 
 def test_folder_data_is_split_deterministically(tmp_path: Path) -> None:

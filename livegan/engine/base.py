@@ -13,7 +13,6 @@ from torch import nn
 
 from livegan.engine.bend import BendHooks
 
-
 # A lower-precision path (bf16 on a CPU, fp16 on a GPU) plays only when its frames look the
 # same as fp32's: at least MIN_PSNR_DB (what video coding counts as visually lossless) and
 # at most MAX_MEAN_LEVELS of 255 off on average. Not a bound on the largest difference: a

@@ -47,7 +47,7 @@ class FrozenFeatures(nn.Module):
             param.requires_grad_(False)
         self.__dict__["stages"] = stages  # outside _modules: state_dict and DDP skip them
 
-    def _apply(self, fn, recurse: bool = True):  # noqa: ANN001 - nn.Module's signature
+    def _apply(self, fn, recurse: bool = True):
         for stage in self.stages:  # .to(device) and .to(dtype) reach the frozen stages
             stage._apply(fn)
         return super()._apply(fn, recurse)
