@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict
 from pathlib import Path
 
@@ -155,3 +156,22 @@ def test_a_flag_given_with_its_usual_value_still_beats_the_recipe(data: Path,
                             "--lr", "1e-4", "--ngf", "4", "--ndf", "4")
     assert (saved["batch"], saved["lr"]) == (16, 1e-4)  # given: the flags' values
     assert (saved["lr_d"], saved["arch"]) == (2e-4, "stage")  # not given: the recipe's
+
+
+def _busy(seconds: float) -> None:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
+def test_precision_auto_counts_cpu_time_so_a_busy_machine_cannot_flip_it(monkeypatch) -> None:
+    """bf16 does half fp32's work, but each of its steps also waits, as a step does while
+    another program holds the core: CPU time still says bf16 is faster."""
+
+    def step(bf16: bool) -> None:
+        _busy(0.02 if bf16 else 0.04)
+        if bf16:
+            time.sleep(0.08)  # waiting for the CPU: wall time, no CPU time
+
+    monkeypatch.setattr(precision, "cpu_has_bf16_units", lambda: True)
+    assert precision.choose_bf16("auto", torch.device("cpu"), step) is True
