@@ -212,6 +212,7 @@ class Soak:
         start = last_t = time.monotonic()
         last_frames = show.shown
         next_swap, next_record = start + 120, start + 300
+        stops: list[threading.Timer] = []  # each recording's stop, 10 s after its start
         while (now := time.monotonic()) - start < seconds:
             time.sleep(min(args.every, max(0.0, start + seconds - now)))
             now = time.monotonic()
@@ -222,13 +223,17 @@ class Soak:
             if now >= next_record:
                 self.recordings += 1
                 control.send("/livegan/record", 1)
-                threading.Timer(10.0, control.send, ("/livegan/record", 0)).start()
+                stops.append(threading.Timer(10.0, control.send, ("/livegan/record", 0)))
+                stops[-1].start()
                 next_record += 300
             frames = show.shown
             self._sample(now - start, frames, (frames - last_frames) / (now - last_t))
             last_t, last_frames = now, frames
             if show.stage.rendered == 0 or not show.render.is_alive():
                 raise RuntimeError("the render thread stopped")
+        for stop in stops:  # a recording started in the last 10 s stops now, before the
+            stop.cancel()   # socket closes (its timer would send on a closed socket)
+        control.send("/livegan/record", 0)
         control.close()
 
     def _sample(self, t: float, frames: int, fps: float) -> None:
