@@ -138,13 +138,16 @@ def end_to_end(model: str, backend: str, frames: int,
     return {"fps": fps, "p50": _pct(latencies, 50), "p99": _pct(latencies, 99)}
 
 
+def _show_figures(run: dict[str, float]) -> dict:
+    """A show run's OSC -> frame percentiles (ms) and frame interval (ms; None at 0 fps)."""
+    return {"osc_latency_ms": {"p50": round(run["p50"], 2), "p99": round(run["p99"], 2)},
+            "frame_interval_ms": round(1000 / run["fps"], 2) if run["fps"] else None}
+
+
 def _paced_figures(run: dict[str, float]) -> dict:
     """The paced run's figures: its frame rate, and OSC -> frame in ms and in its intervals."""
-    interval = 1000 / run["fps"] if run["fps"] else float("nan")
-    return {"max_fps": PACED_FPS, "fps": round(run["fps"], 1),
-            "osc_latency_ms": {"p50": round(run["p50"], 2), "p99": round(run["p99"], 2)},
-            "frame_interval_ms": round(interval, 2),
-            "p99_intervals": round(run["p99"] / interval, 2) if run["fps"] else None}
+    return {"max_fps": PACED_FPS, "fps": round(run["fps"], 1), **_show_figures(run),
+            "p99_intervals": round(run["p99"] * run["fps"] / 1000, 2) if run["fps"] else None}
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -202,8 +205,7 @@ def _figures(model: str, backend: str, frames: int, canvas: str | tuple[int, int
         "speedup": round(e2e["fps"] / base, 2) if base else None,
         "gflop_per_frame": round(gflop, 3), "matmul_peak_gflops": round(peak, 1),
         "efficiency": round(gflop * gen / peak, 3) if peak else None,
-        "osc_latency_ms": {"p50": round(e2e["p50"], 2), "p99": round(e2e["p99"], 2)},
-        "frame_interval_ms": round(1000 / e2e["fps"], 2) if e2e["fps"] else None,
+        **_show_figures(e2e),
         "paced": _paced_figures(paced),
         "precision": str(dtype).replace("torch.", ""),
         "peak_memory_mb": round(peak_memory_mb(device), 1),

@@ -32,8 +32,9 @@ def choose_bf16(precision: str, device: torch.device, step: Callable[[bool], Non
     faster. The clock is this process's CPU time, not the wall clock: on a machine that
     other programs share, a step that waited for a core would otherwise count as slow (a
     bench beside other jobs once measured 1.12x where bf16 is 1.5x faster, and trained in
-    fp32 with a third fewer steps). `modules`' state (BatchNorm statistics, spectral-norm vectors) and the random
-    state are put back afterwards, so the timing leaves no trace in the run.
+    fp32 with a third fewer steps). `modules`' state (BatchNorm statistics, spectral-norm
+    vectors) and the random state are put back afterwards, so the timing leaves no trace
+    in the run.
     """
     if precision != "auto":
         return precision == "bf16"
