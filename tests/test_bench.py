@@ -37,6 +37,12 @@ def test_bench_json_has_the_contract_keys(dummy_video, tiny_model: Path, tmp_pat
     assert latency["p99"] >= latency["p50"]
     assert result["speedup"] == pytest.approx(result["end_to_end_fps"] / result["baseline_fps"],
                                               rel=0.05)
+    pairs = result["speedup_pairs"]  # each show beside a naive loop run right after it
+    assert len(pairs) == 3 and all(p["end_to_end_fps"] > 0 and p["baseline_fps"] > 0
+                                   for p in pairs)
+    for key in ("end_to_end_fps", "baseline_fps"):  # the headline figures are their means
+        mean = sum(p[key] for p in pairs) / len(pairs)
+        assert result[key] == pytest.approx(mean, abs=0.1), key
     paced = result["paced"]  # the same show at --max-fps 60: a projector's pace
     assert paced["max_fps"] == 60 and 0 < paced["fps"] <= 63
     assert paced["frame_interval_ms"] == pytest.approx(1000 / paced["fps"], rel=0.01)
@@ -45,6 +51,7 @@ def test_bench_json_has_the_contract_keys(dummy_video, tiny_model: Path, tmp_pat
     from livegan.bench import format_table
 
     assert "--max-fps 60" in format_table(result)
+    assert "3 shows, each over the naive loop right after it" in format_table(result)
 
 
 @pytest.mark.slow

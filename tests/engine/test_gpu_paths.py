@@ -73,7 +73,7 @@ def test_the_bench_naive_loop_runs_beside_a_gpu_backend(gpu, monkeypatch):
     assert next(engine.backend.generator.parameters()).dtype == torch.float16
     pygame.display.init()
     try:
-        assert bench.baseline_fps(engine, 3) > 0
+        assert bench.baseline_fps(engine.model, 3) > 0
     finally:
         pygame.display.quit()
 
