@@ -116,6 +116,12 @@ class ProjectedDiscriminator(nn.Module):
             return [m.shape[-1] for m in self.features(torch.zeros(1, 3, self.size, self.size))]
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
+        return self.judge(self.look(x), labels)
+
+    def look(self, x: Tensor) -> list[Tensor]:
+        """The frozen part: image -> the projected, mixed maps the heads judge. Nothing here
+        trains, so the trainer may judge one fake batch's maps before and after a
+        discriminator update (a graph back to the image only when the image wants one)."""
         if x.shape[-1] != self.size:  # in fp32: antialiased resizing has no bf16 kernel
             x = F.interpolate(x.float(), size=(self.size, self.size), mode="bilinear",
                               align_corners=False, antialias=x.shape[-1] > self.size)
@@ -123,10 +129,14 @@ class ProjectedDiscriminator(nn.Module):
             # frozen up to here: without a gradient wanted at the image (the D step), no graph
             maps = [proj(m) for proj, m in zip(self.project,
                                                self.features(pretrained.to_input_range(x)))]
-        for i in range(len(maps) - 2, -1, -1):  # coarse to fine: each map gets the one below
-            up = F.interpolate(maps[i + 1], size=maps[i].shape[-2:], mode="bilinear",
-                               align_corners=False)
-            maps[i] = maps[i] + self.mix[i](up)
+            for i in range(len(maps) - 2, -1, -1):  # coarse to fine: each gets the one below
+                up = F.interpolate(maps[i + 1], size=maps[i].shape[-2:], mode="bilinear",
+                                   align_corners=False)
+                maps[i] = maps[i] + self.mix[i](up)
+        return maps
+
+    def judge(self, maps: list[Tensor], labels: Tensor | None = None) -> Tensor:
+        """The trainable heads on look()'s maps -> patch scores [N, P]."""
         scores = torch.cat([head(m) for head, m in zip(self.heads, maps)], dim=1)  # [N, P]
         if self.embed is not None and labels is not None:
             pooled = maps[-1].mean(dim=(2, 3))  # [N, C]

@@ -14,14 +14,14 @@ from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from tqdm import tqdm
 
 from livegan.errors import DatasetError, LiveganError
 from livegan.nets import build_discriminator, build_generator, generator_config
 from livegan.nets.layers import recalibrate_batchnorm
 from livegan.train import checkpoint as ckpt
-from livegan.train.augment import diff_augment, parse_policy
+from livegan.train import steps
+from livegan.train.augment import parse_policy
 from livegan.train.config import TrainConfig
 from livegan.train.data import ImageDataset
 from livegan.train.distributed import Dist
@@ -29,10 +29,6 @@ from livegan.train.metrics import MetricsLog
 from livegan.train.samples import save_grid
 
 log = logging.getLogger(__name__)
-
-
-def hinge_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
-    return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
 
 
 class Trainer:
@@ -153,13 +149,13 @@ class Trainer:
         y = y.to(self.device) if self.n_labels else None
         return x.to(self.device), y
 
-    def _fake_input(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def fake_input(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         z = torch.randn(n, self.cfg.z_dim, generator=self.rng).to(self.device)
         y = torch.randint(0, self.n_labels, (n,), generator=self.rng).to(self.device) \
             if self.n_labels else None
         return z, y
 
-    def _autocast(self):
+    def autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bool(self.amp))
 
     def _choose_precision(self) -> None:
@@ -187,43 +183,15 @@ class Trainer:
         """One discriminator and one generator update; returns the losses."""
         if self.amp is None:
             self._choose_precision()
-        aug = self.policy
         real, y_real = self._reals()
-        z, y_fake = self._fake_input(real.shape[0])
         r1 = self.cfg.r1 > 0 and self.step % 16 == 0
-        with self._autocast(), torch.no_grad():
-            fake = self.g(z, y_fake)  # no graph: D's step does not train G
-        with self._autocast():
-            real_in = diff_augment(real, aug).requires_grad_(r1)
-            if self.recon:
-                d_real, recon = self.d_train(real_in, y_real, reconstruct=True)
-            else:
-                d_real, recon = self.d_train(real_in, y_real), torch.zeros(())
-            d_fake = self.d_train(diff_augment(fake, aug), y_fake)
-            d_loss = hinge_d_loss(d_real.float(), d_fake.float()) + self.recon * recon
-        if r1:
-            grad, = torch.autograd.grad(d_real.float().sum(), real_in, create_graph=True)
-            d_loss = d_loss + self.cfg.r1 * 8 * grad.pow(2).sum(dim=[1, 2, 3]).mean()
-        self.opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.opt_d.step()
-
-        z, y_fake = self._fake_input(real.shape[0])
-        with self._autocast():
-            fake = diff_augment(self.g_train(z, y_fake), aug)
-            if self.recon and self.dist.world_size > 1:  # DDP wants a gradient for every
-                score, unused = self.d_train(fake, y_fake, reconstruct=True)  # parameter
-                g_loss = -score.float().mean() + 0.0 * unused
-            else:
-                g_loss = -self.d_train(fake, y_fake).float().mean()
-        self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        self.opt_g.step()
+        if hasattr(self.d, "look") and self.dist.world_size == 1 and not self.recon:
+            losses = steps.frozen_eyes_step(self, real, y_real, r1)
+        else:
+            losses = steps.plain_step(self, real, y_real, r1)
         self._update_ema()
         self.step += 1
-        return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
-                "d_real": d_real.float().mean().item(), "d_fake": d_fake.float().mean().item(),
-                **({"recon": recon.item()} if self.recon else {})}
+        return losses
 
     @torch.no_grad()
     def _update_ema(self) -> None:

@@ -96,3 +96,23 @@ def test_a_run_with_it_resumes_exactly(data: Path, tmp_path: Path) -> None:
         again.step_once()
     assert weights_digest(again.g) == weights_digest(straight.g)
     assert weights_digest(again.d) == weights_digest(straight.d)
+
+
+@needs_extra
+def test_one_fake_batch_serves_both_updates(data: Path, tmp_path: Path) -> None:
+    """With frozen eyes the generator runs once a step (its maps judged before and after
+    the heads' update), and still both networks learn while the frozen part stays put."""
+    trainer = _trainer(data, tmp_path / "run")
+    trainer.step_once()  # the precision choice runs extra passes at the first step
+    calls = []
+    trainer.g.register_forward_hook(lambda *_: calls.append(1))
+    g_before = weights_digest(trainer.g)
+    heads_before = [p.detach().clone() for p in trainer.d.heads.parameters()]
+    project_before = trainer.d.project[0].weight.detach().clone()
+    losses = trainer.step_once()
+    assert len(calls) == 1
+    assert weights_digest(trainer.g) != g_before
+    assert any(not torch.equal(a, b) for a, b in zip(heads_before, trainer.d.heads.parameters()))
+    assert torch.equal(trainer.d.project[0].weight, project_before)
+    assert set(losses) == {"d_loss", "g_loss", "d_real", "d_fake"}
+    assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())

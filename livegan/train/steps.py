@@ -1,0 +1,93 @@
+"""One training step: a discriminator update, then a generator update.
+
+`plain_step` serves every discriminator; `frozen_eyes_step` one whose front is frozen (the
+projected one), where a single fake batch can serve both updates.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+
+from livegan.train.augment import diff_augment
+
+if TYPE_CHECKING:
+    from livegan.train.loop import Trainer
+
+
+def hinge_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
+
+
+def frozen_eyes_step(t: Trainer, real: torch.Tensor, y_real: torch.Tensor | None,
+                     r1: bool) -> dict[str, float]:
+    """A discriminator with a frozen front (projected): one fake batch serves both
+    updates. Its frozen maps are computed once, with a graph back to the generator; the
+    heads learn on them detached, then (updated) judge them again for the generator's
+    loss, as the DCGAN reference reuses its fakes. It saves a second pass through the
+    generator and the frozen network: about a quarter of a step."""
+    aug, d = t.policy, t.d
+    z, y_fake = t.fake_input(real.shape[0])
+    with t.autocast():
+        fake_maps = d.look(diff_augment(t.g_train(z, y_fake), aug))
+        real_in = diff_augment(real, aug).requires_grad_(r1)
+        d_real = d.judge(d.look(real_in), y_real)
+        d_fake = d.judge([m.detach() for m in fake_maps], y_fake)
+        d_loss = hinge_d_loss(d_real.float(), d_fake.float())
+    d_loss = step_d(t, d_loss, d_real, real_in if r1 else None)
+    with t.autocast():
+        g_loss = -d.judge(fake_maps, y_fake).float().mean()
+    t.opt_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    t.opt_g.step()
+    return losses(d_loss, g_loss, d_real, d_fake)
+
+def plain_step(t: Trainer, real: torch.Tensor, y_real: torch.Tensor | None,
+               r1: bool) -> dict[str, float]:
+    """Two fake batches: one (without a graph) for the discriminator's update, one for the
+    generator's; the selfsup discriminator's reconstruction loss joins the first."""
+    aug = t.policy
+    z, y_fake = t.fake_input(real.shape[0])
+    with t.autocast(), torch.no_grad():
+        fake = t.g(z, y_fake)  # no graph: D's step does not train G
+    with t.autocast():
+        real_in = diff_augment(real, aug).requires_grad_(r1)
+        if t.recon:
+            d_real, recon = t.d_train(real_in, y_real, reconstruct=True)
+        else:
+            d_real, recon = t.d_train(real_in, y_real), torch.zeros(())
+        d_fake = t.d_train(diff_augment(fake, aug), y_fake)
+        d_loss = hinge_d_loss(d_real.float(), d_fake.float()) + t.recon * recon
+    d_loss = step_d(t, d_loss, d_real, real_in if r1 else None)
+
+    z, y_fake = t.fake_input(real.shape[0])
+    with t.autocast():
+        fake = diff_augment(t.g_train(z, y_fake), aug)
+        if t.recon and t.dist.world_size > 1:  # DDP wants a gradient for every
+            score, unused = t.d_train(fake, y_fake, reconstruct=True)  # parameter
+            g_loss = -score.float().mean() + 0.0 * unused
+        else:
+            g_loss = -t.d_train(fake, y_fake).float().mean()
+    t.opt_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    t.opt_g.step()
+    return {**losses(d_loss, g_loss, d_real, d_fake),
+            **({"recon": recon.item()} if t.recon else {})}
+
+def step_d(t: Trainer, d_loss: torch.Tensor, d_real: torch.Tensor,
+           r1_input: torch.Tensor | None) -> torch.Tensor:
+    """The discriminator's update, with the R1 penalty on the reals when it is due; returns
+    the loss it stepped on."""
+    if r1_input is not None:
+        grad, = torch.autograd.grad(d_real.float().sum(), r1_input, create_graph=True)
+        d_loss = d_loss + t.cfg.r1 * 8 * grad.pow(2).sum(dim=[1, 2, 3]).mean()
+    t.opt_d.zero_grad(set_to_none=True)
+    d_loss.backward()
+    t.opt_d.step()
+    return d_loss
+
+def losses(d_loss, g_loss, d_real, d_fake) -> dict[str, float]:
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
+            "d_real": d_real.float().mean().item(), "d_fake": d_fake.float().mean().item()}
