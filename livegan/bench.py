@@ -86,7 +86,14 @@ def naive_beside(model: Model, frames: int) -> float | None:
     built (see off_main_thread), so the next show's render thread keeps the cores to
     itself. None on macOS, which wants windows on the main thread: there the bench runs it
     once, after the last show (naive_here)."""
-    return None if sys.platform == "darwin" else off_main_thread(lambda: naive_here(model, frames))
+    if windows_need_main_thread():
+        return None
+    return off_main_thread(lambda: naive_here(model, frames))
+
+
+def windows_need_main_thread() -> bool:
+    """macOS opens windows on the main thread only."""
+    return sys.platform == "darwin"
 
 
 def naive_here(model: Model, frames: int) -> float:

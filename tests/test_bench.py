@@ -69,3 +69,37 @@ def test_bench_canvas_shows_its_cost_in_the_json_and_the_table(dummy_video, tiny
     from livegan.bench import format_table
 
     assert "canvas" in format_table(result) and "57x32" in format_table(result)
+
+
+@pytest.mark.slow
+def test_the_naive_loop_runs_beside_each_show_off_the_main_thread_or_last_on_macos(
+        dummy_video, tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each show is followed at once by a naive run on a short-lived thread; where windows
+    must stay on the main thread, one naive run comes after the last show instead."""
+    import threading
+
+    from livegan import bench
+
+    events: list[tuple[str, bool]] = []
+    show, naive = bench.end_to_end, bench.baseline_fps
+
+    def watched_show(*args, **kwargs):
+        events.append(("show", threading.current_thread() is threading.main_thread()))
+        return show(*args, **kwargs)
+
+    def watched_naive(*args, **kwargs):
+        events.append(("naive", threading.current_thread() is threading.main_thread()))
+        return naive(*args, **kwargs)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(bench, "end_to_end", watched_show)
+    monkeypatch.setattr(bench, "baseline_fps", watched_naive)
+    bench.run_bench(str(tiny_model), "cpu", frames=30)
+    kinds = [kind for kind, _ in events]
+    assert kinds == ["show", "naive", "show", "show", "naive", "show", "naive"]  # paced: 3rd
+    assert [main for kind, main in events if kind == "naive"] == [False] * 3
+    events.clear()
+    monkeypatch.setattr(bench, "windows_need_main_thread", lambda: True)
+    result = bench.run_bench(str(tiny_model), "cpu", frames=30)
+    assert [kind for kind, _ in events] == ["show"] * 4 + ["naive"] and events[-1][1]
+    assert len({p["baseline_fps"] for p in result["speedup_pairs"]}) == 1
