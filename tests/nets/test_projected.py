@@ -29,7 +29,7 @@ def test_without_the_extra_it_names_the_pip_command(monkeypatch, tmp_path: Path)
 
 
 def test_input_size_follows_the_image_within_bounds() -> None:
-    assert [input_size(r) for r in (16, 64, 128, 256, 1024)] == [96, 96, 160, 160, 160]
+    assert [input_size(r) for r in (16, 64, 128, 256, 1024)] == [128, 128, 160, 160, 160]
 
 
 @needs_extra
