@@ -109,7 +109,7 @@ def bench(args: argparse.Namespace) -> int:
         print(json.dumps(result) if args.json else format_quality(result))
         return 0
     if args.train:
-        from livegan.bench import format_train_table, run_train_bench
+        from livegan.trainbench import format_train_table, run_train_bench
 
         result = run_train_bench()
         print(json.dumps(result) if args.json else format_train_table(result))
