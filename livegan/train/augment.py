@@ -3,9 +3,16 @@
 Augmenting both sides of the discriminator (and the generator's pass through it) keeps
 a discriminator from memorising a few hundred images, without leaking the augmentation
 into what the generator learns (Zhao et al. 2020).
+
+How much to augment depends on the data: a few hundred pictures need it from early on,
+thousands hardly at first. `AugmentStrength` sets it as ADA does (Karras et al. 2020):
+each augmentation reaches a share p of the batch, and p follows how sure the
+discriminator is of the reals it trains on.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -28,11 +35,61 @@ def parse_policy(text: str) -> tuple[str, ...]:
     return names
 
 
-def diff_augment(x: Tensor, policy: tuple[str, ...]) -> Tensor:
-    """Apply the named augmentations to a batch [N, 3, H, W] in [-1, 1]."""
+def diff_augment(x: Tensor, policy: tuple[str, ...], p: float = 1.0) -> Tensor:
+    """Apply the named augmentations to a batch [N, 3, H, W] in [-1, 1], each to a random
+    share `p` of its images (all of them at p = 1, none at p = 0)."""
+    if p <= 0:
+        return x
     for name in policy:
-        x = _AUGMENTS[name](x)
+        if p >= 1:
+            x = _AUGMENTS[name](x)
+        else:
+            chosen = torch.rand(x.shape[0], 1, 1, 1, device=x.device) < p
+            x = torch.where(chosen, _AUGMENTS[name](x), x)
     return x
+
+
+class AugmentStrength:
+    """ADA's controller: the share p of images that each augmentation reaches.
+
+    `target` 0 means a fixed p = 1 (every image, every augmentation). Otherwise p starts
+    at 0 and, every INTERVAL steps, moves by `batch * INTERVAL / FULL_SWING` towards
+    keeping r = mean(sign(D(real))) at `target`: a discriminator that scores almost every
+    real image as real is memorising them, and more augmentation hides what it memorises.
+    FULL_SWING is far shorter than ADA's 500k images, because a CPU run sees tens of
+    thousands of images, not millions.
+    """
+
+    INTERVAL = 4  # steps between adjustments
+    FULL_SWING = 5_000  # images over which p can go from 0 to 1
+
+    def __init__(self, target: float, batch: int) -> None:
+        self.target = target
+        self.p = 0.0 if target > 0 else 1.0
+        self.delta = batch * self.INTERVAL / self.FULL_SWING
+        self.signs: list[float] = []  # mean(sign(D(real))) of the steps since the last move
+
+    @property
+    def adaptive(self) -> bool:
+        return self.target > 0
+
+    def observe(self, d_real: Tensor) -> None:
+        """After a discriminator step: its scores of the reals [N, ...]."""
+        if not self.adaptive:
+            return
+        self.signs.append(float(d_real.detach().float().sign().mean()))
+        if len(self.signs) >= self.INTERVAL:
+            r = sum(self.signs) / len(self.signs)
+            self.p = min(1.0, max(0.0, self.p + math.copysign(self.delta, r - self.target)))
+            self.signs = []
+
+    def state_dict(self) -> dict:
+        return {"p": self.p, "signs": list(self.signs)}
+
+    def load_state_dict(self, state: dict | None) -> None:
+        """A checkpoint's strength; one from before it had one keeps the constructor's."""
+        if state:
+            self.p, self.signs = float(state["p"]), [float(v) for v in state["signs"]]
 
 
 def _color(x: Tensor) -> Tensor:

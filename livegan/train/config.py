@@ -38,6 +38,7 @@ class TrainConfig:
     d_arch: str = "residual"  # discriminator (livegan.nets.D_ARCHS)
     recon: float = 1.0  # weight of the discriminator's reconstruction loss (selfsup only)
     augment: str = "color,translation,cutout"  # DiffAugment policy, or "none"
+    ada_target: float = 0.0  # adaptive augmentation (ADA): keep mean(sign(D(real))) here; 0 = off
     mirror: bool = True  # random horizontal flips of the reals
     ema: float = 0.999  # EMA decay of the generator weights that get exported
     r1: float = 0.0  # R1 gradient penalty weight (0 = off; spectral norm is always on)
@@ -78,6 +79,9 @@ class TrainConfig:
             raise LiveganError("--ngf, --ndf, --recon and --checkpoint-minutes must not be "
                                "negative")
         parse_policy(self.augment)
+        if not 0 <= self.ada_target < 1:
+            raise LiveganError(f"ada_target {self.ada_target}: use 0 (augment every image) or "
+                               "a share between 0 and 1, e.g. 0.6 (ADA's)")
         self.generator_options()
 
     def generator_options(self) -> dict:

@@ -21,7 +21,7 @@ from livegan.nets import build_discriminator, build_generator, generator_config
 from livegan.nets.layers import recalibrate_batchnorm
 from livegan.train import checkpoint as ckpt
 from livegan.train import steps
-from livegan.train.augment import parse_policy
+from livegan.train.augment import AugmentStrength, diff_augment, parse_policy
 from livegan.train.config import TrainConfig
 from livegan.train.data import ImageDataset
 from livegan.train.distributed import Dist
@@ -41,6 +41,7 @@ class Trainer:
         self.dist = Dist.from_env()
         self.device = self.dist.device
         self.policy = parse_policy(cfg.augment)
+        self.strength = AugmentStrength(cfg.ada_target, cfg.batch)
         self.data = ImageDataset(Path(cfg.data), cfg.res, labels=cfg.labels,
                                  progress=progress and self.dist.is_main)
         self.n_labels = len(self.data.label_names) if cfg.labels else 0
@@ -113,7 +114,7 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "rng": self.rng.get_state(), "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state() if self.device.type == "cuda" else None,
-            "amp": self.amp,
+            "amp": self.amp, "augment_strength": self.strength.state_dict(),
         }
 
     def _restore(self) -> None:
@@ -129,6 +130,7 @@ class Trainer:
         self.step, self.elapsed = int(state["step"]), float(state["elapsed"])
         self.saved_at = self.elapsed
         self.amp = state.get("amp", False)  # files from before it chose: fp32
+        self.strength.load_state_dict(state.get("augment_strength"))
         if self.dist.rank == 0:  # the saved random state is rank 0's: exact continuation
             self.rng.set_state(state["rng"])
             torch.set_rng_state(state["torch_rng"])
@@ -154,6 +156,10 @@ class Trainer:
         y = torch.randint(0, self.n_labels, (n,), generator=self.rng).to(self.device) \
             if self.n_labels else None
         return z, y
+
+    def augment(self, images: torch.Tensor) -> torch.Tensor:
+        """DiffAugment with the run's policy, at the strength it has reached."""
+        return diff_augment(images, self.policy, self.strength.p)
 
     def autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=bool(self.amp))
@@ -191,7 +197,7 @@ class Trainer:
             losses = steps.plain_step(self, real, y_real, r1)
         self._update_ema()
         self.step += 1
-        return losses
+        return {**losses, "augment_p": self.strength.p} if self.strength.adaptive else losses
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -324,9 +330,11 @@ class Trainer:
             bar.update(1)
             if self.stopping:
                 break
+            shown = {"kid": f"{figures['kid']:.3f}"} if "kid" in figures else {}
+            if "augment_p" in losses:
+                shown["aug"] = f"{losses['augment_p']:.2f}"
             bar.set_postfix(d=f"{losses['d_loss']:.3f}", g=f"{losses['g_loss']:.3f}",
-                            img_s=f"{rate:.0f}", **({"kid": f"{figures['kid']:.3f}"}
-                                                    if "kid" in figures else {}))
+                            img_s=f"{rate:.0f}", **shown)
 
     def _timelapse(self) -> None:
         """RUN/timelapse.mp4 and RUN/timelapse_strip.png from the sample grids; a failure

@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
-from livegan.train.augment import diff_augment
-
 if TYPE_CHECKING:
     from livegan.train.loop import Trainer
 
@@ -28,11 +26,11 @@ def frozen_eyes_step(t: Trainer, real: torch.Tensor, y_real: torch.Tensor | None
     heads learn on them detached, then (updated) judge them again for the generator's
     loss, as the DCGAN reference reuses its fakes. It saves a second pass through the
     generator and the frozen network: about a fifth of a step at 64 px."""
-    aug, d = t.policy, t.d
+    d = t.d
     z, y_fake = t.fake_input(real.shape[0])
     with t.autocast():
-        fake_maps = d.look(diff_augment(t.g_train(z, y_fake), aug))
-        real_in = diff_augment(real, aug).requires_grad_(r1)
+        fake_maps = d.look(t.augment(t.g_train(z, y_fake)))
+        real_in = t.augment(real).requires_grad_(r1)
         d_real = d.judge(d.look(real_in), y_real)
         d_fake = d.judge([m.detach() for m in fake_maps], y_fake)
         d_loss = hinge_d_loss(d_real.float(), d_fake.float())
@@ -47,23 +45,22 @@ def plain_step(t: Trainer, real: torch.Tensor, y_real: torch.Tensor | None,
                r1: bool) -> dict[str, float]:
     """Two fake batches: one (without a graph) for the discriminator's update, one for the
     generator's; the selfsup discriminator's reconstruction loss joins the first."""
-    aug = t.policy
     z, y_fake = t.fake_input(real.shape[0])
     with t.autocast(), torch.no_grad():
         fake = t.g(z, y_fake)  # no graph: D's step does not train G
     with t.autocast():
-        real_in = diff_augment(real, aug).requires_grad_(r1)
+        real_in = t.augment(real).requires_grad_(r1)
         if t.recon:
             d_real, recon = t.d_train(real_in, y_real, reconstruct=True)
         else:
             d_real, recon = t.d_train(real_in, y_real), torch.zeros(())
-        d_fake = t.d_train(diff_augment(fake, aug), y_fake)
+        d_fake = t.d_train(t.augment(fake), y_fake)
         d_loss = hinge_d_loss(d_real.float(), d_fake.float()) + t.recon * recon
     d_loss = step_d(t, d_loss, d_real, real_in if r1 else None)
 
     z, y_fake = t.fake_input(real.shape[0])
     with t.autocast():
-        fake = diff_augment(t.g_train(z, y_fake), aug)
+        fake = t.augment(t.g_train(z, y_fake))
         if t.recon and t.dist.world_size > 1:  # DDP wants a gradient for every
             score, unused = t.d_train(fake, y_fake, reconstruct=True)  # parameter
             g_loss = -score.float().mean() + 0.0 * unused
@@ -77,13 +74,14 @@ def plain_step(t: Trainer, real: torch.Tensor, y_real: torch.Tensor | None,
 def step_d(t: Trainer, d_loss: torch.Tensor, d_real: torch.Tensor,
            r1_input: torch.Tensor | None) -> torch.Tensor:
     """The discriminator's update, with the R1 penalty on the reals when it is due; returns
-    the loss it stepped on."""
+    the loss it stepped on. Its scores of the reals steer the augmentation strength."""
     if r1_input is not None:
         grad, = torch.autograd.grad(d_real.float().sum(), r1_input, create_graph=True)
         d_loss = d_loss + t.cfg.r1 * 8 * grad.pow(2).sum(dim=[1, 2, 3]).mean()
     t.opt_d.zero_grad(set_to_none=True)
     d_loss.backward()
     t.opt_d.step()
+    t.strength.observe(d_real)
     return d_loss
 
 
