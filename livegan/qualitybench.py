@@ -286,7 +286,9 @@ class QualityBench:
                     wall_s += time.perf_counter() - wall0
                     bar.update(min(step_cpu, minutes * 60 - bar.n))
                     bar.set_postfix(step=trainer.step, d=f"{losses['d_loss']:.3f}",
-                                    g=f"{losses['g_loss']:.3f}")
+                                    g=f"{losses['g_loss']:.3f}",
+                                    **({"aug": f"{losses['augment_p']:.2f}"}
+                                       if "augment_p" in losses else {}))
                 rows.append(self._judge(trainer, minutes, cpu_s, wall_s))
         finally:
             bar.close()
@@ -309,6 +311,8 @@ class QualityBench:
                **figures(self.real_feats, self._features(samples, f"{minutes:g} min")),
                "fid_random": self.second.fid(samples),
                **self._warnings(trainer, samples), "grid": str(grid)}
+        if trainer.strength.adaptive:  # where adaptive augmentation has taken its strength
+            row["augment_p"] = round(trainer.strength.p, 4)
         row["eval_s"] = round(time.perf_counter() - start, 1)
         log.info("%g CPU-minutes: step %d, FID %.1f, KID %.4f, precision %.3f, recall %.3f",
                  minutes, row["steps"], row["fid"], row["kid"], row["precision"], row["recall"])

@@ -66,9 +66,12 @@ def test_tiny_quality_bench_reports_finite_figures_and_grids(tmp_path: Path, cap
     assert len(cached) == 1
     assert main(["bench", "--quality", "--minutes", "0.02", "--res", "32", "--samples", "16",
                  "--data", str(tmp_path / "images"), "--out", str(out), "--json",
-                 "--no-progress", "--set", "ngf=8", "--set", "ndf=8"]) == 0
+                 "--no-progress", "--set", "ngf=8", "--set", "ndf=8",
+                 "--set", "ada_target=0.6"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert again["reference"] == result["reference"] and again["out"] != result["out"]
+    # adaptive augmentation reports the strength it reached; a fixed one reports none
+    assert 0 <= again["budgets"][0]["augment_p"] <= 1 and "augment_p" not in budgets[0]
 
 
 def test_bench_without_the_extra_names_the_pip_command(monkeypatch, tmp_path: Path,
