@@ -128,6 +128,9 @@ class ProjectedDiscriminator(nn.Module):
         if x.shape[-1] != self.size:  # in fp32: antialiased resizing has no bf16 kernel
             x = F.interpolate(x.float(), size=(self.size, self.size), mode="bilinear",
                               align_corners=False, antialias=x.shape[-1] > self.size)
+        # channels-last: the CPU's convolution kernels run the frozen network about a fifth
+        # faster on it (a step at 64 px: 545 against 681 ms); the maps keep that layout
+        x = x.contiguous(memory_format=torch.channels_last)
         with torch.set_grad_enabled(torch.is_grad_enabled() and x.requires_grad):
             # frozen up to here: without a gradient wanted at the image (the D step), no graph
             maps = [proj(m) for proj, m in zip(self.project,

@@ -61,6 +61,26 @@ def test_the_generator_gets_a_gradient_and_the_discriminator_step_builds_no_feat
 
 
 @needs_extra
+def test_the_frozen_network_sees_channels_last_whatever_the_augmentation_left() -> None:
+    d = build_discriminator(32, arch="projected")
+    d.eval()  # spectral norm's power iteration holds still: two calls compare
+    seen: list[torch.Tensor] = []
+    first = d.features.stages[0]  # a TorchScript stage: no hooks, so a stand-in that looks
+
+    def spy(x: torch.Tensor) -> torch.Tensor:
+        seen.append(x)
+        return first(x)
+
+    d.features.stages[0] = spy
+    plain = torch.rand(2, 3, 32, 32) * 2 - 1  # contiguous NCHW, as with no augmentation
+    scores = d(plain)
+    assert seen[0].is_contiguous(memory_format=torch.channels_last)
+    assert not plain.is_contiguous(memory_format=torch.channels_last)
+    # the same scores as from a channels-last copy: only the layout changed
+    assert torch.allclose(scores, d(plain.contiguous(memory_format=torch.channels_last)))
+
+
+@needs_extra
 def test_large_images_shrink_to_its_input_under_bf16_autocast() -> None:
     d = build_discriminator(256, arch="projected")
     image = (torch.rand(1, 3, 256, 256) * 2 - 1).bfloat16().requires_grad_(True)
