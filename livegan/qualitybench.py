@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from livegan.errors import DatasetError, ExtraMissingError, LiveganError
 from livegan.nets import pretrained
-from livegan.train import inception
+from livegan.train import inception, steps
 
 log = logging.getLogger(__name__)
 
@@ -285,10 +285,7 @@ class QualityBench:
                     cpu_s += step_cpu
                     wall_s += time.perf_counter() - wall0
                     bar.update(min(step_cpu, minutes * 60 - bar.n))
-                    bar.set_postfix(step=trainer.step, d=f"{losses['d_loss']:.3f}",
-                                    g=f"{losses['g_loss']:.3f}",
-                                    **({"aug": f"{losses['augment_p']:.2f}"}
-                                       if "augment_p" in losses else {}))
+                    bar.set_postfix(step=trainer.step, **steps.postfix(losses))
                 rows.append(self._judge(trainer, minutes, cpu_s, wall_s))
         finally:
             bar.close()

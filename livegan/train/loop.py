@@ -330,11 +330,8 @@ class Trainer:
             bar.update(1)
             if self.stopping:
                 break
-            shown = {"kid": f"{figures['kid']:.3f}"} if "kid" in figures else {}
-            if "augment_p" in losses:
-                shown["aug"] = f"{losses['augment_p']:.2f}"
-            bar.set_postfix(d=f"{losses['d_loss']:.3f}", g=f"{losses['g_loss']:.3f}",
-                            img_s=f"{rate:.0f}", **shown)
+            bar.set_postfix(**steps.postfix(losses), img_s=f"{rate:.0f}",
+                            **({"kid": f"{figures['kid']:.3f}"} if "kid" in figures else {}))
 
     def _timelapse(self) -> None:
         """RUN/timelapse.mp4 and RUN/timelapse_strip.png from the sample grids; a failure

@@ -97,3 +97,12 @@ def losses(d_loss: torch.Tensor, g_loss: torch.Tensor, d_real: torch.Tensor,
     """The figures a step reports (progress bar, metrics.csv)."""
     return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
             "d_real": d_real.float().mean().item(), "d_fake": d_fake.float().mean().item()}
+
+
+def postfix(step_losses: dict[str, float]) -> dict[str, str]:
+    """What a progress bar shows of a step's figures: the losses, and the augmentation
+    strength where it adapts."""
+    shown = {"d": f"{step_losses['d_loss']:.3f}", "g": f"{step_losses['g_loss']:.3f}"}
+    if "augment_p" in step_losses:
+        shown["aug"] = f"{step_losses['augment_p']:.2f}"
+    return shown
