@@ -8,7 +8,6 @@ import json
 import logging
 import math
 import platform
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,8 +16,9 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from livegan.errors import DatasetError, ExtraMissingError, LiveganError
+from livegan.errors import ExtraMissingError, LiveganError
 from livegan.nets import pretrained
+from livegan.qualitydata import folder_data, synth_data
 from livegan.train import inception, steps
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,6 @@ log = logging.getLogger(__name__)
 LADDER = (5.0, 15.0, 30.0, 60.0)  # CPU-minutes at which the run is judged
 TRAIN_IMAGES = 2000  # synthetic training images
 HELD_OUT = 1000  # held-out reals the samples are compared with (and samples per budget)
-HELD_OUT_SEED_OFFSET = 1  # held-out synth images come from seed + 1: no composition repeats
 BLUR_FACTOR = 4  # the reference row: held-out images at 1/4 of the resolution, scaled back up
 GRID = 36  # samples in each saved grid (6 x 6)
 GENERATE_CHUNK = 64  # samples per generator call during evaluation
@@ -57,64 +56,6 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
-
-
-def _synth_style() -> str:
-    from livegan.train import synth
-
-    return str(getattr(synth, "DEFAULT_STYLE", "paintings"))
-
-
-def _synth_data(cfg: QualityBenchConfig) -> tuple[Path, Path, str]:
-    """Cached synthetic train / held-out folders under cfg.out/data; made once per size."""
-    from livegan.train.synth import synthesize
-
-    style = _synth_style()
-    root = Path(cfg.out) / "data" / f"synth-{style}-{cfg.res}px-{cfg.train_images}-{cfg.samples}"
-    train, held = root / "train", root / "held-out"
-    done = root / "complete.json"
-    if not done.is_file():
-        log.info("writing the bench's data set to %s (once)", root)
-        for folder in (train, held):
-            if folder.exists():
-                shutil.rmtree(folder)  # a set cut short by a kill: this folder is ours
-        synthesize(train, cfg.train_images, cfg.res, seed=0, progress=cfg.progress)
-        synthesize(held, cfg.samples, cfg.res, seed=HELD_OUT_SEED_OFFSET, progress=cfg.progress)
-        done.write_text(json.dumps({"style": style, "train": cfg.train_images,
-                                    "held_out": cfg.samples, "res": cfg.res}))
-    name = (f"livegan data synth ({style}): {cfg.train_images} training images (seed 0), "
-            f"{cfg.samples} held-out (seed {HELD_OUT_SEED_OFFSET})")
-    return train, held, name
-
-
-def _folder_data(cfg: QualityBenchConfig) -> tuple[Path, Path, str]:
-    """An image folder split deterministically: every k-th file (sorted by path) held out,
-    at most cfg.samples and at most a third; copied into cfg.out/data."""
-    from livegan.train.data import find_images
-
-    source = Path(cfg.data or "")
-    if not source.is_dir():
-        raise DatasetError(f"--data {source}: no such image folder")
-    files = find_images(source)
-    if len(files) < 6:
-        raise DatasetError(f"--data {source}: {len(files)} images; the bench needs at least 6")
-    n_held = min(cfg.samples, len(files) // 3)
-    every = len(files) / n_held
-    held_index = {int(i * every) for i in range(n_held)}
-    root = Path(cfg.out) / "data" / f"{source.resolve().name}-{len(files)}-{n_held}"
-    train, held = root / "train", root / "held-out"
-    if not (root / "complete.json").is_file():
-        for folder in (train, held):
-            if folder.exists():
-                shutil.rmtree(folder)
-            folder.mkdir(parents=True)
-        for i, path in enumerate(files):
-            target = held if i in held_index else train
-            shutil.copyfile(path, target / f"{i:06d}{path.suffix.lower()}")
-        (root / "complete.json").write_text(json.dumps({"source": str(source.resolve())}))
-    name = f"{source} ({len(files) - n_held} training images, {n_held} held-out: every " \
-           f"{every:.1f}th by path)"
-    return train, held, name
 
 
 def blurred(images: torch.Tensor, factor: int = BLUR_FACTOR) -> torch.Tensor:
@@ -178,7 +119,9 @@ class QualityBench:
         from livegan.train.data import ImageDataset
 
         cfg = self.cfg
-        train, held, name = _folder_data(cfg) if cfg.data else _synth_data(cfg)
+        train, held, name = (folder_data(cfg.data, cfg.out, cfg.samples) if cfg.data else
+                             synth_data(cfg.out, cfg.res, cfg.train_images, cfg.samples,
+                                        cfg.progress))
         trainer = self._trainer(train)
         self.threads = torch.get_num_threads()  # the trainer may set its own
         held_images = ImageDataset(held, cfg.res, progress=False).images  # uint8 [N, 3, R, R]

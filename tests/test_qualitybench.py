@@ -15,13 +15,13 @@ from livegan.cli import main
 from livegan.errors import LiveganError
 from livegan.nets import pretrained
 from livegan.qualitybench import (
+    HELD_OUT,
     QualityBench,
     QualityBenchConfig,
     SecondJudge,
-    _folder_data,
-    _synth_data,
     blurred,
 )
+from livegan.qualitydata import folder_data, synth_data
 from livegan.train.data import ImageDataset
 from livegan.train.loop import TrainConfig
 from livegan.train.recipes import RECIPES, apply, parse_settings
@@ -115,28 +115,26 @@ def test_recipes_name_trainconfig_fields_and_v1_is_spelled_out() -> None:
 
 
 def test_synth_data_is_made_once_with_disjoint_held_out_images(tmp_path: Path) -> None:
-    cfg = QualityBenchConfig(res=16, out=str(tmp_path), samples=6, train_images=10,
-                             progress=False)
-    train, held, name = _synth_data(cfg)
+    train, held, name = synth_data(tmp_path, res=16, train_images=10, held_out=6,
+                                   progress=False)
     assert len(list(train.glob("*.png"))) == 10 and len(list(held.glob("*.png"))) == 6
     assert "10 training images" in name and "6 held-out" in name
     train_bytes = {p.read_bytes() for p in train.glob("*.png")}
     assert not train_bytes & {p.read_bytes() for p in held.glob("*.png")}
     stamp = min(train.glob("*.png")).stat().st_mtime_ns
-    assert _synth_data(cfg)[0] == train  # cached: nothing rewritten
+    assert synth_data(tmp_path, 16, 10, 6, progress=False)[0] == train  # cached: nothing rewritten
     assert min(train.glob("*.png")).stat().st_mtime_ns == stamp
 
 
 def test_folder_data_is_split_deterministically(tmp_path: Path) -> None:
     synthesize(tmp_path / "src", 30, 16, progress=False)
-    cfg = QualityBenchConfig(data=str(tmp_path / "src"), out=str(tmp_path / "out"), samples=100)
-    train, held, _ = _folder_data(cfg)
+    train, held, _ = folder_data(tmp_path / "src", tmp_path / "out", held_out=100)
     assert len(list(held.iterdir())) == 10 and len(list(train.iterdir())) == 20  # a third held
-    again = QualityBenchConfig(data=str(tmp_path / "src"), out=str(tmp_path / "o2"), samples=100)
-    assert sorted(p.name for p in _folder_data(again)[1].iterdir()) == \
+    again = folder_data(tmp_path / "src", tmp_path / "o2", held_out=100)
+    assert sorted(p.name for p in again[1].iterdir()) == \
         sorted(p.name for p in held.iterdir())
     with pytest.raises(LiveganError, match="no such image folder"):
-        _folder_data(QualityBenchConfig(data=str(tmp_path / "none"), out=str(tmp_path)))
+        folder_data(tmp_path / "none", tmp_path, held_out=HELD_OUT)
 
 
 def test_blurred_reference_keeps_size_and_loses_detail() -> None:
