@@ -65,7 +65,7 @@ def test_the_frozen_network_sees_channels_last_whatever_the_augmentation_left() 
     d = build_discriminator(32, arch="projected")
     d.eval()  # spectral norm's power iteration holds still: two calls compare
     seen: list[torch.Tensor] = []
-    first = d.features.stages[0]  # a TorchScript stage: no hooks, so a stand-in that looks
+    first = d.features.stages[0]  # a stand-in that looks at its input, then runs it
 
     def spy(x: torch.Tensor) -> torch.Tensor:
         seen.append(x)
