@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from livegan.nets import eyes, pretrained
-from livegan.nets.projected import TAPS
+from livegan.nets.projected import TAPS, FrozenFeatures
 
 pytestmark = pytest.mark.skipif(not pretrained.available(),
                                 reason="needs the quality extra (InceptionV3 weights)")
@@ -59,3 +59,20 @@ def test_a_stage_of_another_kind_is_refused() -> None:
     final_pool = list(pretrained.load_inception().net.layers.children())[-1]
     with pytest.raises(ValueError, match="cannot rebuild"):
         eyes.rebuild([final_pool])
+
+
+def test_under_bf16_autocast_a_bf16_copy_gives_the_same_maps_bit_for_bit() -> None:
+    features = FrozenFeatures()
+    x = (torch.rand(2, 3, 96, 96) * 2 - 1).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        got = features(x)
+        want = _tapped(features.stages, x)  # the fp32 stages, cast by autocast per call
+    assert all(torch.equal(g, w) for g, w in zip(got, want))
+    copies = features.__dict__["_bf16"]
+    assert all(p.dtype == torch.bfloat16 for s in copies for p in s.parameters())
+    assert all(p.dtype == torch.float32 for s in features.stages for p in s.parameters())
+    with torch.no_grad():
+        plain = features(x)  # without autocast: the fp32 stages
+    assert all(m.dtype == torch.float32 for m in plain)
+    features.to(torch.float32)  # moving the module drops the copy; the next call makes it
+    assert "_bf16" not in features.__dict__
