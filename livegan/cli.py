@@ -189,8 +189,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint-minutes", type=float, default=d.checkpoint_minutes,
                    help="also checkpoint after this many minutes of training (0 = off)")
     p.add_argument("--augment", default=argparse.SUPPRESS,
-                   help=f"DiffAugment policy, e.g. color,translation,cutout, or none "
-                   f"{_RECIPE_SAYS}")
+                   help=f"DiffAugment policy, e.g. color,translation,cutout, none, or auto "
+                   f"(translation alone from 1,000 images, all three below) {_RECIPE_SAYS}")
     p.add_argument("--r1", type=float, default=argparse.SUPPRESS,
                    help=f"R1 penalty weight (0 = off) {_RECIPE_SAYS}")
     p.add_argument("--labels", action="store_true", help="conditional: subfolders are classes")

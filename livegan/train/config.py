@@ -37,7 +37,7 @@ class TrainConfig:
     ndf: int = 0  # discriminator width (0: the discriminator's own default)
     d_arch: str = "residual"  # discriminator (livegan.nets.D_ARCHS)
     recon: float = 1.0  # weight of the discriminator's reconstruction loss (selfsup only)
-    augment: str = "color,translation,cutout"  # DiffAugment policy, or "none"
+    augment: str = "color,translation,cutout"  # DiffAugment policy, "none", or "auto" (by set size)
     ada_target: float = 0.0  # adaptive augmentation (ADA): keep mean(sign(D(real))) here; 0 = off
     mirror: bool = True  # random horizontal flips of the reals
     ema: float = 0.999  # EMA decay of the generator weights that get exported

@@ -21,7 +21,7 @@ from livegan.nets import build_discriminator, build_generator, generator_config
 from livegan.nets.layers import recalibrate_batchnorm
 from livegan.train import checkpoint as ckpt
 from livegan.train import steps
-from livegan.train.augment import AugmentStrength, diff_augment, parse_policy
+from livegan.train.augment import AugmentStrength, diff_augment, parse_policy, resolve_policy
 from livegan.train.config import TrainConfig
 from livegan.train.data import ImageDataset
 from livegan.train.distributed import Dist
@@ -40,10 +40,14 @@ class Trainer:
         self.cfg, self.out, self.progress = cfg, Path(out), progress
         self.dist = Dist.from_env()
         self.device = self.dist.device
-        self.policy = parse_policy(cfg.augment)
         self.strength = AugmentStrength(cfg.ada_target, cfg.batch)
         self.data = ImageDataset(Path(cfg.data), cfg.res, labels=cfg.labels,
                                  progress=progress and self.dist.is_main)
+        self.augment_policy = resolve_policy(cfg.augment, len(self.data))
+        self.policy = parse_policy(self.augment_policy)
+        if self.augment_policy != cfg.augment and self.dist.is_main:
+            log.info("augmenting with %s (--augment auto, %d images)",
+                     self.augment_policy or "nothing", len(self.data))
         self.n_labels = len(self.data.label_names) if cfg.labels else 0
         self._build()
         self.step = 0
@@ -96,7 +100,8 @@ class Trainer:
             (self.out / "samples").mkdir(parents=True, exist_ok=True)
             self.metrics.rewind(self.step)  # rows past the checkpoint are trained again
             meta = {**asdict(self.cfg), "label_names": self.data.label_names,
-                    "images": len(self.data), "world_size": self.dist.world_size}
+                    "images": len(self.data), "world_size": self.dist.world_size,
+                    "augment_policy": self.augment_policy}
             ckpt.atomic_write(self.out / "config.json",
                               lambda f: f.write(json.dumps(meta, indent=2).encode()))
         self.dist.barrier()
