@@ -45,6 +45,7 @@ def test_tiny_quality_bench_reports_finite_figures_and_grids(tmp_path: Path, cap
     assert result["res"] == 32 and result["recipe"] == "v1" and result["held_out"] == 16
     assert result["settings"] == {"batch": 8, "ngf": 8, "ndf": 8}
     assert result["train_config"]["batch"] == 8 and result["train_config"]["arch"] == "lite"
+    assert result["augment_policy"] == "color,translation,cutout"  # v1's own policy
     assert result["machine"]["threads"] >= 1 and result["machine"]["cpu"]
     budgets = result["budgets"]
     assert [b["minutes"] for b in budgets] == [0.05, 0.1]  # the ladder, smallest first
