@@ -345,6 +345,9 @@ def _add_quality_bench(p: argparse.ArgumentParser) -> None:
                    help="--quality: CPU-minute budgets (default 5,15,30,60)")
     p.add_argument("--data", default=None, metavar="FOLDER", help="--quality: image folder, "
                    "split into training and held-out images (default: livegan data synth)")
+    p.add_argument("--images", type=_positive, default=None, metavar="N",
+                   help="--quality: synthetic training images (default 2000); e.g. 400 to see "
+                        "how a recipe does on an artist-sized set (not with --data)")
     p.add_argument("--recipe", default="default", help="--quality: training recipe")
     p.add_argument("--set", action="append", default=[], dest="settings", metavar="KEY=VALUE",
                    help="--quality: a training setting over the recipe, e.g. --set lr=2e-4")

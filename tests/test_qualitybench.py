@@ -75,6 +75,22 @@ def test_tiny_quality_bench_reports_finite_figures_and_grids(tmp_path: Path, cap
     assert 0 <= again["budgets"][0]["augment_p"] <= 1 and "augment_p" not in budgets[0]
 
 
+@needs_extra
+@pytest.mark.slow
+def test_images_sets_the_synthetic_training_set_and_auto_follows_it(tmp_path: Path,
+                                                                     capsys) -> None:
+    out = tmp_path / "bench"
+    assert main(["bench", "--quality", "--minutes", "0.02", "--res", "32", "--samples", "8",
+                 "--images", "12", "--recipe", "projected", "--set", "ngf=8", "--set", "ndf=8",
+                 "--out", str(out), "--json", "--no-progress"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    train = out / "data" / "synth-paintings-32px-12-8" / "train"
+    assert len(list(train.glob("*.png"))) == 12 and "12" in result["data"]
+    # an artist-sized set: the recipe's `auto` keeps colour and cutout beside translation
+    assert result["augment_policy"] == "color,translation,cutout"
+    assert result["budgets"][0]["steps"] > 0
+
+
 def test_bench_without_the_extra_names_the_pip_command(monkeypatch, tmp_path: Path,
                                                        capsys) -> None:
     monkeypatch.setattr(pretrained, "weights_path", lambda: tmp_path / "missing" / "default_1.pt")
@@ -93,6 +109,7 @@ def test_bench_without_the_extra_names_the_pip_command(monkeypatch, tmp_path: Pa
     (["--minutes", "5,x"], "--minutes 5,x"),
     (["--minutes", "-1"], "positive"),
     (["--res", "32,64"], "give one resolution"),
+    (["--images", "400", "--data", "pictures"], "give one or the other"),
 ])
 def test_bad_flags_are_one_sentence(flags: list[str], says: str, tmp_path: Path,
                                     capsys) -> None:
