@@ -170,6 +170,18 @@ def _check_source(src: Path, out: Path, res: int, crop: str) -> None:
         raise DatasetError(f"unknown crop mode {crop!r}; use one of {', '.join(CROP_MODES)}")
 
 
+MIRROR_SUFFIX = "_mirror"  # `livegan data prepare --mirror` writes name.png and name_mirror.png
+
+
+def distinct_pictures(files: list[Path]) -> int:
+    """How many pictures `files` hold: a `name_mirror.png` beside a `name.png` (what
+    `livegan data prepare --mirror` writes) is the same picture flipped, so counts once."""
+    stems = {p.with_suffix("") for p in files}
+    twins = sum(1 for p in files if p.stem.endswith(MIRROR_SUFFIX)
+                and p.with_name(p.stem[: -len(MIRROR_SUFFIX)]) in stems)
+    return len(files) - twins
+
+
 class _Writer:
     """Writes PNGs under `out`, mirroring the source tree and never reusing a file name."""
 
@@ -217,7 +229,7 @@ def _prepare_one(
     writer.write(image, path)
     report.written += 1
     if mirror:
-        writer.write(image.transpose(Image.FLIP_LEFT_RIGHT), path, "_mirror")
+        writer.write(image.transpose(Image.FLIP_LEFT_RIGHT), path, MIRROR_SUFFIX)
         report.written += 1
 
 
@@ -285,6 +297,8 @@ class ImageDataset:
         labels: int64 tensor [N]; the index into `label_names` of each image's subfolder
             when built with labels=True, else all zeros.
         label_names: sorted names of the subfolders holding images (empty without labels).
+        pictures: how many distinct pictures (a mirrored copy from `livegan data prepare
+            --mirror` counts with its original), what `--augment auto` goes by.
     """
 
     def __init__(self, folder: Path, res: int, labels: bool = False, progress: bool = True) -> None:
@@ -306,6 +320,7 @@ class ImageDataset:
         if labels:
             self._check_labelled(folder, files, classes)
         self.images, kept = self._load(files, progress)  # [N, 3, R, R]
+        self.pictures = distinct_pictures([files[k] for k in kept])  # mirrored pairs once
         index = {name: i for i, name in enumerate(self.label_names)}
         self.labels = torch.tensor(
             [index[classes[k][0]] if labels else 0 for k in kept], dtype=torch.long

@@ -43,11 +43,12 @@ class Trainer:
         self.strength = AugmentStrength(cfg.ada_target, cfg.batch)
         self.data = ImageDataset(Path(cfg.data), cfg.res, labels=cfg.labels,
                                  progress=progress and self.dist.is_main)
-        self.augment_policy = resolve_policy(cfg.augment, len(self.data))
+        # mirrored copies (`data prepare --mirror`) are not more pictures to memorise
+        self.augment_policy = resolve_policy(cfg.augment, self.data.pictures)
         self.policy = parse_policy(self.augment_policy)
         if self.augment_policy != cfg.augment and self.dist.is_main:
-            log.info("augmenting with %s (--augment auto, %d images)",
-                     self.augment_policy or "nothing", len(self.data))
+            log.info("augmenting with %s (--augment auto, %d pictures)",
+                     self.augment_policy or "nothing", self.data.pictures)
         self.n_labels = len(self.data.label_names) if cfg.labels else 0
         self._build()
         self.step = 0

@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from livegan.errors import LiveganError
 from livegan.train import augment
 from livegan.train.augment import POLICIES, parse_policy, resolve_policy
+from livegan.train.data import distinct_pictures, prepare
 from livegan.train.loop import Trainer
 from livegan.train.recipes import RECIPES
 from tests.train.tiny import data_fixture, trainer_maker
@@ -49,3 +51,18 @@ def test_a_run_resolves_auto_from_its_images_and_records_it(data: Path, tmp_path
     assert saved["augment_policy"] == "translation"
     again = Trainer(large.cfg, tmp_path / "large", resume=True, progress=False)
     assert again.policy == ("translation",) and again.step == 2
+
+
+def test_mirrored_copies_count_once(tmp_path: Path, monkeypatch) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    for i, colour in enumerate(("red", "green", "blue", "white", "navy")):
+        Image.new("RGB", (40, 40), colour).save(src / f"pic{i}.png")
+    prepare(src, tmp_path / "set", 16, mirror=True)
+    files = sorted((tmp_path / "set").glob("*.png"))
+    assert len(files) == 10 and distinct_pictures(files) == 5
+    assert distinct_pictures([tmp_path / "x_mirror.png"]) == 1  # no original beside it
+
+    monkeypatch.setattr(augment, "MANY_IMAGES", 8)  # 10 files, but 5 pictures: a small set
+    small = _trainer(tmp_path / "set", tmp_path / "run")
+    assert small.data.pictures == 5 and small.policy == POLICIES
