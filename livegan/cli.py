@@ -278,17 +278,31 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("data", help="prepare an image folder, or synthesize one")
     dsub = p.add_subparsers(dest="data_cmd", required=True)
-    q = dsub.add_parser("prepare", help="clean, crop and resize a folder of images")
-    q.add_argument("src")
-    q.add_argument("out")
-    q.add_argument("--res", type=int, required=True)
-    q.add_argument("--mirror", action="store_true", help="also write mirrored copies")
-    q.add_argument("--crop", default="center", choices=["center", "random", "pad"])
-    q = dsub.add_parser("synth", help="make a procedural abstract-art data set")
-    q.add_argument("out")
-    q.add_argument("--count", type=_positive, default=2000)
-    q.add_argument("--res", type=int, default=128)
-    q.add_argument("--seed", type=int, default=0)
+    q = dsub.add_parser(
+        "prepare", help="clean, crop and resize a folder of images",
+        description="Copy a folder of pictures (any size; jpg, png, webp, bmp; subfolders kept as "
+                    "labels) into square PNGs ready for `livegan train`. Unreadable, too small "
+                    "and duplicate files are skipped with a reason.",
+        epilog="example: livegan data prepare ~/Pictures/set data/set --res 256 --mirror")
+    q.add_argument("src", help="folder of your pictures (read only, never changed)")
+    q.add_argument("out", help="folder to write the prepared PNGs to")
+    q.add_argument("--res", type=int, required=True,
+                   help="side of the square images in pixels: the resolution you will train at "
+                        "(a power of two: 64, 128, 256, ...)")
+    q.add_argument("--mirror", action="store_true",
+                   help="also write a mirrored copy of each picture (name_mirror.png)")
+    q.add_argument("--crop", default="center", choices=["center", "random", "pad"],
+                   help="how a non-square picture becomes square (default: center)")
+    q = dsub.add_parser(
+        "synth", help="make a procedural abstract-art data set",
+        description="Draw a data set of abstract pictures (nothing downloaded): to try "
+                    "training before you have your own images, and the quality bench's data.",
+        epilog="example: livegan data synth data/synth --count 2000 --res 128 --style marbling")
+    q.add_argument("out", help="folder to write synth_00000.png, synth_00001.png, ... to")
+    q.add_argument("--count", type=_positive, default=2000, help="images (default: 2000)")
+    q.add_argument("--res", type=int, default=128, help="side in pixels (default: 128)")
+    q.add_argument("--seed", type=int, default=0,
+                   help="the same seed draws the same pictures (default: 0)")
     q.add_argument("--style", default="paintings",
                    help="look of the images: paintings or marbling (default: paintings)")
 
