@@ -9,6 +9,7 @@ import sys
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
+from livegan.argtypes import bend, canvas, grid, positive, positive_float, seeds, size
 from livegan.control.osc.server import DEFAULT_PORT
 from livegan.engine import BACKENDS
 from livegan.errors import LiveganError
@@ -30,52 +31,6 @@ EPILOG = """examples:
   livegan render default loop.mp4 --seeds 1,2,3 --seconds 12
   livegan render default wide.png --canvas 1920x1080
 """
-
-
-def _bend(text: str) -> tuple[str, str, list[float]]:
-    from livegan.bends import parse_bend
-
-    try:
-        return parse_bend(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _canvas(text: str) -> str | tuple[int, int]:
-    from livegan.engine.canvas import parse_canvas
-
-    try:
-        value = parse_canvas(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return "off" if value is None else value
-
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not WIDTHxHEIGHT, e.g. 1280x720") from None
-    if w < 16 or h < 16:
-        raise argparse.ArgumentTypeError(f"window size {text} is too small")
-    return w, h
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text} must be a positive number")
-    return value
 
 
 def _add_perform(sub: argparse._SubParsersAction) -> None:
@@ -112,9 +67,9 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
                    help="play a sound file as sound in, in real time (WAV; FLAC with "
                         "livegan[audio]); replaces the patch's [audio]")
     p.add_argument("--audio-loop", action="store_true", help="loop the --audio-file")
-    p.add_argument("--size", type=_size, default=argparse.SUPPRESS,
+    p.add_argument("--size", type=size, default=argparse.SUPPRESS,
                    help="window size WxH (default: the patch's, else {}x{})".format(*WINDOW_SIZE))
-    p.add_argument("--canvas", type=_canvas, default=argparse.SUPPRESS, metavar="auto|WxH|off",
+    p.add_argument("--canvas", type=canvas, default=argparse.SUPPRESS, metavar="auto|WxH|off",
                    help="frames of the window's shape: auto (its aspect at about the model's "
                         "height), WxH, or off (square, letterboxed; the default unless the "
                         "patch's [window] canvas says otherwise)")
@@ -122,7 +77,7 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--display", type=int, default=argparse.SUPPRESS,
                    help="monitor index (default: the patch's, else 0)")
     p.add_argument("--vsync", action="store_true", help="sync to the monitor's refresh")
-    p.add_argument("--max-fps", type=_positive_float, default=argparse.SUPPRESS, metavar="FPS",
+    p.add_argument("--max-fps", type=positive_float, default=argparse.SUPPRESS, metavar="FPS",
                    help="render no faster than FPS (default: the patch's, else as fast as "
                         "the machine goes); an installation at 60 leaves the CPU cool")
     p.add_argument("--kiosk", action="store_true", help="installations: fullscreen, quit keys "
@@ -132,7 +87,7 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--record", nargs="?", const="", default=None, metavar="NAME.mp4",
                    help="record from the start: a name goes in the output folder, a path "
                         "(~/show.mp4) where it says (no name: timestamped)")
-    p.add_argument("--record-fps", type=_positive, default=30, help="frame rate of recordings")
+    p.add_argument("--record-fps", type=positive, default=30, help="frame rate of recordings")
     p.add_argument("--ndi", default=None, metavar="NAME", help="send frames as an NDI source")
     p.add_argument("--vcam", action="store_true", help="send frames to a virtual webcam")
     p.add_argument("--syphon", nargs="?", const="livegan", default=None, metavar="NAME",
@@ -144,7 +99,7 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--hud", action="store_true", help="show the on-screen display at start (H)")
     p.add_argument("--nearest", action="store_true",
                    help="scale the picture with crisp square pixels instead of smoothly")
-    p.add_argument("--frames", type=_positive, default=None, help="quit after N frames")
+    p.add_argument("--frames", type=positive, default=None, help="quit after N frames")
     p.add_argument("--seed", type=int, default=argparse.SUPPRESS, help="seed of the latent walk (default: "
                    "the patch's [motion] seed, else 0)")
 
@@ -166,19 +121,19 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--arch", default=argparse.SUPPRESS,
                    help=f"generator architecture: lite, stage or dcgan {_RECIPE_SAYS}")
     p.add_argument("--res", type=int, default=d.res, help="resolution (power of two)")
-    p.add_argument("--steps", type=_positive, default=argparse.SUPPRESS,
+    p.add_argument("--steps", type=positive, default=argparse.SUPPRESS,
                    help=f"total steps (default: {d.steps}; with --resume, the run's own)")
-    p.add_argument("--batch", type=_positive, default=argparse.SUPPRESS,
+    p.add_argument("--batch", type=positive, default=argparse.SUPPRESS,
                    help=f"images per step {_RECIPE_SAYS}")
     p.add_argument("--lr", type=float, default=argparse.SUPPRESS,
                    help=f"generator learning rate (Adam) {_RECIPE_SAYS}")
     p.add_argument("--lr-d", type=float, default=argparse.SUPPRESS,
                    help=f"discriminator learning rate {_RECIPE_SAYS}")
     p.add_argument("--seed", type=int, default=d.seed, help="random seed")
-    p.add_argument("--ngf", type=_positive, default=argparse.SUPPRESS,
+    p.add_argument("--ngf", type=positive, default=argparse.SUPPRESS,
                    help="generator width (0: by resolution, cheap enough to play live) "
                    f"{_RECIPE_SAYS}")
-    p.add_argument("--ndf", type=_positive, default=argparse.SUPPRESS,
+    p.add_argument("--ndf", type=positive, default=argparse.SUPPRESS,
                    help=f"discriminator width (0: the discriminator's own) {_RECIPE_SAYS}")
     p.add_argument("--g-options", default=argparse.SUPPRESS, metavar="NAME=VALUE,...",
                    help="more generator options, e.g. noise=1,double_up=8 (stage: cap, norm, "
@@ -190,14 +145,14 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    help="also checkpoint after this many minutes of training (0 = off)")
     p.add_argument("--augment", default=argparse.SUPPRESS,
                    help=f"DiffAugment policy, e.g. color,translation,cutout, none, or auto "
-                   f"(translation alone from 1,000 images, all three below) {_RECIPE_SAYS}")
+                   f"(translation alone from 1,000 pictures, all three below) {_RECIPE_SAYS}")
     p.add_argument("--r1", type=float, default=argparse.SUPPRESS,
                    help=f"R1 penalty weight (0 = off) {_RECIPE_SAYS}")
     p.add_argument("--labels", action="store_true", help="conditional: subfolders are classes")
-    p.add_argument("--sample-every", type=_positive, default=d.sample_every)
-    p.add_argument("--checkpoint-every", type=_positive, default=d.checkpoint_every)
-    p.add_argument("--keep", type=_positive, default=d.keep, help="checkpoints kept")
-    p.add_argument("--log-every", type=_positive, default=d.log_every,
+    p.add_argument("--sample-every", type=positive, default=d.sample_every)
+    p.add_argument("--checkpoint-every", type=positive, default=d.checkpoint_every)
+    p.add_argument("--keep", type=positive, default=d.keep, help="checkpoints kept")
+    p.add_argument("--log-every", type=positive, default=d.log_every,
                    help="steps between rows of metrics.jsonl / metrics.csv")
     p.add_argument("--no-quality", action="store_true",
                    help="skip the quality figures computed at each sample grid")
@@ -211,31 +166,6 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-def _seeds(text: str) -> tuple[int, ...]:
-    """"1,2,3" or "1-8" or a mix: the seeds of a render."""
-    seeds: list[int] = []
-    try:
-        for part in text.replace(" ", "").split(","):
-            low, dash, high = part.partition("-")
-            seeds += range(int(low), int(high) + 1) if dash and low else [int(part)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a list of seeds, e.g. 1,2,3 or 1-8") \
-            from None
-    if not seeds or len(seeds) > 10000:
-        raise argparse.ArgumentTypeError(f"'{text}' gives {len(seeds)} seeds; give 1 to 10000")
-    return tuple(seeds)
-
-
-def _grid(text: str) -> tuple[int, int]:
-    try:
-        rows, cols = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not ROWSxCOLUMNS, e.g. 4x4") from None
-    if not (0 < rows <= 64 and 0 < cols <= 64):
-        raise argparse.ArgumentTypeError(f"grid {text} must be 1x1 to 64x64")
-    return rows, cols
-
-
 def _add_render(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("render", help="offline: seed loops, grids, large canvases, replays",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -244,16 +174,16 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
     p.add_argument("out", help="out.mp4 / .mov / .mkv / .gif, a folder for PNG frames, "
                    "or out.png for a still or a --grid")
     p.add_argument("--seconds", type=float, default=8.0, help="length of a seed loop")
-    p.add_argument("--fps", type=_positive, default=None, help="frames per second "
+    p.add_argument("--fps", type=positive, default=None, help="frames per second "
                    "(default 30; a replay: the recording's; a timelapse: 10)")
-    p.add_argument("--seeds", type=_seeds, default=None, help="seeds to loop through or tile, "
+    p.add_argument("--seeds", type=seeds, default=None, help="seeds to loop through or tile, "
                    "e.g. 1,2,3 or 1-8 (default 1,2,3,4; a grid counts up from 1)")
-    p.add_argument("--grid", type=_grid, default=None, metavar="RxC", help="grid of samples")
-    p.add_argument("--canvas", type=_size, default=None, metavar="WxH",
+    p.add_argument("--grid", type=grid, default=None, metavar="RxC", help="grid of samples")
+    p.add_argument("--canvas", type=size, default=None, metavar="WxH",
                    help="grow a picture larger than the model was trained on")
-    p.add_argument("--upscale", type=_positive, default=1, metavar="K",
+    p.add_argument("--upscale", type=positive, default=1, metavar="K",
                    help="resample each frame K times larger (Lanczos)")
-    p.add_argument("--size", type=_size, default=None, metavar="WxH",
+    p.add_argument("--size", type=size, default=None, metavar="WxH",
                    help="final frame size (resized to cover, centre-cropped)")
     p.add_argument("--truncation", type=float, default=1.0, help="latent scale (1 = as trained)")
     p.add_argument("--label", type=int, default=0, help="class of a conditional model")
@@ -264,7 +194,7 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timelapse", default=None, metavar="RUN",
                    help="video of a training run's sample grids")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--bend", type=_bend, action="append", default=[], metavar="LAYER/OP=A[,B]",
+    p.add_argument("--bend", type=bend, action="append", default=[], metavar="LAYER/OP=A[,B]",
                    help="bend a layer's feature maps in every frame, as /livegan/bend does, "
                         "e.g. 16/rotate=45 or 8/translate=0.25,0 (repeat for more)")
 
@@ -299,7 +229,7 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
                     "training before you have your own images, and the quality bench's data.",
         epilog="example: livegan data synth data/synth --count 2000 --res 128 --style marbling")
     q.add_argument("out", help="folder to write synth_00000.png, synth_00001.png, ... to")
-    q.add_argument("--count", type=_positive, default=2000, help="images (default: 2000)")
+    q.add_argument("--count", type=positive, default=2000, help="images (default: 2000)")
     q.add_argument("--res", type=int, default=128, help="side in pixels (default: 128)")
     q.add_argument("--seed", type=int, default=0,
                    help="the same seed draws the same pictures (default: 0)")
@@ -309,8 +239,8 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure frames per second against the naive loop")
     p.add_argument("--model", default="default")
     p.add_argument("--backend", default=BACKENDS[0], choices=BACKENDS)
-    p.add_argument("--frames", type=_positive, default=300)
-    p.add_argument("--canvas", type=_canvas, default="off", metavar="auto|WxH",
+    p.add_argument("--frames", type=positive, default=300)
+    p.add_argument("--canvas", type=canvas, default="off", metavar="auto|WxH",
                    help="also time a live canvas (auto: 16:9 at about the model's height) in a "
                         "{}x{} window".format(*CANVAS_WINDOW_HELP))
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
@@ -359,14 +289,14 @@ def _add_quality_bench(p: argparse.ArgumentParser) -> None:
                    help="--quality: CPU-minute budgets (default 5,15,30,60)")
     p.add_argument("--data", default=None, metavar="FOLDER", help="--quality: image folder, "
                    "split into training and held-out images (default: livegan data synth)")
-    p.add_argument("--images", type=_positive, default=None, metavar="N",
+    p.add_argument("--images", type=positive, default=None, metavar="N",
                    help="--quality: synthetic training images (default 2000); e.g. 400 to see "
                         "how a recipe does on an artist-sized set (not with --data)")
     p.add_argument("--recipe", default="default", help="--quality: training recipe")
     p.add_argument("--set", action="append", default=[], dest="settings", metavar="KEY=VALUE",
                    help="--quality: a training setting over the recipe, e.g. --set lr=2e-4")
     p.add_argument("--seed", type=int, default=0, help="--quality: training seed")
-    p.add_argument("--samples", type=_positive, default=1000,
+    p.add_argument("--samples", type=positive, default=1000,
                    help="--quality: samples judged per budget, and held-out images")
     p.add_argument("--out", default="livegan-out/quality-bench",
                    help="--quality: folder for the data cache, grids and results")

@@ -304,14 +304,13 @@ def config_from_args(args: argparse.Namespace) -> QualityBenchConfig:
         raise LiveganError(f"--res {args.res}: with --quality give one resolution, e.g. 64") \
             from None
     recipe(args.recipe)  # an unknown name fails before any work
-    images = getattr(args, "images", None)
-    if images and args.data:
+    if args.images and args.data:
         raise LiveganError("--images sets the size of the synthetic set; with --data the "
                            "folder's own images are used: give one or the other")
     return QualityBenchConfig(
         minutes=parse_minutes(args.minutes), res=res, data=args.data, recipe=args.recipe,
         settings=parse_settings(args.settings), seed=args.seed, out=args.out,
-        samples=args.samples, train_images=images or TRAIN_IMAGES,
+        samples=args.samples, train_images=args.images or TRAIN_IMAGES,
         progress=not args.no_progress)
 
 

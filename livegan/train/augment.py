@@ -42,9 +42,10 @@ def parse_policy(text: str) -> tuple[str, ...]:
     """'color,translation,cutout' -> tuple; '' or 'none' -> (); 'auto' -> all three (what
     a set of unknown size gets; resolve_policy decides once the set is read); LiveganError
     on unknown names."""
-    if text.strip().lower() in ("", "none", "off"):
+    key = text.strip().lower()
+    if key in ("", "none", "off"):
         return ()
-    if text.strip().lower() == AUTO:
+    if key == AUTO:
         return POLICIES
     names = tuple(p.strip() for p in text.split(",") if p.strip())
     unknown = [n for n in names if n not in POLICIES]
