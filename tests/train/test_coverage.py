@@ -1,0 +1,65 @@
+"""The coverage term (`--set cover=W`): each real pulls its nearest fake towards it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from livegan.errors import LiveganError
+from livegan.nets import pretrained
+from livegan.train.config import TrainConfig
+from livegan.train.steps import coverage_loss
+from tests.train.tiny import data_fixture, trainer_maker
+
+data = data_fixture("coverdata", 8, 32)
+_trainer = trainer_maker(res=32, ndf=8, steps=4, d_arch="projected", checkpoint_every=1000,
+                         sample_every=1000)
+
+
+def test_it_is_zero_when_every_real_has_a_fake_on_it_and_grows_with_the_distance() -> None:
+    reals = torch.randn(4, 8, 3, 3)
+    fakes = torch.cat([reals.flip(0), torch.randn(2, 8, 3, 3)])  # every real, in another order
+    assert coverage_loss(reals, fakes).item() == pytest.approx(0.0, abs=1e-5)
+    near = reals + 0.1 * torch.randn_like(reals)
+    far = reals + 1.0 * torch.randn_like(reals)
+    assert 0 < coverage_loss(reals, near).item() < coverage_loss(reals, far).item() <= 4.0
+    # scale does not matter: the features are compared at unit length
+    assert coverage_loss(reals, 5 * near).item() == pytest.approx(
+        coverage_loss(reals, near).item(), rel=1e-4)
+
+
+def test_only_the_nearest_fake_of_some_real_is_pulled_and_towards_it() -> None:
+    real = torch.tensor([[1.0, 0.0, 0.0]]).reshape(1, 3, 1, 1)
+    fakes = torch.tensor([[0.8, 0.6, 0.0], [0.0, 0.0, 1.0]]).reshape(2, 3, 1, 1)
+    fakes.requires_grad_(True)
+    loss = coverage_loss(real, fakes)
+    loss.backward()
+    assert fakes.grad[1].abs().sum() == 0  # the far fake is no real's nearest: left alone
+    stepped = (fakes - 0.1 * fakes.grad).detach()
+    assert coverage_loss(real, stepped) < loss  # a step down the gradient comes closer
+    assert real.grad is None  # the reals are data, never trained
+
+
+def test_bad_settings_are_one_sentence() -> None:
+    with pytest.raises(LiveganError, match="positive weight"):
+        TrainConfig(data="x", d_arch="projected", cover=-1.0).validate()
+    with pytest.raises(LiveganError, match="d_arch=projected"):
+        TrainConfig(data="x", d_arch="residual", cover=1.0).validate()
+    TrainConfig(data="x", d_arch="residual", cover=0.0).validate()  # off: any discriminator
+
+
+@pytest.mark.skipif(not pretrained.available(),
+                    reason="needs the quality extra (InceptionV3 weights)")
+def test_a_projected_run_reports_it_and_it_changes_what_the_generator_learns(
+        data: Path, tmp_path: Path) -> None:
+    plain = _trainer(data, tmp_path / "plain")  # each built and stepped in turn: a trainer
+    assert "cover" not in plain.step_once()  # seeds the global generator when it is built
+    covered = _trainer(data, tmp_path / "cover", cover=1.0)
+    row = covered.step_once()
+    assert 0 < row["cover"] <= 4.0 and torch.isfinite(torch.tensor(row["g_loss"]))
+    # same seed, same batches: only the coverage term differs, so the generators part
+    assert not all(torch.equal(a, b) for a, b in zip(plain.g.parameters(),
+                                                      covered.g.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(plain.d.parameters(), covered.d.parameters()))
