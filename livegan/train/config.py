@@ -42,6 +42,7 @@ class TrainConfig:
     mirror: bool = True  # random horizontal flips of the reals
     ema: float = 0.999  # EMA decay of the generator weights that get exported
     cover: float = 0.0  # weight of the coverage term (projected only): reals pull fakes
+    diverse: float = 0.0  # weight of the mode-seeking term (projected only)
     r1: float = 0.0  # R1 gradient penalty weight (0 = off; spectral norm is always on)
     precision: str = "auto"  # fp32, bf16 (autocast), or auto: bf16 where measured faster
     labels: bool = False  # conditional model: class labels from subfolder names
@@ -80,12 +81,14 @@ class TrainConfig:
             raise LiveganError("--ngf, --ndf, --recon and --checkpoint-minutes must not be "
                                "negative")
         parse_policy(self.augment)
-        if self.cover < 0:
-            raise LiveganError(f"cover {self.cover}: use 0 (off) or a positive weight, e.g. 1")
-        if self.cover and self.d_arch != "projected":
-            raise LiveganError(f"cover {self.cover}: the coverage term compares pictures on the "
-                               "projected discriminator's frozen features; add --set "
-                               "d_arch=projected or leave cover at 0")
+        for name in ("cover", "diverse"):
+            weight = getattr(self, name)
+            if weight < 0:
+                raise LiveganError(f"{name} {weight}: use 0 (off) or a positive weight, e.g. 1")
+            if weight and self.d_arch != "projected":
+                raise LiveganError(f"{name} {weight}: this term compares pictures on the "
+                                   "projected discriminator's frozen features; add --set "
+                                   f"d_arch=projected or leave {name} at 0")
         if not 0 <= self.ada_target < 1:
             raise LiveganError(f"ada_target {self.ada_target}: use 0 (augment every image) or "
                                "a share between 0 and 1, e.g. 0.6 (ADA's)")

@@ -60,9 +60,9 @@ class Trainer:
             log.info("training on %d processes (DDP, %s): %d images per step", self.dist.world_size,
                      "nccl" if self.device.type == "cuda" else "gloo",
                      cfg.batch * self.dist.world_size)
-            if cfg.cover:
-                log.warning("cover %g is left out under several processes (it needs the "
-                            "one-process step); train on one for it", cfg.cover)
+            if cfg.cover or cfg.diverse:
+                log.warning("cover and diverse are left out under several processes (they "
+                            "need the one-process step); train on one for them")
 
     def _build(self) -> None:
         cfg = self.cfg

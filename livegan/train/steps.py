@@ -38,10 +38,25 @@ def frozen_eyes_step(t: Trainer, real: torch.Tensor, y_real: torch.Tensor | None
     d_loss = step_d(t, d_loss, d_real, real_in if r1 else None)
     with t.autocast():
         g_loss = -d.judge(fake_maps, y_fake).float().mean()
-    cover = coverage_loss(real_maps[-1], fake_maps[-1]) if t.cfg.cover else None
-    step_g(t, g_loss if cover is None else g_loss + t.cfg.cover * cover)
-    return {**losses(d_loss, g_loss, d_real, d_fake),
-            **({"cover": cover.item()} if cover is not None else {})}
+    extra = {}
+    if t.cfg.cover:
+        extra["cover"] = coverage_loss(real_maps[-1], fake_maps[-1])
+    if t.cfg.diverse:
+        extra["diverse"] = mode_seeking_loss(z, fake_maps[-1])
+    step_g(t, g_loss + t.cfg.cover * extra.get("cover", 0.0)
+           + t.cfg.diverse * extra.get("diverse", 0.0))
+    return {**losses(d_loss, g_loss, d_real, d_fake), **{k: v.item() for k, v in extra.items()}}
+
+
+def mode_seeking_loss(z: torch.Tensor, fake_map: torch.Tensor) -> torch.Tensor:
+    """1 / (how far apart two fakes are on the frozen network's deepest map, for how far
+    apart their latents are), over the batch's halves taken as pairs. As in mode-seeking GANs
+    (Mao et al. 2019): a generator that maps different latents to one picture pays for it."""
+    half = z.shape[0] // 2
+    f = F.normalize(fake_map.float().flatten(1), dim=1)
+    apart = (f[:half] - f[half:2 * half]).pow(2).sum(dim=1).mean()  # 0..4
+    latent = (z[:half] - z[half:2 * half]).float().pow(2).mean()  # ~2 for normal latents
+    return 1.0 / (apart / latent + 1e-5)
 
 
 def coverage_loss(real_map: torch.Tensor, fake_map: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,6 @@
-"""The coverage term (`--set cover=W`): each real pulls its nearest fake towards it."""
+"""Two opt-in terms of the generator's loss on the projected discriminator's frozen features:
+coverage (`--set cover=W`: each real pulls its nearest fake towards it) and mode seeking
+(`--set diverse=W`: different latents must give different pictures)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import torch
 from livegan.errors import LiveganError
 from livegan.nets import pretrained
 from livegan.train.config import TrainConfig
-from livegan.train.steps import coverage_loss
+from livegan.train.steps import coverage_loss, mode_seeking_loss
 from tests.train.tiny import data_fixture, trainer_maker
 
 data = data_fixture("coverdata", 8, 32)
@@ -42,23 +44,39 @@ def test_only_the_nearest_fake_of_some_real_is_pulled_and_towards_it() -> None:
     assert real.grad is None  # the reals are data, never trained
 
 
-def test_bad_settings_are_one_sentence() -> None:
+def test_mode_seeking_costs_most_when_different_latents_give_one_picture() -> None:
+    z = torch.randn(8, 16)
+    same = torch.randn(1, 8, 3, 3).expand(8, 8, 3, 3)
+    apart = torch.randn(8, 8, 3, 3)
+    assert mode_seeking_loss(z, same).item() > 1000 * mode_seeking_loss(z, apart).item()
+    fakes = (same + 0.1 * torch.randn(8, 8, 3, 3)).requires_grad_(True)
+    loss = mode_seeking_loss(z, fakes)
+    loss.backward()
+    stepped = (fakes - 1e-3 * fakes.grad).detach()
+    assert mode_seeking_loss(z, stepped) < loss  # down the gradient the pictures part
+    odd = mode_seeking_loss(torch.randn(5, 16), apart[:5])  # an odd batch: its last sits out
+    assert torch.isfinite(odd) and odd > 0
+
+
+@pytest.mark.parametrize("name", ["cover", "diverse"])
+def test_bad_settings_are_one_sentence(name: str) -> None:
     with pytest.raises(LiveganError, match="positive weight"):
-        TrainConfig(data="x", d_arch="projected", cover=-1.0).validate()
+        TrainConfig(data="x", d_arch="projected", **{name: -1.0}).validate()
     with pytest.raises(LiveganError, match="d_arch=projected"):
-        TrainConfig(data="x", d_arch="residual", cover=1.0).validate()
-    TrainConfig(data="x", d_arch="residual", cover=0.0).validate()  # off: any discriminator
+        TrainConfig(data="x", d_arch="residual", **{name: 1.0}).validate()
+    TrainConfig(data="x", d_arch="residual", **{name: 0.0}).validate()  # off: any D
 
 
 @pytest.mark.skipif(not pretrained.available(),
                     reason="needs the quality extra (InceptionV3 weights)")
+@pytest.mark.parametrize("name", ["cover", "diverse"])
 def test_a_projected_run_reports_it_and_it_changes_what_the_generator_learns(
-        data: Path, tmp_path: Path) -> None:
+        name: str, data: Path, tmp_path: Path) -> None:
     plain = _trainer(data, tmp_path / "plain")  # each built and stepped in turn: a trainer
-    assert "cover" not in plain.step_once()  # seeds the global generator when it is built
-    covered = _trainer(data, tmp_path / "cover", cover=1.0)
+    assert name not in plain.step_once()  # seeds the global generator when it is built
+    covered = _trainer(data, tmp_path / name, **{name: 1.0})
     row = covered.step_once()
-    assert 0 < row["cover"] <= 4.0 and torch.isfinite(torch.tensor(row["g_loss"]))
+    assert row[name] > 0 and torch.isfinite(torch.tensor(row["g_loss"]))
     # same seed, same batches: only the coverage term differs, so the generators part
     assert not all(torch.equal(a, b) for a, b in zip(plain.g.parameters(),
                                                       covered.g.parameters()))
