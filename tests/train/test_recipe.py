@@ -175,3 +175,14 @@ def test_precision_auto_counts_cpu_time_so_a_busy_machine_cannot_flip_it(monkeyp
 
     monkeypatch.setattr(precision, "cpu_has_bf16_units", lambda: True)
     assert precision.choose_bf16("auto", torch.device("cpu"), step) is True
+
+
+def test_the_projected_recipe_trains_a_pixel_norm_generator_unless_told_otherwise(
+        data: Path, tmp_path: Path) -> None:
+    settings = {k: v for k, v in RECIPES["projected"].items() if k != "d_arch"}  # any D will do
+    trainer = _trainer(data, tmp_path / "run", **settings)
+    assert trainer.cfg.g_options == "norm=pixel"
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in trainer.g.modules())
+    assert torch.isfinite(torch.tensor(list(trainer.step_once().values()))).all()
+    told = _trainer(data, tmp_path / "told", **{**settings, "g_options": "norm=batch"})
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in told.g.modules())
