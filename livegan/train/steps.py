@@ -53,6 +53,8 @@ def mode_seeking_loss(z: torch.Tensor, fake_map: torch.Tensor) -> torch.Tensor:
     apart their latents are), over the batch's halves taken as pairs. As in mode-seeking GANs
     (Mao et al. 2019): a generator that maps different latents to one picture pays for it."""
     half = z.shape[0] // 2
+    if half == 0:  # a batch of one has no pair
+        return fake_map.float().sum() * 0.0
     f = F.normalize(fake_map.float().flatten(1), dim=1)
     apart = (f[:half] - f[half:2 * half]).pow(2).sum(dim=1).mean()  # 0..4
     latent = (z[:half] - z[half:2 * half]).float().pow(2).mean()  # ~2 for normal latents

@@ -56,6 +56,7 @@ def test_mode_seeking_costs_most_when_different_latents_give_one_picture() -> No
     assert mode_seeking_loss(z, stepped) < loss  # down the gradient the pictures part
     odd = mode_seeking_loss(torch.randn(5, 16), apart[:5])  # an odd batch: its last sits out
     assert torch.isfinite(odd) and odd > 0
+    assert mode_seeking_loss(z[:1], apart[:1]).item() == 0.0  # one picture: no pair to part
 
 
 @pytest.mark.parametrize("name", ["cover", "diverse"])
