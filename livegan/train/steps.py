@@ -43,9 +43,13 @@ def frozen_eyes_step(t: Trainer, real: torch.Tensor, y_real: torch.Tensor | None
         extra["cover"] = coverage_loss(real_maps[-1], fake_maps[-1])
     if t.cfg.diverse:
         extra["diverse"] = mode_seeking_loss(z, fake_maps[-1])
-    step_g(t, g_loss + t.cfg.cover * extra.get("cover", 0.0)
-           + t.cfg.diverse * extra.get("diverse", 0.0))
+    step_g(t, g_loss + sum(getattr(t.cfg, name) * term for name, term in extra.items()))
     return {**losses(d_loss, g_loss, d_real, d_fake), **{k: v.item() for k, v in extra.items()}}
+
+
+def _unit(maps: torch.Tensor) -> torch.Tensor:
+    """[N, C, H, W] -> [N, C*H*W], each row at unit length (in fp32)."""
+    return F.normalize(maps.float().flatten(1), dim=1)
 
 
 def mode_seeking_loss(z: torch.Tensor, fake_map: torch.Tensor) -> torch.Tensor:
@@ -55,7 +59,7 @@ def mode_seeking_loss(z: torch.Tensor, fake_map: torch.Tensor) -> torch.Tensor:
     half = z.shape[0] // 2
     if half == 0:  # a batch of one has no pair
         return fake_map.float().sum() * 0.0
-    f = F.normalize(fake_map.float().flatten(1), dim=1)
+    f = _unit(fake_map)
     apart = (f[:half] - f[half:2 * half]).pow(2).sum(dim=1).mean()  # 0..4
     latent = (z[:half] - z[half:2 * half]).float().pow(2).mean()  # ~2 for normal latents
     return 1.0 / (apart / latent + 1e-5)
@@ -67,9 +71,7 @@ def coverage_loss(real_map: torch.Tensor, fake_map: torch.Tensor) -> torch.Tenso
     likelihood estimation (Li and Malik 2018), every real pulls some fake towards it, so no
     part of the data is left without a sample near it: the recall the adversarial loss
     alone does not ask for."""
-    real_f = F.normalize(real_map.detach().float().flatten(1), dim=1)
-    fake_f = F.normalize(fake_map.float().flatten(1), dim=1)
-    return torch.cdist(real_f, fake_f).pow(2).min(dim=1).values.mean()
+    return torch.cdist(_unit(real_map.detach()), _unit(fake_map)).pow(2).min(dim=1).values.mean()
 
 
 def plain_step(t: Trainer, real: torch.Tensor, y_real: torch.Tensor | None,
