@@ -137,8 +137,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    help=f"discriminator width (0: the discriminator's own) {_RECIPE_SAYS}")
     p.add_argument("--g-options", default=argparse.SUPPRESS, metavar="NAME=VALUE,...",
                    help="more generator options, e.g. norm=pixel,noise=1 (stage: cap, norm, "
-                   "double_up, noise, excite, shuffle; lite: cap, norm); replaces the "
-                   f"recipe's, which for projected is norm=pixel {_RECIPE_SAYS}")
+                   "double_up, noise, excite, shuffle; lite: cap, norm); added to the "
+                   "recipe's (projected: norm=pixel), a name given here replacing the recipe's "
+                   f"value {_RECIPE_SAYS}")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16"), default=argparse.SUPPRESS,
                    help=f"arithmetic: auto uses bf16 where this machine does it faster "
                    f"{_RECIPE_SAYS}")

@@ -115,6 +115,21 @@ def parse_settings(pairs: list[str]) -> dict:
     return settings
 
 
+def merge_options(base: str, extra: str) -> str:
+    """Two g_options strings as one: "norm=pixel" and "noise=1" give "norm=pixel,noise=1";
+    a name in both keeps `extra`'s value. Names and values are checked later, by the arch
+    (TrainConfig.generator_options)."""
+    merged: dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in f"{base},{extra}".split(","))):
+        merged[pair.partition("=")[0].strip()] = pair
+    return ",".join(merged.values())
+
+
 def apply(cfg: TrainConfig, name: str = "default", settings: dict | None = None) -> TrainConfig:
-    """`cfg` with recipe `name`'s overrides, then `settings`, applied (settings win)."""
-    return replace(cfg, **{**recipe(name), **(settings or {})})
+    """`cfg` with recipe `name`'s overrides, then `settings`, applied (settings win). Generator
+    options add to the recipe's, name by name: `--g-options noise=1` on the projected recipe
+    keeps its norm=pixel, `--g-options norm=batch` replaces it."""
+    base, settings = recipe(name), dict(settings or {})
+    if "g_options" in settings:
+        settings["g_options"] = merge_options(base.get("g_options", ""), settings["g_options"])
+    return replace(cfg, **{**base, **settings})

@@ -15,7 +15,7 @@ from livegan.nets import pretrained
 from livegan.train import checkpoint as ckpt
 from livegan.train import precision
 from livegan.train.loop import TrainConfig, Trainer
-from livegan.train.recipes import RECIPES, recipe
+from livegan.train.recipes import RECIPES, merge_options, recipe
 from tests.train.tiny import data_fixture, trainer_maker
 
 data = data_fixture("recipedata", 8, 32)
@@ -186,3 +186,24 @@ def test_the_projected_recipe_trains_a_pixel_norm_generator_unless_told_otherwis
     assert torch.isfinite(torch.tensor(list(trainer.step_once().values()))).all()
     told = _trainer(data, tmp_path / "told", **{**settings, "g_options": "norm=batch"})
     assert any(isinstance(m, torch.nn.BatchNorm2d) for m in told.g.modules())
+
+
+def test_generator_options_add_to_the_recipes_name_by_name() -> None:
+    assert merge_options("norm=pixel", "noise=1") == "norm=pixel,noise=1"
+    assert merge_options("norm=pixel", "norm=batch") == "norm=batch"
+    assert merge_options("norm=pixel,cap=64", " cap = 32 ") == "norm=pixel,cap = 32"
+    assert merge_options("", "noise=1") == "noise=1" and merge_options("norm=pixel", "") \
+        == "norm=pixel"
+
+
+def test_g_options_on_the_command_line_keep_the_recipes_own(data: Path, tmp_path: Path,
+                                                           monkeypatch) -> None:
+    """`--g-options noise=1` on a recipe that sets norm=pixel trains with both."""
+    monkeypatch.setitem(RECIPES, "stage", {**RECIPES["stage"], "g_options": "norm=pixel"})
+    small = ("--ngf", "4", "--ndf", "4", "--batch", "2")
+    saved = _train_one_step(data, tmp_path / "both", "--recipe", "stage",
+                            "--g-options", "noise=1", *small)
+    assert saved["g_options"] == "norm=pixel,noise=1"
+    saved = _train_one_step(data, tmp_path / "batch", "--recipe", "stage",
+                            "--g-options", "norm=batch", *small)
+    assert saved["g_options"] == "norm=batch"
