@@ -13,7 +13,8 @@ import torch
 
 from livegan.engine import Engine, off_main_thread
 from livegan.engine.canvas import canvas_request
-from livegan.modelfile import Model, find_model, load_model
+from livegan.library import open_model
+from livegan.modelfile import Model
 from livegan.nets import count_gflop
 from livegan.show.window import WindowConfig
 
@@ -189,27 +190,29 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def run_bench(model: str = "default", backend: str = "auto", frames: int = 300,
-              canvas: str | tuple[int, int] = "off", contended: bool = False) -> dict:
+              canvas: str | tuple[int, int] = "off", contended: bool = False,
+              max_res: int = 0) -> dict:
     """All figures of the benchmark (see the README's "Engines and speed"), from one run;
     with a canvas ("auto" or (width, height)) also the canvas's generator and end-to-end
     frame rates (under "canvas"). Contended: every figure is taken while a CPU-bound process
     (livegan.testing.cpuload) runs beside the bench; "contended" says what it ran and
     repeats the show's figures under that name (None when not contended)."""
     if not contended:
-        return {**_figures(model, backend, frames, canvas), "contended": None}
+        return {**_figures(model, backend, frames, canvas, max_res), "contended": None}
     from livegan.testing.cpuload import Contender
 
     with Contender() as load:
-        result = _figures(model, backend, frames, canvas)
+        result = _figures(model, backend, frames, canvas, max_res)
     return {**result, "contended": {
         "load": load.report(), "end_to_end_fps": result["end_to_end_fps"],
         "osc_latency_ms": result["osc_latency_ms"], "target_p99_ms": CONTENDED_P99_MS}}
 
 
-def _figures(model: str, backend: str, frames: int, canvas: str | tuple[int, int]) -> dict:
+def _figures(model: str, backend: str, frames: int, canvas: str | tuple[int, int],
+             max_res: int = 0) -> dict:
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
-    loaded = load_model(find_model(model))
+    loaded = open_model(model, max_res=max_res)
     # The shows first, while this thread has run no parallel work (see off_main_thread).
     # Speedup compares each free-running show with a naive loop run right after it, three
     # times over the bench: a machine whose speed drifts within the run (turbo, other
@@ -290,7 +293,7 @@ def resolution_table(model: str, backend: str, resolutions: list[int], frames: i
     from livegan.modelfile import Model, ModelInfo
     from livegan.nets import build_generator
 
-    info = load_model(find_model(model)).info
+    info = open_model(model).info
     rows = []
     for res in resolutions:
         config = {**info.config, "resolution": res}

@@ -10,7 +10,7 @@ import numpy as np
 
 from livegan.bends import OPS
 from livegan.engine import Engine
-from livegan.modelfile import find_model, load_model
+from livegan.library import open_model
 
 ROUNDS = 7  # alternating rounds of bent and unbent frames; each figure is a median
 
@@ -36,7 +36,7 @@ def _seconds(engine: Engine, z: np.ndarray, frames: int) -> float:
 def run_bend_bench(model: str = "default", backend: str = "auto", frames: int = 300) -> dict:
     """Generator frame rates with the bench's bends on and off (medians of alternating
     rounds, so a burst of other work lands on both), and the cost in ms a frame."""
-    loaded = load_model(find_model(model))
+    loaded = open_model(model)
     engine = Engine(loaded, backend)
     try:
         bends = bench_bends(engine.bend_layers)

@@ -30,6 +30,8 @@ EPILOG = """examples:
   livegan perform --record show.mp4       record into ./livegan-out (plus a control log)
   livegan render default loop.mp4 --seeds 1,2,3 --seconds 12
   livegan render default wide.png --canvas 1920x1080
+  livegan import ffhq.pkl                 a StyleGAN2/3 .pkl becomes models/ffhq.safetensors
+  livegan perform --model ffhq.pkl        (or play it directly: imported once, then cached)
 """
 
 
@@ -38,7 +40,12 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("patch", nargs="?", help="patch file (TOML) with model, mappings, scenes")
     p.add_argument("--model", default=None, help="model name from the model folders, or a path "
-                   "(default: the patch's model, else the bundled 'default')")
+                   "(default: the patch's model, else the bundled 'default'); a StyleGAN2/3 "
+                   ".pkl or another program's .pt is imported once into ./models")
+    p.add_argument("--max-res", type=positive, default=argparse.SUPPRESS, metavar="R",
+                   help="a StyleGAN2 model with skip outputs renders only up to its RxR block "
+                        "(R a power of two; the window scales it up): a 1024 model at "
+                        "--max-res 256 costs about a sixteenth of its full frame")
     p.add_argument("--backend", default=argparse.SUPPRESS, choices=BACKENDS,
                    help="engine (default: the patch's, else auto)")
     p.add_argument("--osc-port", type=int, default=argparse.SUPPRESS,
@@ -187,7 +194,12 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
                    help="resample each frame K times larger (Lanczos)")
     p.add_argument("--size", type=size, default=None, metavar="WxH",
                    help="final frame size (resized to cover, centre-cropped)")
-    p.add_argument("--truncation", type=float, default=1.0, help="latent scale (1 = as trained)")
+    p.add_argument("--truncation", type=float, default=1.0, help="truncation (1 = as trained; "
+                   "lower is closer to the average picture)")
+    p.add_argument("--max-res", type=positive, default=0, metavar="R",
+                   help="a StyleGAN2 model with skip outputs renders only up to its RxR block "
+                        "(R a power of two; the window scales it up): a 1024 model at "
+                        "--max-res 256 costs about a sixteenth of its full frame")
     p.add_argument("--label", type=int, default=0, help="class of a conditional model")
     p.add_argument("--ease", default="smooth", choices=["smooth", "linear"],
                    help="smooth rests on each seed, linear moves at constant speed")
@@ -242,6 +254,8 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="default")
     p.add_argument("--backend", default=BACKENDS[0], choices=BACKENDS)
     p.add_argument("--frames", type=positive, default=300)
+    p.add_argument("--max-res", type=positive, default=0, metavar="R",
+                   help="a StyleGAN2 skip model renders only up to its RxR block")
     p.add_argument("--canvas", type=canvas, default="off", metavar="auto|WxH",
                    help="also time a live canvas (auto: 16:9 at about the model's height) in a "
                         "{}x{} window".format(*CANVAS_WINDOW_HELP))
@@ -270,6 +284,7 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
                         "the training resolution (default 64)")
     _add_quality_bench(p)
 
+    _add_import(sub)
     sub.add_parser("models", help="list installed models")
     p = sub.add_parser("osc", help="print the OSC namespace, and a patch's mappings")
     p.add_argument("patch", nargs="?", help="patch file (TOML) whose mappings to list")
@@ -280,6 +295,37 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
                    help="learn: write the [[map]] entries to this patch file as they come")
     p.add_argument("--port", action="append", default=None, metavar="NAME",
                    help="learn: inputs whose name contains NAME (default: every input)")
+
+
+IMPORT_EPILOG = """files livegan imports (recognised by their content, not their name):
+  NVIDIA StyleGAN2-ADA and StyleGAN3 network pickles   network-snapshot-*.pkl, ffhq.pkl ...
+  rosinality's stylegan2-pytorch checkpoints           550000.pt (g_ema is played)
+  lucidrains' lightweight-gan checkpoints              models/NAME/model_N.pt
+  lucidrains' stylegan2-pytorch checkpoints            models/NAME/model_N.pt
+Pickles are read by a restricted reader that knows only these files' classes and tensors:
+no code from the file ever runs. The model file keeps the resolution, z and w sizes, the
+average w (truncation), a conditional model's labels, and where it came from, and gets
+SeFa and GANSpace directions (/livegan/dir/sefa0 ..., /livegan/dir/pca0 ...).
+
+examples:
+  livegan import ffhq.pkl                     -> models/ffhq.safetensors
+  livegan import network-snapshot-000400.pkl --out portraits
+  livegan perform --model ffhq.pkl            import on the fly (once), then play
+  livegan perform --model ffhq.pkl --max-res 256   a 1024 model rendered to its 256 block
+"""
+
+
+def _add_import(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("import", help="turn a StyleGAN2/3 .pkl or another program's checkpoint "
+                       "into a livegan model", epilog=IMPORT_EPILOG,
+                       description="Import a generator made by another program into a livegan "
+                                   "model file in ./models (or $LIVEGAN_MODELS).",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("file", help="the .pkl or .pt to import")
+    p.add_argument("--out", default=None, metavar="NAME",
+                   help="model name (written to the models folder) or a path ending in "
+                        ".safetensors (default: the file's name)")
+    p.add_argument("--force", action="store_true", help="replace a model of the same name")
 
 
 def _add_quality_bench(p: argparse.ArgumentParser) -> None:
@@ -325,7 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     from livegan import commands
 
     try:
-        return getattr(commands, args.command)(args) or 0
+        name = "import_" if args.command == "import" else args.command  # a Python keyword
+        return getattr(commands, name)(args) or 0
     except LiveganError as exc:
         print(f"livegan: {exc}", file=sys.stderr)
         return 2

@@ -80,7 +80,8 @@ def render(args: argparse.Namespace) -> int:
     cfg = RenderConfig(seconds=args.seconds, fps=args.fps, seeds=seeds, grid=args.grid,
                        canvas=args.canvas, upscale=args.upscale, size=args.size,
                        truncation=args.truncation, label=args.label, ease=args.ease,
-                       progress=not args.no_progress, bends=_bends(args.bend))
+                       progress=not args.no_progress, bends=_bends(args.bend),
+                       max_res=args.max_res)
     out = run_render(args.model, Path(args.out), cfg, Path(args.replay) if args.replay else None,
                      Path(args.timelapse) if args.timelapse else None)
     print(out)
@@ -133,7 +134,7 @@ def bench(args: argparse.Namespace) -> int:
         print(json.dumps(result) if args.json else format_flood(result))
         return 0
     result = run_bench(args.model, args.backend, args.frames, getattr(args, "canvas", "off"),
-                       getattr(args, "contended", False))
+                       getattr(args, "contended", False), getattr(args, "max_res", 0))
     if args.res:
         try:
             sizes = [int(r) for r in args.res.split(",")]
@@ -144,6 +145,15 @@ def bench(args: argparse.Namespace) -> int:
     print(json.dumps(result) if args.json else format_table(result))
     if args.res and not args.json:
         print(format_resolutions(result["resolutions"]))
+    return 0
+
+
+def import_(args: argparse.Namespace) -> int:
+    from livegan.foreign import import_file, models_folder, out_path
+
+    out = out_path(args.out, Path(args.file), models_folder())
+    import_file(Path(args.file), out, overwrite=args.force)
+    print(out)
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -38,6 +38,7 @@ class ModelInfo:
     training: dict = field(default_factory=dict)
     direction_names: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
+    source: dict = field(default_factory=dict)  # an imported model: the file it came from
 
     @property
     def n_directions(self) -> int:
@@ -63,6 +64,7 @@ def save_model(
     directions: torch.Tensor | None = None,
     direction_names: list[str] | None = None,
     labels: list[str] | None = None,
+    source: dict | None = None,
 ) -> Path:
     """Write a model file atomically (temp file, fsync, rename). Returns the path."""
     path = Path(path)
@@ -85,6 +87,7 @@ def save_model(
         "training": json.dumps(training or {}),
         "direction_names": json.dumps(direction_names or []),
         "labels": json.dumps(labels or []),
+        "source": json.dumps(source or {}),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -142,6 +145,7 @@ def read_info(path: Path) -> ModelInfo:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise _fail(path, f"its '{key}' metadata is not a list of names; re-export the model")
     training = _json(path, meta, "training", {})
+    source = _json(path, meta, "source", {})
     return ModelInfo(
         path=path,
         name=meta.get("name") or path.stem,
@@ -152,6 +156,7 @@ def read_info(path: Path) -> ModelInfo:
         training=training if isinstance(training, dict) else {},
         direction_names=names["direction_names"],
         labels=names["labels"],
+        source=source if isinstance(source, dict) else {},
     )
 
 
@@ -164,9 +169,25 @@ def _read_tensors(path: Path) -> dict[str, torch.Tensor]:
                           "copy or export it again") from None
 
 
-def load_model(path: Path) -> Model:
-    """Load a model file onto the CPU in fp32, eval mode. Never unpickles anything."""
-    info = read_info(path)
+def with_max_res(info: ModelInfo, max_res: int) -> ModelInfo:
+    """The info of a model rendered only up to its `max_res` block (a StyleGAN2 skip
+    generator stops early); ModelFileError where the arch cannot."""
+    if not max_res or max_res >= info.resolution:
+        return info
+    if "max_res" not in info.config:
+        raise _fail(info.path, f"--max-res needs a StyleGAN2 model with skip outputs; this is "
+                               f"a {info.arch} model, which renders only at {info.resolution}")
+    if max_res < 4 or max_res & (max_res - 1):
+        raise _fail(info.path, f"--max-res {max_res}: choose a power of two from 4 to "
+                               f"{info.resolution}")
+    config = {**info.config, "max_res": max_res}
+    return replace(info, config=config, resolution=max_res)
+
+
+def load_model(path: Path, max_res: int = 0) -> Model:
+    """Load a model file onto the CPU in fp32, eval mode. Never unpickles anything.
+    `max_res`: render a StyleGAN2 skip model only up to that block (0: all of it)."""
+    info = with_max_res(read_info(path), max_res)
     tensors = _read_tensors(info.path)
     directions = tensors.pop(DIRECTIONS_KEY, None)
     try:
@@ -174,6 +195,8 @@ def load_model(path: Path) -> Model:
     except (TypeError, ValueError) as exc:
         raise _fail(info.path, f"its {info.arch} config does not build a network ({exc})") from None
     expected = generator.state_dict()
+    if info.config.get("max_res"):  # the blocks past max_res are not built
+        tensors = {k: v for k, v in tensors.items() if k in expected}
     missing = sorted(set(expected) - set(tensors))
     extra = sorted(set(tensors) - set(expected))
     if missing or extra:

@@ -22,7 +22,8 @@ from livegan.engine import BACKENDS, Engine, off_main_thread
 from livegan.engine.canvas import canvas_request
 from livegan.engine.guard import Failover, load_checked
 from livegan.errors import LiveganError
-from livegan.modelfile import DEFAULT_MODEL, find_model, load_model
+from livegan.library import open_model
+from livegan.modelfile import DEFAULT_MODEL
 from livegan.ratelog import RateLimitedLog
 from livegan.show.frames import FrameQueue
 from livegan.show.heap import limit_malloc_arenas, release_free_memory
@@ -65,6 +66,7 @@ class PerformConfig:
     audio_file: str | None = None  # a sound file played as input (WAV; FLAC with soundfile)
     audio_loop: bool = False  # loop the sound file
     link: bool = False  # join an Ableton Link session (needs livegan[link])
+    max_res: int = 0  # render a StyleGAN2 skip model only up to this block (0: all of it)
 
 
 class Show:
@@ -75,7 +77,7 @@ class Show:
         limit_malloc_arenas()  # before the show's threads start: memory stays flat for weeks
         # the main thread never runs the generator itself (see off_main_thread)
         self.engine = off_main_thread(
-            lambda: Engine(load_model(find_model(cfg.model)), cfg.backend))
+            lambda: Engine(open_model(cfg.model, max_res=cfg.max_res), cfg.backend))
         # inputs -> controls: OSC (dispatcher), MIDI, keys and the patch's router
         self.controls = Controls(self.engine.z_dim, self.engine.directions.shape[0])
         self.namespace = OscNamespace(self.controls, self.engine.direction_names)

@@ -20,7 +20,8 @@ from livegan.engine.canvas import CannotGrow, cells_for, pixels_per_cell, smooth
 from livegan.engine.cpu import CpuBackend
 from livegan.errors import LiveganError, OutputError
 from livegan.latent import seed_latent, smoothstep
-from livegan.modelfile import Model, find_model, load_model
+from livegan.library import open_model
+from livegan.modelfile import Model
 from livegan.nets.taps import feature_layers
 from livegan.show.controllog import ModelRef, Timeline, read_log
 from livegan.show.videofile import open_writer
@@ -51,6 +52,7 @@ class RenderConfig:
     label: int = 0  # class of a conditional model
     ease: str = "smooth"  # smooth (rests on each seed) or linear (constant speed)
     progress: bool = True  # show a progress bar
+    max_res: int = 0  # a StyleGAN2 skip model renders only up to this block (0: all of it)
     bends: dict[tuple[str, str], tuple[float, ...]] = field(default_factory=dict)  # network
     # bending: (layer, op) -> amounts, as /livegan/bend/{layer}/{op} (livegan.bends)
 
@@ -209,9 +211,10 @@ def finish(frame: np.ndarray, cfg: RenderConfig) -> np.ndarray:
     return np.asarray(image)
 
 
-def load_renderer(model: str | Path) -> Renderer:
-    """A Renderer for a model name (model folders) or a path."""
-    return Renderer(load_model(find_model(model)))
+def load_renderer(model: str | Path, max_res: int = 0) -> Renderer:
+    """A Renderer for a model name (model folders) or a path (another program's file is
+    imported once); `max_res` stops a StyleGAN2 skip model early."""
+    return Renderer(open_model(model, max_res=max_res))
 
 
 def _cells(renderer: Renderer, cfg: RenderConfig) -> tuple[int, int] | None:
@@ -287,7 +290,7 @@ class Replay:
         key = (self.model or ref.path, ref.backend, ref.precision)
         if key not in self._renderers:
             source = self.model or (ref.path if Path(ref.path).is_file() else ref.name)
-            renderer = Renderer(load_model(find_model(source)), ref.backend or "auto",
+            renderer = Renderer(open_model(source), ref.backend or "auto",
                                 ref.precision or None)
             if renderer.z_dim != ref.z_dim:
                 renderer.close()
@@ -349,7 +352,7 @@ def render(model: str | None, out: Path, cfg: RenderConfig, replay_log: Path | N
         raise LiveganError("name the model to render, e.g. `livegan render default out.mp4`")
     if out.suffix.lower() not in IMAGE_SUFFIXES and cfg.grid is not None:
         raise OutputError(f"a grid is one image: name it .png, not {out.name}")
-    renderer = load_renderer(model)
+    renderer = load_renderer(model, cfg.max_res)
     try:
         renderer.set_bends(cfg.bends)
         if out.suffix.lower() in IMAGE_SUFFIXES:

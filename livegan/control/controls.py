@@ -22,7 +22,16 @@ PARAMS: dict[str, tuple[float, float, float]] = {
     "smooth": (0.15, 0.0, 30.0),  # seconds for a control change to settle
     "morph": (0.0, 0.0, 1.0),  # position along the keyframe loop
     "tempo": (120.0, 20.0, 300.0),  # beats per minute (MIDI clock)
+    "noise": (0.0, 0.0, 2.0),  # a StyleGAN model's noise inputs: an index of NOISE_MODES
 }
+# /livegan/noise: const (the model's fixed noise, a held latent holds still), random (new
+# noise every frame: fine detail shimmers), none (no noise: smoother detail)
+NOISE_MODES = ("const", "random", "none")
+
+
+def noise_mode(value: float) -> str:
+    """The NOISE_MODES name of a `noise` param value."""
+    return NOISE_MODES[min(len(NOISE_MODES) - 1, max(0, round(value)))]
 
 
 @dataclass(frozen=True)

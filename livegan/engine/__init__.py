@@ -10,7 +10,7 @@ from typing import TypeVar
 import numpy as np
 
 from livegan.bends import Key
-from livegan.engine.base import Backend
+from livegan.engine.base import STYLE_DEFAULT, Backend, is_style
 from livegan.engine.bend import bend_amounts
 from livegan.engine.canvas import CannotGrow, Canvas, CanvasRequest, cells_for, pixels_per_cell
 from livegan.errors import BackendError
@@ -132,7 +132,10 @@ class Engine:
         self._canvas_backend: Backend | None = None  # renders the canvas latent
         self.bend_layers = list(feature_layers(model.generator))  # livegan.nets.taps names
         self._bent: Backend | None = None  # renders bent frames where the backend cannot
-        self._bent_on = False  # whether frames render on `_bent` now
+        self._bent_on = False  # whether bent frames render on `_bent` now
+        self._styled_on = False  # whether styled frames (truncation, noise) render on `_bent`
+        self.style = is_style(model.generator)  # truncation and noise in w: set_style
+        self._style = STYLE_DEFAULT  # (truncation, noise mode) as last set
         self._amounts: np.ndarray | None = None  # the bends last set, for a canvas made later
         self.bends: Mapping[Key, tuple[float, ...]] = {}  # as last set (the control log)
         if canvas is not None:
@@ -179,6 +182,8 @@ class Engine:
             log.warning("%s cannot render a canvas (%s); the canvas renders on eager cpu",
                         backend.name, _one_line(exc))
             backend = CpuBackend(self.model.generator, self.z_dim, n_labels, precision="eager")
+        if self.style:
+            backend.set_style(*self._style)
         self.canvas, self._canvas_backend = canvas, backend
         if self._amounts is not None and backend is not self.backend:
             backend.set_bends(self._amounts)
@@ -202,11 +207,39 @@ class Engine:
         if self._canvas_backend is not None and self._canvas_backend is not self.backend:
             self._canvas_backend.set_bends(amounts)
 
+    def set_style(self, truncation: float, noise: str) -> None:
+        """A style model's truncation (psi) and noise mode (const, random, none) from the next
+        frame on (the render thread, between frames); nothing for other models, whose
+        truncation scales z. A backend that baked them into its graph hands such frames to
+        an eager one (said in one line, the first time)."""
+        style = (round(float(truncation), 4), noise)
+        if not self.style or style == self._style:
+            return
+        self._style = style
+        if self.backend.set_style(*style):
+            self._styled_on = False
+        else:
+            if self._bent is None:
+                self._bent = self._eager_twin()
+                log.warning("%s bakes truncation and noise into its graph; frames with other "
+                            "settings render on %s", self.backend.describe(),
+                            self._bent.describe())
+            self._bent.set_style(*style)
+            self._styled_on = style != STYLE_DEFAULT
+        if self._canvas_backend is not None and self._canvas_backend is not self.backend:
+            self._canvas_backend.set_style(*style)
+
     def bending_backend(self, bends: Mapping[Key, tuple[float, ...]]) -> Backend:
         """The backend that renders frames with `bends` on (bench, HUD)."""
         return self.backend if self._bent is None or not bends else self._bent
 
     def _eager_twin(self) -> Backend:
+        twin = self._make_twin()
+        if self.style:
+            twin.set_style(*self._style)
+        return twin
+
+    def _make_twin(self) -> Backend:
         """An eager backend on the same device (bends as hooks): cuda for TensorRT, else cpu."""
         n_labels = int(self.info.config.get("n_labels", 0))
         if self.backend.name == "tensorrt":
@@ -222,7 +255,8 @@ class Engine:
         model's square."""
         canvas, backend = self.canvas, self._canvas_backend
         if canvas is None or backend is None:
-            return (self._bent if self._bent_on else self.backend).render(z, label)
+            twin = self._bent_on or self._styled_on
+            return (self._bent if twin else self.backend).render(z, label)
         return canvas.crop(backend.render(canvas.latent(z), label))
 
     def _drop_canvas(self) -> None:

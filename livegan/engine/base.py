@@ -83,6 +83,15 @@ class Backend:
         self.hooks.set(amounts)
         return True
 
+    def set_style(self, truncation: float, noise: str) -> bool:
+        """A style model's truncation (psi, in w) and noise mode (const, random, none) from
+        the next frame on. False where this backend baked them into a compiled graph (the
+        engine renders such frames elsewhere). This default sets them on the eager
+        generators the backend renders with."""
+        for g in style_targets(self):
+            g.truncation, g.noise_mode = float(truncation), noise
+        return True
+
     def _inputs(self, z: np.ndarray, label: int | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         zt = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32))
         zt = zt[None] if zt.dim() == 3 else zt.reshape(1, -1)  # [1, Z, h, w] or [1, Z]
@@ -104,6 +113,26 @@ class Backend:
 
     def close(self) -> None:
         """Release device memory and caches."""
+
+
+def is_style(generator: nn.Module | None) -> bool:
+    """Whether `generator` maps z to w (StyleGAN2/3, lucidrains' stylegan2): truncation and
+    noise are its own settings, not a scale of z."""
+    return generator is not None and hasattr(generator, "mapping_forward")
+
+
+STYLE_DEFAULT = (1.0, "const")  # what compiled graphs of a style model bake in
+
+
+def style_targets(backend: Backend) -> list[nn.Module]:
+    """The style generators a backend renders with (its copy, the chosen eager variant, the
+    hooked copy for bends)."""
+    found: list[nn.Module] = []
+    for name in ("generator", "_eager", "_hooked"):
+        g = getattr(backend, name, None)
+        if is_style(g) and all(g is not f for f in found):
+            found.append(g)
+    return found
 
 
 def cache_root() -> Path:

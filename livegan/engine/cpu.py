@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from livegan.engine.base import Backend, looks_the_same, to_frame, weights_hash
+from livegan.engine.base import Backend, is_style, looks_the_same, to_frame, weights_hash
 from livegan.engine.bend import BendHooks, Bent, zero_amounts
 
 log = logging.getLogger(__name__)
@@ -229,7 +229,8 @@ class CpuBackend(Backend):
                 best = (seconds, g, dtype, layout)
         assert best is not None
         _, eager, dtype, layout = best
-        frozen = freeze(eager, self.z_dim, self.n_labels, dtype)
+        # a style model's truncation and noise are live settings, not graph constants
+        frozen = eager if is_style(eager) else freeze(eager, self.z_dim, self.n_labels, dtype)
         if isinstance(frozen, _Frozen) and self._seconds(frozen, dtype) < best[0] and (
                 dtype == torch.float32 or precision != "auto" or self._bf16_close(frozen)):
             eager, layout = frozen, layout + ", frozen"

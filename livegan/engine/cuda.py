@@ -97,6 +97,14 @@ class CudaBackend(Backend):
             self._capture()
         return True
 
+    def set_style(self, truncation: float, noise: str) -> bool:
+        """Set on the eager generator; a captured graph holds the old values as constants,
+        so it is captured again (once per change, not per frame)."""
+        super().set_style(truncation, noise)
+        if self.graph is not None:
+            self._capture()
+        return True
+
     def describe(self) -> str:
         mode = "cuda graph" if self.graph is not None else "eager"
         return f"{torch.cuda.get_device_name(self.device)} (fp16, channels_last, {mode})"

@@ -11,7 +11,8 @@ import torch
 
 from livegan.engine import Engine
 from livegan.errors import LiveganError, ModelFileError
-from livegan.modelfile import Model, find_model, load_model
+from livegan.library import open_model
+from livegan.modelfile import Model, load_model
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def load_checked(name: str, backend: str = "auto", allow_paths: bool = False) ->
     Raises:
         LiveganError: one sentence saying what is wrong with the model and what to do.
     """
-    model = load_model(find_model(name, allow_paths=allow_paths))
+    model = open_model(name, allow_paths=allow_paths)
     check_weights(model)
     try:
         engine = Engine(model, backend)
@@ -138,7 +139,8 @@ class Failover:
         log.error("rendering failed %d times in a row on %s; rebuilding %s on %s",
                   self.in_a_row, failed.backend.describe(), failed.info.name, backend)
         try:
-            engine = Engine(load_model(failed.info.path), backend, failed.canvas_request)
+            engine = Engine(load_model(failed.info.path, int(failed.info.config.get("max_res") or 0)),
+                            backend, failed.canvas_request)
             probe(engine)
         except Exception as exc:  # noqa: BLE001 - reported; the last frame stays up
             log.error("falling back to %s failed: %s", backend, exc)

@@ -20,7 +20,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from livegan.engine.base import Backend, cache_root, looks_the_same, to_frame, weights_hash
+from livegan.engine.base import (
+    STYLE_DEFAULT,
+    Backend,
+    cache_root,
+    looks_the_same,
+    to_frame,
+    weights_hash,
+)
 from livegan.engine.bend import Bent, zero_amounts
 from livegan.engine.cpu import bf16_supported, cpu_threads
 from livegan.errors import BackendError
@@ -176,6 +183,11 @@ class OpenVinoBackend(Backend):
             inputs.append(self._labels(label).numpy())
         request.infer(inputs, share_inputs=True, share_outputs=True)
         return request.get_output_tensor(0).data  # [H, W, 3] uint8, reused per call
+
+    def set_style(self, truncation: float, noise: str) -> bool:
+        """The compiled graph baked in truncation 1 and const noise: other settings render
+        on an eager backend (the engine's twin)."""
+        return (float(truncation), noise) == STYLE_DEFAULT
 
     def set_bends(self, amounts: np.ndarray) -> bool:
         """The amounts are an input of the converted graph."""

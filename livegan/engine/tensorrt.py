@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from livegan.engine.base import Backend, cache_root, to_frame, weights_hash
+from livegan.engine.base import STYLE_DEFAULT, Backend, cache_root, to_frame, weights_hash
 from livegan.engine.cuda import CudaFramePath, require_cuda
 from livegan.errors import BackendError
 
@@ -224,6 +224,11 @@ class TensorRTBackend(Backend):
         if len(shape) == 4:  # a canvas: the engine renders it on the CPU instead
             raise BackendError(f"{self.name} renders one latent shape (its TensorRT engine are "
                                "built for [1, Z]), not a canvas")
+
+    def set_style(self, truncation: float, noise: str) -> bool:
+        """The compiled graph baked in truncation 1 and const noise: other settings render
+        on an eager backend (the engine's twin)."""
+        return (float(truncation), noise) == STYLE_DEFAULT
 
     def set_bends(self, amounts: np.ndarray) -> bool:
         """A TensorRT engine has no bends built in: False unless all are off (the engine

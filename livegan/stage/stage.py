@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from livegan.control.controls import Snapshot
+from livegan.control.controls import Snapshot, noise_mode
 from livegan.control.motion import Motion
 from livegan.engine import Engine
 from livegan.engine.guard import Failover
@@ -84,6 +84,7 @@ class Stage:
                 self.motion = Motion(self.engine.z_dim, self.engine.directions, self.rendered)
                 raise FloatingPointError("the latent became NaN or infinite; the walk restarted")
             self.bends.apply(self.engine, snap.bends)
+            self.engine.set_style(snap.params["truncation"], noise_mode(snap.params["noise"]))
             pixels = self.engine.render(z, snap.label)
         except Exception as exc:  # noqa: BLE001 - keep the last frame, keep playing
             self.errors += 1

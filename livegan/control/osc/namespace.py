@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from livegan.control.controls import Controls
+from livegan.control.controls import NOISE_MODES, Controls
 from livegan.control.osc.batch import Coalescing
 from livegan.control.osc.dispatch import Route, RouteTable
 
@@ -23,6 +23,8 @@ NAMESPACE: dict[str, tuple[str, str]] = {
     "/livegan/speed": ("f", "walk/loop speed"),
     "/livegan/truncation": ("f", "truncation amount (0..2, 1 = as trained)"),
     "/livegan/smooth": ("f", "smoothing time in seconds"),
+    "/livegan/noise": ("s|i", "noise inputs of a StyleGAN model: const, random or none "
+                              "(or 0, 1, 2)"),
     "/livegan/scene": ("s", "recall a scene of the patch"),
     "/livegan/label": ("s|i", "class label of a conditional model (name or index)"),
     "/livegan/model": ("s", "hot-swap to a model by name (model folders only)"),
@@ -100,6 +102,7 @@ class OscNamespace:
             "/livegan/record": lambda a, s: self._app_flag(a, "record"),
             "/livegan/hud": lambda a, s: self._app_flag(a, "hud"),
             "/livegan/snapshot": lambda a, s: self.controls.push_app("snapshot") or True,
+            "/livegan/noise": self._noise,
         }
         for name in ("speed", "truncation", "smooth", "morph"):
             self._fixed[f"/livegan/{name}"] = self._param_route(name)
@@ -115,6 +118,21 @@ class OscNamespace:
             return len(args) >= 1 and (v := _number(args[0])) is not None \
                 and self.controls.set_param(name, v)
         return route
+
+    def _noise(self, args: tuple, sender: tuple[str, int]) -> bool:
+        """const, random or none, by name or index."""
+        if not args:
+            return False
+        if isinstance(args[0], str):
+            name = args[0].strip().lower()
+            if name not in NOISE_MODES:
+                return False
+            index = NOISE_MODES.index(name)
+        else:
+            index = _index(args[0])
+            if index is None or not 0 <= index < len(NOISE_MODES):
+                return False
+        return self.controls.set_param("noise", float(index))
 
     def _many(self, args: tuple, setter: Callable[[list[float], int], int]) -> bool:
         values = _numbers(args)

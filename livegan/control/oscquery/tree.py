@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from livegan.bends import OPS
-from livegan.control.controls import MODES, PARAMS
+from livegan.control.controls import MODES, NOISE_MODES, PARAMS
 
 Entry = tuple[str, str, str]  # address, argument types, what it does (as /livegan/query)
 Node = dict[str, Any]
@@ -101,10 +101,15 @@ def _method(path: str, types: str, what: str, live: Live) -> Node:
         node.update(TYPE="f" * len(live.dirs), ACCESS=READ_WRITE, VALUE=list(live.dirs))
     elif path == "/livegan/z":
         node.update(TYPE="f" * live.z_dim, ACCESS=WRITE)
-    elif path.startswith("/livegan/") and name in live.params and name in PARAMS:
+    elif path.startswith("/livegan/") and name in live.params and name in PARAMS \
+            and name != "noise":
         _, low, high = PARAMS[name]
         node.update(TYPE="f", ACCESS=READ_WRITE, VALUE=[live.params[name]],
                     RANGE=[{"MIN": low, "MAX": high}], CLIPMODE=["both"])
+    elif path == "/livegan/noise":
+        index = round(live.params.get("noise", 0.0))
+        node.update(TYPE="s", ACCESS=READ_WRITE, VALUE=[NOISE_MODES[index]],
+                    RANGE=[{"VALS": list(NOISE_MODES)}])
     elif path == "/livegan/mode":
         node.update(TYPE="s", ACCESS=READ_WRITE, VALUE=[live.mode], RANGE=[{"VALS": list(MODES)}])
     elif path == "/livegan/scene":
