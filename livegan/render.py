@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from livegan.bends import check
 from livegan.engine import Engine
-from livegan.engine.base import own_copy, to_frame
+from livegan.engine.base import is_style, own_copy, to_frame
 from livegan.engine.bend import BendHooks, bend_amounts
 from livegan.engine.canvas import CannotGrow, cells_for, pixels_per_cell, smooth_field
 from livegan.engine.cpu import CpuBackend
@@ -86,6 +86,14 @@ class Renderer:
     @property
     def z_dim(self) -> int:
         return self.info.z_dim
+
+    def set_style(self, truncation: float, noise: str = "const") -> None:
+        """A style model's truncation (psi, in w) and noise mode for every frame from now on
+        (other models scale their latent instead)."""
+        if isinstance(self.engine, Engine):
+            self.engine.set_style(truncation, noise)
+        elif is_style(self.model.generator):
+            self.engine.set_style(truncation, noise)
 
     def set_bends(self, bends: dict[tuple[str, str], tuple[float, ...]]) -> None:
         """Bend every frame from now on; a layer the model lacks is an error, amounts out of
@@ -306,6 +314,7 @@ class Replay:
         bends = {**timeline.bends_at(t), **self.bends}  # as the show bent it, and --bend
         renderer = self.renderer(ref)
         renderer.set_bends(bends)
+        renderer.set_style(*timeline.style_at(t))
         pixels = renderer.frame(z, label)
         fade = timeline.fade_at(t, FADE_SECONDS)
         if fade is not None:  # the outgoing model renders the same latent, or holds its last
@@ -355,6 +364,7 @@ def render(model: str | None, out: Path, cfg: RenderConfig, replay_log: Path | N
     renderer = load_renderer(model, cfg.max_res)
     try:
         renderer.set_bends(cfg.bends)
+        renderer.set_style(cfg.truncation)
         if out.suffix.lower() in IMAGE_SUFFIXES:
             return render_still(renderer, out, cfg)
         return render_loop(renderer, out, cfg)

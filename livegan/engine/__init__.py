@@ -229,6 +229,11 @@ class Engine:
         if self._canvas_backend is not None and self._canvas_backend is not self.backend:
             self._canvas_backend.set_style(*style)
 
+    @property
+    def style_now(self) -> tuple[float, str]:
+        """The (truncation, noise mode) frames render with now (a style model)."""
+        return self._style
+
     def bending_backend(self, bends: Mapping[Key, tuple[float, ...]]) -> Backend:
         """The backend that renders frames with `bends` on (bench, HUD)."""
         return self.backend if self._bent is None or not bends else self._bent

@@ -103,14 +103,15 @@ class ControlLog:
         return self
 
     def record(self, model: ModelRef, index: int, t: float, z: np.ndarray, label: int,
-               bends: Mapping | None = None) -> None:
-        """Queue one rendered frame's latent [Z] and its bends ((layer, op) -> amounts, a
-        mapping never changed afterwards) (render thread; never blocks)."""
+               bends: Mapping | None = None, style: tuple[float, str] | None = None) -> None:
+        """Queue one rendered frame's latent [Z], its bends ((layer, op) -> amounts, a
+        mapping never changed afterwards) and a style model's (truncation, noise mode)
+        (render thread; never blocks)."""
         if self.t0 is None or t < self.t0:
             return
         try:
             self._queue.put_nowait((model, index, t - self.t0, np.array(z, np.float32), label,
-                                    bends or {}))
+                                    bends or {}, style))
         except queue.Full:
             self.dropped += 1
 
@@ -131,9 +132,13 @@ class ControlLog:
     def _write_all(self) -> None:
         model: ModelRef | None = None
         bent: Mapping = {}
+        styled: tuple[float, str] | None = None
         while (item := self._queue.get()) is not None:
-            ref, index, t, z, label, bends = item
+            ref, index, t, z, label, bends, style = item
             try:
+                if style is not None and style != styled:  # a line when the style changes
+                    styled = style
+                    self._file.write(json.dumps({"t": t, "style": list(style)}) + "\n")
                 if bends is not bent and bends != bent:  # a line when the bends change
                     bent = bends
                     self._file.write(json.dumps({"t": t, "bends": [
@@ -165,6 +170,14 @@ class Timeline:
     model_index: list[int]  # per entry, into `models`
     indices: list[int]  # per entry, the show's frame index (as in /livegan/frame)
     bends: list[tuple[float, dict]] = field(default_factory=list)  # (from t, bends) changes
+    styles: list[tuple[float, tuple[float, str]]] = field(default_factory=list)  # (from t,
+    # (truncation, noise mode)) changes of a style model
+
+    def style_at(self, t: float) -> tuple[float, str]:
+        """A style model's (truncation, noise mode) at time t ((1.0, "const") before any)."""
+        times = [start for start, _ in self.styles]
+        i = int(np.searchsorted(times, t, side="right")) - 1
+        return self.styles[i][1] if i >= 0 else (1.0, "const")
 
     def bends_at(self, t: float) -> dict:
         """The bends ((layer, op) -> amounts) the show rendered with at time t."""
@@ -242,6 +255,9 @@ def _add_entry(timeline: Timeline, entry: dict, times: list[float]) -> None:
                                         int(entry["resolution"]), int(entry["z_dim"]),
                                         str(entry.get("backend", "")),
                                         str(entry.get("precision", ""))))
+    elif "style" in entry:
+        psi, noise = entry["style"]
+        timeline.styles.append((float(entry["t"]), (float(psi), str(noise))))
     elif "bends" in entry:
         timeline.bends.append((float(entry["t"]), {
             (str(layer), str(op)): tuple(float(a) for a in amounts)

@@ -95,7 +95,8 @@ class Outputs:
         if ref is None or ref[0] is not engine:
             ref = (engine, ModelRef.of(engine))
             self._ref = ref
-        recording.log.record(ref[1], index, t, z, label, getattr(engine, "bends", None))
+        recording.log.record(ref[1], index, t, z, label, getattr(engine, "bends", None),
+                             engine.style_now if getattr(engine, "style", False) else None)
 
     def shown(self, frame: Frame) -> None:
         """A frame went on screen (main thread): pass it to every output."""
