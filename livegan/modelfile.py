@@ -174,9 +174,13 @@ def with_max_res(info: ModelInfo, max_res: int) -> ModelInfo:
     generator stops early); ModelFileError where the arch cannot."""
     if not max_res or max_res >= info.resolution:
         return info
-    if "max_res" not in info.config:
+    if info.arch != "stylegan2":
         raise _fail(info.path, f"--max-res needs a StyleGAN2 model with skip outputs; this is "
                                f"a {info.arch} model, which renders only at {info.resolution}")
+    if info.config.get("architecture", "skip") != "skip":
+        raise _fail(info.path, f"--max-res needs a StyleGAN2 model with skip outputs; this one "
+                               f"is '{info.config['architecture']}', which has a picture only "
+                               "at its last block")
     if max_res < 4 or max_res & (max_res - 1):
         raise _fail(info.path, f"--max-res {max_res}: choose a power of two from 4 to "
                                f"{info.resolution}")

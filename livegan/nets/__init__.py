@@ -9,13 +9,21 @@ from torch import nn
 from livegan.nets.dcgan import DCGANGenerator
 from livegan.nets.discriminator import Discriminator, SelfSupervisedDiscriminator
 from livegan.nets.lite import LiteGenerator
+from livegan.nets.lsg2 import LucidStyleGAN2Generator
+from livegan.nets.lwgan import LightweightGenerator
 from livegan.nets.projected import ProjectedDiscriminator
 from livegan.nets.stage import StageGenerator
+from livegan.nets.stylegan2 import StyleGAN2Generator
+from livegan.nets.stylegan3 import StyleGAN3Generator
 
 ARCHS: dict[str, type[nn.Module]] = {
     "dcgan": DCGANGenerator,
     "lite": LiteGenerator,
+    "lsg2": LucidStyleGAN2Generator,
+    "lwgan": LightweightGenerator,
     "stage": StageGenerator,
+    "stylegan2": StyleGAN2Generator,
+    "stylegan3": StyleGAN3Generator,
 }
 
 DEFAULT_ARCH = "lite"  # what `livegan train` builds unless told otherwise

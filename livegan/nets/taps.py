@@ -7,6 +7,7 @@ Layer names are the side of the square feature map at the model's own resolution
   dcgan   4, 8, ..., R      (the LeakyReLU after each transposed convolution)
   lite    4, 8, ..., R      (the stem, then each UpBlock)
   stage   4, 8, ..., R/2    (the stem, then each StageUp; the last doubling is a pixel shuffle)
+  imported generators (stylegan2, stylegan3, lwgan, lsg2) list theirs with `taps()`
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from torch import nn
 def feature_layers(generator: nn.Module) -> dict[str, nn.Module]:
     """Layer name -> the module whose output is that feature map, coarse to fine; {} for a
     generator of another shape."""
+    taps = getattr(generator, "taps", None)
+    if callable(taps):  # imported generators name their own (StyleGAN2/3, lucidrains')
+        return dict(taps())
     ups = getattr(generator, "ups", None)
     sizes = getattr(generator, "sizes", None)
     stem = getattr(generator, "init", None)
