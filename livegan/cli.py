@@ -42,6 +42,9 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=None, help="model name from the model folders, or a path "
                    "(default: the patch's model, else the bundled 'default'); a StyleGAN2/3 "
                    ".pkl or another program's .pt is imported once into ./models")
+    p.add_argument("--space", choices=("z", "w"), default=argparse.SUPPRESS,
+                   help="a StyleGAN model's latent: z (its seeds, as the original code's) or "
+                        "w (walks, glides and directions in its style space)")
     p.add_argument("--max-res", type=positive, default=argparse.SUPPRESS, metavar="R",
                    help="a StyleGAN2 model with skip outputs renders only up to its RxR block "
                         "(R a power of two; the window scales it up): a 1024 model at "
@@ -196,6 +199,9 @@ def _add_render(sub: argparse._SubParsersAction) -> None:
                    help="final frame size (resized to cover, centre-cropped)")
     p.add_argument("--truncation", type=float, default=1.0, help="truncation (1 = as trained; "
                    "lower is closer to the average picture)")
+    p.add_argument("--space", choices=("z", "w"), default="z",
+                   help="a StyleGAN model's latent: z (its seeds, as the original code's) or "
+                        "w (walks, glides and directions in its style space)")
     p.add_argument("--max-res", type=positive, default=0, metavar="R",
                    help="a StyleGAN2 model with skip outputs renders only up to its RxR block "
                         "(R a power of two; the window scales it up): a 1024 model at "

@@ -81,7 +81,7 @@ def render(args: argparse.Namespace) -> int:
                        canvas=args.canvas, upscale=args.upscale, size=args.size,
                        truncation=args.truncation, label=args.label, ease=args.ease,
                        progress=not args.no_progress, bends=_bends(args.bend),
-                       max_res=args.max_res)
+                       max_res=args.max_res, space=args.space)
     out = run_render(args.model, Path(args.out), cfg, Path(args.replay) if args.replay else None,
                      Path(args.timelapse) if args.timelapse else None)
     print(out)

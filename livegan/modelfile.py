@@ -39,6 +39,7 @@ class ModelInfo:
     direction_names: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     source: dict = field(default_factory=dict)  # an imported model: the file it came from
+    space: str = "z"  # the latent it is played from: z, or w for a style model (library.in_w)
 
     @property
     def n_directions(self) -> int:

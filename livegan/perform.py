@@ -22,7 +22,7 @@ from livegan.engine import BACKENDS, Engine, off_main_thread
 from livegan.engine.canvas import canvas_request
 from livegan.engine.guard import Failover, load_checked
 from livegan.errors import LiveganError
-from livegan.library import open_model
+from livegan.library import SPACES, open_model
 from livegan.modelfile import DEFAULT_MODEL
 from livegan.ratelog import RateLimitedLog
 from livegan.show.frames import FrameQueue
@@ -67,6 +67,7 @@ class PerformConfig:
     audio_loop: bool = False  # loop the sound file
     link: bool = False  # join an Ableton Link session (needs livegan[link])
     max_res: int = 0  # render a StyleGAN2 skip model only up to this block (0: all of it)
+    space: str = "z"  # play a style model from z or w (/livegan/space)
 
 
 class Show:
@@ -77,7 +78,8 @@ class Show:
         limit_malloc_arenas()  # before the show's threads start: memory stays flat for weeks
         # the main thread never runs the generator itself (see off_main_thread)
         self.engine = off_main_thread(
-            lambda: Engine(open_model(cfg.model, max_res=cfg.max_res), cfg.backend))
+            lambda: Engine(open_model(cfg.model, max_res=cfg.max_res, space=cfg.space),
+                           cfg.backend))
         # inputs -> controls: OSC (dispatcher), MIDI, keys and the patch's router
         self.controls = Controls(self.engine.z_dim, self.engine.directions.shape[0])
         self.namespace = OscNamespace(self.controls, self.engine.direction_names)
@@ -105,6 +107,8 @@ class Show:
         self.stage.on_render = self.outputs.rendered
         self.backend = cfg.backend  # what hot-swaps build on (a fallback changes it)
         self._wanted_model: str | None = None  # newest /livegan/model not yet loaded
+        self.space = cfg.space  # z or w: where style models are played from (/livegan/space)
+        self._reload = False  # the wanted model is the playing one, in another space
         self._loader: threading.Thread | None = None
         self._patch_error: str | None = None
         self._last_frame_at = 0.0
@@ -119,6 +123,7 @@ class Show:
             "model": self._request_model,
             "record": self.outputs.set_recording,
             "snapshot": self._snapshot,
+            "space": self._request_space,
         }
         self.app_handlers.update(self.inputs.app_handlers())  # scene, label
 
@@ -290,16 +295,32 @@ class Show:
                                             name="livegan-load")
             self._loader.start()
 
+    def _request_space(self, space: str) -> None:
+        """/livegan/space z|w: the playing style model again, from that space (crossfaded
+        like a hot-swap); a model without w says so in one line and plays on."""
+        space = str(space).strip().lower()
+        if space not in SPACES or space == self.space:
+            return
+        if not self.engine.style:
+            self._ratelog.warning("space", "%s has only z: /livegan/space %s ignored",
+                                  self.engine.info.name, space)
+            return
+        self.space = space
+        self._reload = True
+        self._request_model(str(self.engine.info.path))
+
     def _load_wanted(self) -> None:
         while self._wanted_model is not None:
             name, self._wanted_model = self._wanted_model, None
-            self._swap_model(name)
+            reload, self._reload = self._reload, False
+            self._swap_model(name, allow_paths=reload)
 
-    def _swap_model(self, name: str) -> None:
-        """Load, check and probe a model by name (model folders only) off the main thread,
-        then hand it over; anything wrong with it leaves the current model playing."""
+    def _swap_model(self, name: str, allow_paths: bool = False) -> None:
+        """Load, check and probe a model by name (model folders only; a path only to play
+        the current model in another space) off the main thread, then hand it over;
+        anything wrong with it leaves the current model playing."""
         try:
-            engine = load_checked(name, self.backend)
+            engine = load_checked(name, self.backend, allow_paths, self.space)
             engine.set_canvas(self.engine.canvas_request)  # the new model fills the same frame
         except Exception as exc:  # noqa: BLE001 - whatever the file does, the show plays on
             text = str(exc) if isinstance(exc, LiveganError) else f"{type(exc).__name__}: {exc}"

@@ -53,6 +53,7 @@ class RenderConfig:
     ease: str = "smooth"  # smooth (rests on each seed) or linear (constant speed)
     progress: bool = True  # show a progress bar
     max_res: int = 0  # a StyleGAN2 skip model renders only up to this block (0: all of it)
+    space: str = "z"  # a style model's seeds and loops in z, or in w (livegan.nets.wspace)
     bends: dict[tuple[str, str], tuple[float, ...]] = field(default_factory=dict)  # network
     # bending: (layer, op) -> amounts, as /livegan/bend/{layer}/{op} (livegan.bends)
 
@@ -90,9 +91,7 @@ class Renderer:
     def set_style(self, truncation: float, noise: str = "const") -> None:
         """A style model's truncation (psi, in w) and noise mode for every frame from now on
         (other models scale their latent instead)."""
-        if isinstance(self.engine, Engine):
-            self.engine.set_style(truncation, noise)
-        elif is_style(self.model.generator):
+        if isinstance(self.engine, Engine) or is_style(self.model.generator):
             self.engine.set_style(truncation, noise)
 
     def set_bends(self, bends: dict[tuple[str, str], tuple[float, ...]]) -> None:
@@ -219,10 +218,11 @@ def finish(frame: np.ndarray, cfg: RenderConfig) -> np.ndarray:
     return np.asarray(image)
 
 
-def load_renderer(model: str | Path, max_res: int = 0) -> Renderer:
+def load_renderer(model: str | Path, max_res: int = 0, space: str = "z") -> Renderer:
     """A Renderer for a model name (model folders) or a path (another program's file is
-    imported once); `max_res` stops a StyleGAN2 skip model early."""
-    return Renderer(open_model(model, max_res=max_res))
+    imported once); `max_res` stops a StyleGAN2 skip model early; `space` w plays a style
+    model from w."""
+    return Renderer(open_model(model, max_res=max_res, space=space))
 
 
 def _cells(renderer: Renderer, cfg: RenderConfig) -> tuple[int, int] | None:
@@ -291,14 +291,14 @@ class Replay:
         self.timeline: Timeline = read_log(log_path)
         self.model = model
         self.bends = bends or {}  # bends over the logged ones (render --bend)
-        self._renderers: dict[tuple[str, str, str], Renderer] = {}
+        self._renderers: dict[tuple[str, str, str, str], Renderer] = {}
 
     def renderer(self, ref: ModelRef) -> Renderer:
         """The renderer for one stretch of the log (made once, then reused)."""
-        key = (self.model or ref.path, ref.backend, ref.precision)
+        key = (self.model or ref.path, ref.backend, ref.precision, ref.space)
         if key not in self._renderers:
             source = self.model or (ref.path if Path(ref.path).is_file() else ref.name)
-            renderer = Renderer(open_model(source), ref.backend or "auto",
+            renderer = Renderer(open_model(source, space=ref.space, strict=False), ref.backend or "auto",
                                 ref.precision or None)
             if renderer.z_dim != ref.z_dim:
                 renderer.close()
@@ -361,7 +361,7 @@ def render(model: str | None, out: Path, cfg: RenderConfig, replay_log: Path | N
         raise LiveganError("name the model to render, e.g. `livegan render default out.mp4`")
     if out.suffix.lower() not in IMAGE_SUFFIXES and cfg.grid is not None:
         raise OutputError(f"a grid is one image: name it .png, not {out.name}")
-    renderer = load_renderer(model, cfg.max_res)
+    renderer = load_renderer(model, cfg.max_res, cfg.space)
     try:
         renderer.set_bends(cfg.bends)
         renderer.set_style(cfg.truncation)

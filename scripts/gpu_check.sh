@@ -83,6 +83,39 @@ if [ $RC -eq 0 ] && [ "${FIG%%:*}" = tensorrt ] && ! grep -q "fell back" <<<"$FI
     row "bench tensorrt 256/512/1024" PASS "$FIG" $TOOK
 else row "bench tensorrt 256/512/1024" FAIL "${FIG} (rc $RC)" $TOOK; fi
 
+# 4b. imported models: the StyleGAN2 and StyleGAN3 generators on cuda and tensorrt (fp16),
+#     random weights in NVIDIA's configurations (speed does not depend on what was learned),
+#     and a committed StyleGAN2-ADA pickle imported end to end
+run make_style 300 $PY - "$WORK" <<'EOF'
+import sys, torch
+from livegan.modelfile import save_model
+from livegan.nets import build_generator, generator_config
+torch.manual_seed(0)
+for arch, res, base in (("stylegan2", 512, 32768), ("stylegan2", 1024, 32768),
+                        ("stylegan3", 512, 32768)):
+    cfg = generator_config(arch, resolution=res, channel_base=base, channel_max=512)
+    save_model(f"{sys.argv[1]}/{arch}_{res}.safetensors", build_generator(arch, cfg), arch,
+               cfg, f"{arch}-{res}")
+EOF
+for m in stylegan2_512 stylegan2_1024 stylegan3_512; do
+    for b in cuda tensorrt; do
+        run "bench_${m}_$b" 420 livegan bench --model "$WORK/$m.safetensors" --backend $b \
+            --frames 200 --json
+        FIG=$(json_field "$WORK/bench_${m}_$b.log" '"%s: e2e %s fps, generator %s, naive %s" % (r["backend"], r["end_to_end_fps"], r["generator_fps"], r["baseline_fps"])')
+        if [ $RC -eq 0 ] && [ "${FIG%%:*}" = $b ]; then row "bench $m $b" PASS "$FIG" $TOOK
+        else row "bench $m $b" FAIL "${FIG} (rc $RC)" $TOOK; fi
+    done
+done
+run bench_maxres 300 livegan bench --model "$WORK/stylegan2_1024.safetensors" --backend cuda \
+    --max-res 256 --frames 200 --json
+FIG=$(json_field "$WORK/bench_maxres.log" '"1024 at --max-res 256: e2e %s fps, generator %s" % (r["end_to_end_fps"], r["generator_fps"])')
+if [ $RC -eq 0 ]; then row "bench max-res 256 cuda" PASS "$FIG" $TOOK
+else row "bench max-res 256 cuda" FAIL "${FIG} (rc $RC)" $TOOK; fi
+run import_pkl 120 livegan import tests/fixtures/foreign/sg2ada_skip32.pkl \
+    --out "$WORK/imported.safetensors"
+if [ $RC -eq 0 ]; then row "import a StyleGAN2-ADA pkl" PASS "$WORK/imported.safetensors" $TOOK
+else row "import a StyleGAN2-ADA pkl" FAIL "see $WORK/import_pkl.log" $TOOK; fi
+
 # 5. CUDA bf16 training: 200 steps straight; and the same run killed (kill -9) once its
 #    step-100 checkpoint is written, then resumed to 200: both must end with the same weights
 STEPS=${TRAIN_STEPS:-200}

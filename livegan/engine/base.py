@@ -130,6 +130,7 @@ def style_targets(backend: Backend) -> list[nn.Module]:
     found: list[nn.Module] = []
     for name in ("generator", "_eager", "_hooked"):
         g = getattr(backend, name, None)
+        g = getattr(g, "inner", g)  # a style model under autocast (engine.cpu.AutocastBf16)
         if is_style(g) and all(g is not f for f in found):
             found.append(g)
     return found

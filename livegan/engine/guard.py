@@ -11,7 +11,7 @@ import torch
 
 from livegan.engine import Engine
 from livegan.errors import LiveganError, ModelFileError
-from livegan.library import open_model
+from livegan.library import in_w, open_model
 from livegan.modelfile import Model, load_model
 
 log = logging.getLogger(__name__)
@@ -58,18 +58,20 @@ def probe(engine: Engine) -> np.ndarray:
     return frame
 
 
-def load_checked(name: str, backend: str = "auto", allow_paths: bool = False) -> Engine:
+def load_checked(name: str, backend: str = "auto", allow_paths: bool = False,
+                 space: str = "z") -> Engine:
     """Find, load, check and probe a model: what a hot-swap may put on stage.
 
     Args:
         name: model name in the model folders (a path only when `allow_paths`).
         backend: backend to build it on.
         allow_paths: accept paths (the command line), not only names (OSC).
+        space: play a style model from "z" or "w" (other models play from z).
 
     Raises:
         LiveganError: one sentence saying what is wrong with the model and what to do.
     """
-    model = open_model(name, allow_paths=allow_paths)
+    model = open_model(name, allow_paths=allow_paths, space=space, strict=False)
     check_weights(model)
     try:
         engine = Engine(model, backend)
@@ -139,8 +141,10 @@ class Failover:
         log.error("rendering failed %d times in a row on %s; rebuilding %s on %s",
                   self.in_a_row, failed.backend.describe(), failed.info.name, backend)
         try:
-            engine = Engine(load_model(failed.info.path, int(failed.info.config.get("max_res") or 0)),
-                            backend, failed.canvas_request)
+            model = load_model(failed.info.path, int(failed.info.config.get("max_res") or 0))
+            if failed.info.space == "w":
+                model = in_w(model)
+            engine = Engine(model, backend, failed.canvas_request)
             probe(engine)
         except Exception as exc:  # noqa: BLE001 - reported; the last frame stays up
             log.error("falling back to %s failed: %s", backend, exc)

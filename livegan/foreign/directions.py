@@ -45,7 +45,7 @@ def sefa(generator: nn.Module, k: int) -> np.ndarray:
         return np.zeros((0, generator.w_dim), np.float32)
     a = torch.cat(weights, dim=0)  # [sum C, w_dim]
     a = a / a.norm(dim=1, keepdim=True).clamp_min(1e-8)
-    values, vectors = torch.linalg.eigh(a.T @ a)  # ascending
+    _, vectors = torch.linalg.eigh(a.T @ a)  # ascending eigenvalues
     return vectors[:, -k:].flip(1).T.numpy().astype(np.float32)
 
 

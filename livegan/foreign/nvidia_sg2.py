@@ -45,11 +45,17 @@ class _Options:
 
     def whole(self, key: str, default: int | None, low: int = 0) -> int:
         value = self.take(key, default)
-        if value is None:
+        if value is None and low == 0:
             return 0  # "same as w_dim" (embed_features, layer_features)
         if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
             raise _refuse(key, value, f"it must be a whole number >= {low}")
         return int(value)
+
+    def number(self, key: str, default: float) -> float:
+        value = self.take(key, default)
+        if not isinstance(value, numbers.Real) or isinstance(value, bool) or value <= 0:
+            raise _refuse(key, value, "it must be a number > 0")
+        return float(value)
 
     def finish(self) -> None:
         for key in sorted(set(self.left) - IGNORED):
@@ -77,8 +83,9 @@ def generator_config(init_kwargs: dict) -> tuple[dict, dict]:
         "mapping_layers": mapping.whole("num_layers", 8, 1),
         "mapping_features": mapping.whole("layer_features", None),
         "embed_features": mapping.whole("embed_features", None),
-        "mapping_lr_multiplier": float(mapping.take("lr_multiplier", 0.01)),
-        "mapping_activation": _activation("activation", mapping.take("activation", "lrelu")),
+        "mapping_lr_multiplier": mapping.number("lr_multiplier", 0.01),
+        "mapping_activation": _activation("mapping_kwargs.activation",
+                                          mapping.take("activation", "lrelu")),
         "channel_base": synthesis.whole("channel_base", 32768, 1),
         "channel_max": synthesis.whole("channel_max", 512, 1),
         "architecture": synthesis.take("architecture", "skip"),
@@ -109,7 +116,7 @@ def _check_values(config: dict, synthesis: _Options) -> None:
     if not isinstance(config["use_noise"], bool):
         raise _refuse("use_noise", config["use_noise"], "it must be true or false")
     taps = synthesis.take("resample_filter", list(FIR_TAPS))
-    if [float(t) for t in taps] != list(FIR_TAPS):
+    if not isinstance(taps, list) or taps != list(FIR_TAPS):
         raise _refuse("resample_filter", taps, "livegan resamples with [1, 3, 3, 1] only")
     kernel = synthesis.take("kernel_size", 3)
     if kernel != 3:

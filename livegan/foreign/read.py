@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import pickle
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from livegan.foreign.unpickle import (
     TORCH_LOAD_MAGIC,
     RefusedGlobal,
     TensorFlowPickle,
+    UnpicklingError,
     load_pickle,
     read_pickle,
 )
@@ -84,18 +83,19 @@ def sniff(path: Path) -> str:
 def _torch_load(path: Path) -> Any:
     """torch.load with weights_only=True; argparse.Namespace (rosinality's saved `args`) is
     admitted as plain attributes."""
-    try:
-        with torch.serialization.safe_globals([argparse.Namespace]):
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
+    try:  # an open file, not its name: torch picks other readers by a name's suffix
+        with open(path, "rb") as f, torch.serialization.safe_globals([argparse.Namespace]):
+            return torch.load(f, map_location="cpu", weights_only=True)
+    except UnpicklingError as exc:
         text = str(exc)
         global_name = text.split("GLOBAL ", 1)[1].split(" ", 1)[0] if "GLOBAL " in text else ""
         what = f"'{global_name}'" if global_name else "an object torch will not load safely"
         raise _fail(path, f"the checkpoint holds {what}, which livegan does not load (only "
                           "tensors and plain settings are read; nothing from the file runs)"
                     ) from None
-    except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile, OSError) as exc:
-        raise _fail(path, f"truncated or corrupt torch file ({str(exc).splitlines()[0][:80]}); "
+    except Exception as exc:  # noqa: BLE001 - whatever a damaged file makes torch raise
+        first = (str(exc).splitlines() or [type(exc).__name__])[0][:80]
+        raise _fail(path, f"truncated or corrupt torch file ({first}); "
                           "download or copy it again") from None
 
 

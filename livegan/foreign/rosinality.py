@@ -44,7 +44,7 @@ def _shape_plan(state: dict[str, Tensor]) -> dict:
         raise ForeignFileError("the rosinality checkpoint has no mapping layers style.1 ... style.n")
     style_dim = state["style.1.weight"].shape[1]
     n_blocks = len({k.split(".")[1] for k in state if k.startswith("to_rgbs.")})
-    if any(k.startswith("to_rgbs.") and ".iwt" in k or k.startswith("dwt") for k in state):
+    if any(k.startswith("to_rgbs.") and ".iwt." in k for k in state):
         raise ForeignFileError("a SWAGAN checkpoint (wavelet generator): only rosinality's "
                                "StyleGAN2 generator is supported")
     channels = {4: state["conv1.conv.weight"].shape[1]}
@@ -115,8 +115,7 @@ def _w_avg(config: dict, tensors: dict[str, Tensor], latent_avg: object) -> Tens
                                    f"generator's w has {config['w_dim']}")
         return latent_avg.detach().float().reshape(-1)
     g = StyleGAN2Generator(**{**config, "resolution": 4, "max_res": 0})  # only its mapping
-    g.mapping.load_state_dict({k[8:]: v for k, v in tensors.items() if k.startswith("mapping.")},
-                              strict=False)
+    g.mapping.load_state_dict({k[8:]: v for k, v in tensors.items() if k.startswith("mapping.")})
     z = torch.randn(MEAN_COUNT, config["z_dim"], generator=torch.Generator().manual_seed(MEAN_SEED))
     with torch.no_grad():
         return g.mapping_forward(z).mean(dim=0)  # [W]
@@ -140,7 +139,10 @@ def convert_rosinality(ckpt: dict, source: dict, max_res: int = 0) -> Imported:
         raise ForeignFileError(f"rosinality arch={args['arch']!r} is not supported: livegan "
                                "reads its StyleGAN2 generator only")
     state = {k: v for k, v in state.items() if isinstance(v, Tensor)}
-    plan = _shape_plan(state)
+    try:
+        plan = _shape_plan(state)
+    except KeyError as exc:
+        raise ForeignFileError(f"the rosinality generator lacks the tensor {exc}") from None
     _check_blur(state)
     base, top = _channel_options(plan["channels"])
     config = {"resolution": plan["size"], "z_dim": plan["style_dim"],
@@ -153,12 +155,16 @@ def convert_rosinality(ckpt: dict, source: dict, max_res: int = 0) -> Imported:
         renamed = _rename(state, plan)
     except KeyError as exc:
         raise ForeignFileError(f"the rosinality generator lacks the tensor {exc}") from None
-    latent_avg = ckpt.get("latent_avg")
-    renamed["mapping.w_avg"] = _w_avg(config, renamed, latent_avg)
+    except (RuntimeError, IndexError) as exc:  # a tensor of an unexpected shape
+        raise ForeignFileError(f"the rosinality generator does not have StyleGAN2's shapes "
+                               f"({str(exc).splitlines()[0][:80]})") from None
+    renamed["mapping.w_avg"] = torch.zeros(plan["style_dim"])  # rosinality keeps none
     try:
         tensors = fit_tensors(config, renamed, "the rosinality generator")
     except ValueError as exc:
         raise ForeignFileError(str(exc)) from None
+    latent_avg = ckpt.get("latent_avg")
+    tensors["mapping.w_avg"] = _w_avg(config, tensors, latent_avg)
     info = {**source, "network": which,
             "w_avg": "latent_avg" if isinstance(latent_avg, Tensor) else
                      f"mean w of {MEAN_COUNT} z (seed {MEAN_SEED})"}

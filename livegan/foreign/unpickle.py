@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover - numpy 1
 from livegan.foreign.base import ForeignFileError, ForeignModule
 
 TORCH_LOAD_MAGIC = 0x1950A86A20F9469CFC6C  # the first object of a torch.save file (legacy)
+UnpicklingError = pickle.UnpicklingError  # what torch's weights-only reader raises too
 
 
 class RefusedGlobal(ForeignFileError):
@@ -137,7 +138,7 @@ class RestrictedUnpickler(pickle.Unpickler):
             return ADMITTED[(module, name)]
         if module.startswith("torch.nn.modules.") and name.isidentifier():
             return _plain_module_class(name)
-        if module.startswith("dnnlib.tflib") or module.startswith("tensorflow"):
+        if module.startswith(("dnnlib.tflib", "tensorflow")):
             raise TensorFlowPickle(f"{module}.{name}")
         raise RefusedGlobal(f"{module}.{name}")
 

@@ -27,6 +27,8 @@ ARCHS: dict[str, type[nn.Module]] = {
 }
 
 DEFAULT_ARCH = "lite"  # what `livegan train` builds unless told otherwise
+TRAINABLE = ("dcgan", "lite", "stage")  # livegan's own: what `livegan train --arch` builds
+# (the others are imported from files other programs made: livegan.foreign)
 
 # Discriminators by name (training only; model files hold generators).
 D_ARCHS: dict[str, type[nn.Module]] = {
@@ -77,6 +79,13 @@ def count_gflop(generator: nn.Module) -> float:
         elif isinstance(module, nn.Linear):
             total += module.in_features * module.out_features * 2
 
+    if callable(getattr(generator, "taps", None)):  # imported: functional convolutions
+        from torch.utils.flop_counter import FlopCounterMode
+
+        p = next(generator.parameters())
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            generator(torch.zeros(1, generator.z_dim, device=p.device, dtype=p.dtype))
+        return counter.get_total_flops() / 1e9
     handles = [m.register_forward_hook(hook) for m in generator.modules()]
     try:
         with torch.no_grad():

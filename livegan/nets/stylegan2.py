@@ -4,9 +4,11 @@ Parameter and buffer names are those of `G_ema.state_dict()` in NVIDIA's
 stylegan2-ada-pytorch ("mapping.fc0.weight", "synthesis.b8.conv0.affine.weight",
 "synthesis.b8.conv0.noise_const", ...), so a converted file's tensors load as they are. Only
 plain PyTorch ops are used (the FIR up-sampling is a padded depthwise conv2d), so tracers and
-graph compilers (TensorRT, OpenVINO) take the network whole. Each modulated convolution runs as
-one grouped convolution whose weight already holds the style and the demodulation, so a single
-frame costs what a plain convolution costs.
+graph compilers (TensorRT, OpenVINO) take the network whole. A modulated convolution scales
+its input by the style and its output by the demodulation (NVIDIA's arithmetic, in another
+order), so it is one plain convolution of its own weight for the whole batch: a single frame
+costs what a plain convolution costs, and compilers see constant weights. Feature maps are
+channels-last, which the CPU's convolutions prefer.
 """
 
 from __future__ import annotations
@@ -100,9 +102,11 @@ class FullyConnectedLayer(nn.Module):
         self.bias_gain = lr_multiplier
 
     def forward(self, x: Tensor) -> Tensor:
-        x = F.linear(x, self.weight.to(x.dtype)) * self.weight_gain
-        return bias_act(x, self.bias * self.bias_gain, self.activation,
-                        ACTIVATION_GAIN[self.activation])
+        # Always float32, under autocast too: bf16 styles cost a bf16 frame ~7 dB.
+        with torch.autocast(x.device.type, enabled=False):
+            x = F.linear(x.float(), self.weight.float()) * self.weight_gain
+            return bias_act(x, self.bias.float() * self.bias_gain, self.activation,
+                            ACTIVATION_GAIN[self.activation])  # [N, out]
 
 
 class MappingNetwork(nn.Module):
@@ -239,9 +243,9 @@ class SynthesisBlock(nn.Module):
     def forward(self, x: Tensor | None, img: Tensor | None,
                 ws: Tensor) -> tuple[Tensor, Tensor | None]:
         """ws [N, num_conv + num_torgb, W]; x [N, I, R/2, R/2] -> [N, O, R, R]."""
-        if self.in_channels == 0:  # channels-last from here on: the CPU's convolutions run
-            x = self.const[None].expand(ws.shape[0], -1, -1, -1)  # faster on it (oneDNN)
-            x = x.to(ws.dtype).contiguous(memory_format=torch.channels_last)
+        if self.in_channels == 0:  # the maps take the weights' dtype (ws are float32), and
+            x = self.const[None].expand(ws.shape[0], -1, -1, -1)  # are channels-last from
+            x = x.contiguous(memory_format=torch.channels_last)  # here: faster on the CPU
             x = self.conv1(x, ws[:, 0])
         elif self.architecture == "resnet":
             y = self.skip(x, gain=math.sqrt(0.5))
@@ -352,7 +356,7 @@ class StyleGAN2Generator(nn.Module):
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
         w = self.mapping_forward(z, labels)
         if self.truncation != 1:
-            w = self.mapping.w_avg.lerp(w, self.truncation)
+            w = self.mapping.w_avg.to(w.dtype).lerp(w, self.truncation)
         ws = w[:, None].expand(-1, self.num_ws, -1)  # [N, num_ws, W]
         return self.synthesis_forward(ws)
 

@@ -15,6 +15,7 @@ layers -> 1x1 toRGB -> times output_scale.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -125,12 +126,13 @@ def _window(x: Tensor, start: int, length: int, dim: int) -> Tensor:
     return x.narrow(dim, start + lo, length)
 
 
-def upsample(x: Tensor, f: Tensor | None, up: int, padding: list[int]) -> Tensor:
-    """upfirdn2d(x, f, up, padding, gain=up**2): insert up-1 zeros after each sample, pad
-    by padding = [x0, x1, y0, y1] (negative crops) and convolve with f."""
+def upsample(x: Tensor, f: Tensor | None, up: int, padding: list[int],
+             gain: float = 1.0) -> Tensor:
+    """upfirdn2d(x, f, up, padding, gain=up**2) times `gain`: insert up-1 zeros after each
+    sample, pad by padding = [x0, x1, y0, y1] (negative crops) and convolve with f."""
     c, h, w = x.shape[1:]
     f = torch.ones(1, 1, device=x.device) if f is None else f
-    f = (f * up ** (f.ndim)).to(x.dtype)  # gain up**2 spread over the filter's axes
+    f = (f * (gain * up**2) ** (f.ndim / 2)).to(x.dtype)  # a 1-D f runs twice: sqrt each
     px0, px1, py0, py1 = padding
     if f.ndim == 2:
         x = F.conv_transpose2d(x, f.expand(c, 1, *f.shape), stride=up, groups=c)
@@ -160,15 +162,22 @@ def filtered_lrelu(x: Tensor, fu: Tensor | None, fd: Tensor | None, b: Tensor, u
                    down: int, padding: list[int], gain: float, slope: float,
                    clamp: float | None) -> Tensor:
     """NVIDIA's filtered_lrelu (its reference path): bias, upsample, leaky ReLU times gain,
-    clamp, downsample. The nonlinearity runs at the higher rate, where it aliases less."""
-    x = upsample(x + b.view(1, -1, 1, 1), fu, up, padding)
-    if slope != 1:
-        x = F.leaky_relu(x, slope)
-    if gain != 1:
-        x = x * gain
-    if clamp is not None:
-        x = x.clamp(-clamp, clamp)
-    return downsample(x, fd, down)
+    clamp, downsample. The nonlinearity runs at the higher rate, where it aliases less.
+
+    The gain rides on the upsampling filter (leaky ReLU commutes with a positive factor),
+    which saves a pass over the largest maps. Under CPU autocast the filtering runs in fp32:
+    oneDNN's bf16 depthwise transposed convolutions are several times slower than fp32 ones.
+    """
+    cpu_autocast = x.device.type == "cpu" and torch.is_autocast_enabled("cpu")
+    with torch.autocast("cpu", enabled=False) if cpu_autocast else contextlib.nullcontext():
+        if cpu_autocast:
+            x, b = x.float(), b.float()
+        x = upsample(x + b.view(1, -1, 1, 1), fu, up, padding, gain)
+        if slope != 1:
+            x = F.leaky_relu(x, slope, inplace=True)  # x is this function's own tensor
+        if clamp is not None:
+            x = x.clamp(-clamp, clamp)
+        return downsample(x, fd, down)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ class ModelRef:
     z_dim: int
     backend: str = ""  # the backend it ran on ("" in logs older than this field)
     precision: str = ""  # bf16 | fp16 | fp32 ("" in older logs)
+    space: str = "z"  # z, or w for a style model played from w
 
     @classmethod
     def of(cls, engine: Any) -> ModelRef:
@@ -47,7 +48,8 @@ class ModelRef:
         info, described = engine.info, engine.backend.describe()
         precision = next((p for p in PRECISIONS if p in described), "fp32")
         return cls(info.name, str(Path(info.path).resolve()), int(info.resolution),
-                   int(info.z_dim), engine.backend.name, precision)
+                   int(info.z_dim), engine.backend.name, precision,
+                   getattr(info, "space", "z"))
 
 
 def log_path_for(video: Path) -> Path:
@@ -149,7 +151,8 @@ class ControlLog:
                     self._file.write(json.dumps({"t": t, "model": ref.name, "path": ref.path,
                                                  "resolution": ref.resolution,
                                                  "z_dim": ref.z_dim, "backend": ref.backend,
-                                                 "precision": ref.precision}) + "\n")
+                                                 "precision": ref.precision,
+                                                 "space": ref.space}) + "\n")
                 line = {"t": t, "i": index, "label": int(label), "z": encode_latent(z)}
                 self._file.write(json.dumps(line) + "\n")
                 self.written += 1
@@ -254,7 +257,8 @@ def _add_entry(timeline: Timeline, entry: dict, times: list[float]) -> None:
         timeline.models.append(ModelRef(str(entry["model"]), str(entry["path"]),
                                         int(entry["resolution"]), int(entry["z_dim"]),
                                         str(entry.get("backend", "")),
-                                        str(entry.get("precision", ""))))
+                                        str(entry.get("precision", "")),
+                                        "w" if entry.get("space") == "w" else "z"))
     elif "style" in entry:
         psi, noise = entry["style"]
         timeline.styles.append((float(entry["t"]), (float(psi), str(noise))))

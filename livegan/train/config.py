@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from livegan.errors import LiveganError
-from livegan.nets import ARCHS, D_ARCHS, DEFAULT_ARCH
+from livegan.nets import D_ARCHS, DEFAULT_ARCH, TRAINABLE
 from livegan.train.augment import parse_policy
 
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -23,7 +23,7 @@ class TrainConfig:
     """
 
     data: str  # folder of training images (subfolders are labels with labels=True)
-    arch: str = DEFAULT_ARCH  # generator architecture (livegan.nets.ARCHS)
+    arch: str = DEFAULT_ARCH  # generator architecture (livegan.nets.TRAINABLE)
     res: int = 128  # output resolution, a power of two
     steps: int = 10_000  # total generator steps
     batch: int = 16  # images per step (per process under DDP)
@@ -65,8 +65,9 @@ class TrainConfig:
         return cls(**{**old, **{k: v for k, v in raw.items() if k in known}})
 
     def validate(self) -> None:
-        if self.arch not in ARCHS:
-            raise LiveganError(f"unknown --arch '{self.arch}'; choose from {', '.join(ARCHS)}")
+        if self.arch not in TRAINABLE:
+            raise LiveganError(f"unknown --arch '{self.arch}'; choose from "
+                               f"{', '.join(TRAINABLE)}")
         if self.d_arch not in D_ARCHS:
             raise LiveganError(f"unknown discriminator '{self.d_arch}'; choose from "
                                f"{', '.join(D_ARCHS)}")

@@ -132,7 +132,7 @@ def test_render_a_grid_of_a_pickle_at_max_res(tmp_path: Path, models_dir: Path,
     assert main(["render", str(SKIP32), str(out), "--grid", "2x3", "--max-res", "16",
                  "--no-progress"]) == 0
     assert Image.open(out).size == (3 * 16 + 4 * 2, 2 * 16 + 3 * 2)  # 16 px cells, 2 px gaps
-    assert [p.name for p in models_dir.iterdir()][0].startswith("sg2ada_skip32-")
+    assert next(p.name for p in models_dir.iterdir()).startswith("sg2ada_skip32-")
 
 
 def _send(port: int, address: str, *args: object) -> None:
@@ -262,3 +262,44 @@ def test_network_bending_reaches_an_imported_model(skip32: Path) -> None:
     assert frame_difference(plain, engine.render(z))["mean"] > 1.0
     engine.set_bends({})
     assert frame_difference(plain, engine.render(z))["psnr"] >= 40
+
+
+def test_walks_in_w(skip32: Path, tiny_model: Path) -> None:
+    from livegan.errors import ModelFileError
+    from livegan.library import open_model
+
+    model = open_model(skip32, space="w")
+    assert model.info.space == "w" and model.directions.shape == (16, model.info.z_dim)
+    assert model.info.direction_names[:1] == ["sefa0"]
+    engine_w = Engine(model, "cpu")
+    engine_z = Engine(open_model(skip32), "cpu")
+    u = np.random.default_rng(5).standard_normal(model.info.z_dim).astype(np.float32)
+    # u scaled to 0 is w_avg: the same picture as truncation 0 in z
+    engine_z.set_style(0.0, "const")
+    assert frame_difference(engine_z.render(u), engine_w.render(u * 0))["psnr"] >= 40
+    # w's spread: two different u's differ, and a direction is a straight move in w
+    assert frame_difference(engine_w.render(u), engine_w.render(-u))["mean"] > 1.0
+    moved = engine_w.render(u + model.directions[0].numpy())
+    assert frame_difference(engine_w.render(u), moved)["mean"] > 0.5
+    with pytest.raises(ModelFileError, match="walks in w need a style model"):
+        open_model(tiny_model, space="w")
+    assert open_model(tiny_model, space="w", strict=False).info.space == "z"
+
+
+def test_a_show_switches_to_w_and_back(dummy_video, tmp_path: Path, skip32: Path) -> None:
+    show = headless_show(str(skip32), str(tmp_path / "out"), (32, 32), 100_000)
+
+    def script(show):
+        yield
+        _send(show.osc.port, "/livegan/space", "w")
+        yield from until(lambda: show.stage.engine.info.space == "w")
+        yield from frames_after(show, 3)
+        assert show.controls.n_dirs == 16
+        _send(show.osc.port, "/livegan/dir/pca0", 1.5)
+        yield from frames_after(show, 3)
+        _send(show.osc.port, "/livegan/space", "z")
+        yield from until(lambda: show.stage.engine.info.space == "z")
+        yield from frames_after(show, 3)
+
+    drive(show, script, 120)
+    assert show.stage.errors == 0

@@ -31,8 +31,11 @@ scaled so images stay near [-1, 1]), copied it to G_ema, perturbed G again, and 
   NAME_frames.npz z [3, z_dim] (torch.Generator seeded), labels [3] (0, 1, 2 for the
                   conditional one; c is their one-hot), psi1 and psi07:
                   G_ema(z, c, truncation_psi=1 | 0.7, noise_mode="const", force_fp32=True);
-                  for sg2ada_skip32 also skip16: the `img` returned by block b16 of
-                  G_ema.synthesis (ws from G_ema.mapping, truncation 1, const noise)
+                  ws_mixed [3, num_ws, w_dim] (seeded randn) and mixed:
+                  G_ema.synthesis(ws_mixed, noise_mode="const", force_fp32=True), a different
+                  w for every layer; for sg2ada_skip32 also skip16: the `img` returned by
+                  block b16 of G_ema.synthesis (ws from G_ema.mapping, truncation 1, const
+                  noise)
 
 rosinality, github.com/rosinality/stylegan2-pytorch at bef283a1c24087da704d16c30abc8e36e63efa0e,
 with three changes in a scratch copy: op/fused_act.py and op/upfirdn2d.py do not build their
@@ -59,6 +62,7 @@ x 1 + N(0, 0.1^2)) and saved:
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 from pathlib import Path
@@ -126,6 +130,21 @@ def test_nvidia_frames_match(name: str) -> None:
     assert set(imported.tensors) == set(nvidia_module(name).tensors)  # NVIDIA's own names
     for key, psi in (("psi1", 1.0), ("psi07", 0.7)):
         assert psnr(ref[key], render(g, ref, psi)) >= MIN_PSNR, key
+    with torch.no_grad():  # each layer takes the w NVIDIA gives it
+        mixed = g.synthesis_forward(torch.from_numpy(ref["ws_mixed"]))
+    assert psnr(ref["mixed"], mixed) >= MIN_PSNR
+
+
+def test_bf16_autocast_stays_close(skip32: StyleGAN2Generator) -> None:
+    ref = frames("sg2ada_skip32")
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        image = render(skip32, ref)
+    assert image.dtype == torch.float32  # the skip image is gathered in float32
+    assert psnr(ref["psi1"], image) >= 40
+    low = copy.deepcopy(skip32).to(torch.bfloat16)  # as the CPU engine's bf16 variant
+    with torch.no_grad():
+        image = low(torch.from_numpy(ref["z"]).bfloat16())
+    assert image.dtype == torch.float32 and psnr(ref["psi1"], image) >= 40
 
 
 @pytest.mark.skipif(not HAVE_UNPICKLER, reason="livegan.foreign.unpickle is not there yet")
@@ -233,6 +252,30 @@ def test_unsupported_options_are_named(where: str, option: str, value: object) -
         convert_nvidia_sg2(g, {})
 
 
+def test_stylegan3_code_layout_reads_the_same() -> None:
+    """NVIDIA's StyleGAN3 code passes the synthesis options beside the others (and clamps
+    at 256 unless told otherwise)."""
+    g = nvidia_module("sg2ada_skip32")
+    g.init_kwargs.update(g.init_kwargs.pop("synthesis_kwargs"))
+    assert convert_nvidia_sg2(g, {}).config["conv_clamp"] is None
+    del g.init_kwargs["conv_clamp"]
+    assert convert_nvidia_sg2(g, {}).config["conv_clamp"] == 256.0
+    g.init_kwargs["conv_clamp"] = None
+    ref = frames("sg2ada_skip32")
+    assert psnr(ref["psi1"], render(build(convert_nvidia_sg2(g, {})), ref)) >= MIN_PSNR
+
+
+def test_missing_options_and_tensors_are_named() -> None:
+    g = nvidia_module("sg2ada_skip32")
+    del g.init_kwargs["z_dim"]
+    with pytest.raises(ForeignFileError, match="z_dim"):
+        convert_nvidia_sg2(g, {})
+    ckpt = torch.load(FIXTURES / "rosinality_converted32.pt", weights_only=True)
+    del ckpt["g_ema"]["convs.2.conv.weight"]
+    with pytest.raises(ForeignFileError, match="convs.2.conv.weight"):
+        convert_rosinality(ckpt, {})
+
+
 def test_tensors_that_do_not_fit_are_refused() -> None:
     g = nvidia_module("sg2ada_skip32")
     del g.tensors["synthesis.b16.conv1.weight"]
@@ -269,7 +312,7 @@ def test_mapping_and_synthesis_compose_to_forward(skip32: StyleGAN2Generator) ->
         assert torch.allclose(skip32(z), skip32.synthesis_forward(ws))
         skip32.truncation = 1.0
         assert torch.isfinite(skip32(torch.zeros(1, skip32.z_dim))).all()  # count_gflop's input
-    assert count_gflop(skip32) >= 0
+    assert count_gflop(skip32) > 0
 
 
 def test_model_file_round_trip(tmp_path: Path) -> None:

@@ -23,8 +23,10 @@ NAMESPACE: dict[str, tuple[str, str]] = {
     "/livegan/speed": ("f", "walk/loop speed"),
     "/livegan/truncation": ("f", "truncation amount (0..2, 1 = as trained)"),
     "/livegan/smooth": ("f", "smoothing time in seconds"),
-    "/livegan/noise": ("s|i", "noise inputs of a StyleGAN model: const, random or none "
-                              "(or 0, 1, 2)"),
+    "/livegan/space": ("s", ("play a StyleGAN model from z (its seeds) or w (straight "
+                             "lines in its style space)")),
+    "/livegan/noise": ("s|i", ("noise inputs of a StyleGAN model: const, random or none "
+                               "(or 0, 1, 2)")),
     "/livegan/scene": ("s", "recall a scene of the patch"),
     "/livegan/label": ("s|i", "class label of a conditional model (name or index)"),
     "/livegan/model": ("s", "hot-swap to a model by name (model folders only)"),
@@ -103,6 +105,7 @@ class OscNamespace:
             "/livegan/hud": lambda a, s: self._app_flag(a, "hud"),
             "/livegan/snapshot": lambda a, s: self.controls.push_app("snapshot") or True,
             "/livegan/noise": self._noise,
+            "/livegan/space": lambda a, s: self._app(a, "space", str),
         }
         for name in ("speed", "truncation", "smooth", "morph"):
             self._fixed[f"/livegan/{name}"] = self._param_route(name)
