@@ -169,7 +169,9 @@ def models(args: argparse.Namespace) -> int:
             continue
         dirs = f"{item.n_directions} directions" if item.n_directions else "no directions"
         labels = f", labels: {', '.join(item.labels)}" if item.labels else ""
-        print(f"  {item.name:<16} {item.resolution}px  {item.arch:<6} {dirs}{labels}  "
+        source = item.source
+        origin = f", from {source.get('format')} {source.get('file')}" if source else ""
+        print(f"  {item.name:<16} {item.resolution}px  {item.arch:<6} {dirs}{labels}{origin}  "
               f"{item.path}")
     return 0
 

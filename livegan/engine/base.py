@@ -118,6 +118,7 @@ class Backend:
 def is_style(generator: nn.Module | None) -> bool:
     """Whether `generator` maps z to w (StyleGAN2/3, lucidrains' stylegan2): truncation and
     noise are its own settings, not a scale of z."""
+    generator = getattr(generator, "inner", generator)  # under autocast (engine.cpu)
     return generator is not None and hasattr(generator, "mapping_forward")
 
 

@@ -151,6 +151,12 @@ class AutocastBf16(nn.Module):
             return self.inner(z.float(), labels).float()
 
 
+def _latent(g: nn.Module, z: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """The latent as `g` takes it: in `dtype`, but fp32 for a style model under autocast
+    (its mapping network starts from the exact latent)."""
+    return z.float() if isinstance(g, AutocastBf16) else z.to(dtype)
+
+
 class CpuBackend(Backend):
     """PyTorch on the CPU. At start it times the variants that may win on this processor
     (contiguous or channels_last; fp32 or bf16 where the CPU has bf16 units; each traced and
@@ -214,7 +220,7 @@ class CpuBackend(Backend):
         labels = torch.zeros(4, dtype=torch.long) if self.n_labels else None
         with torch.inference_mode():
             ref = self.generator(z, labels).float().mul(127.5).numpy()
-            low = g(z.bfloat16(), labels).float().mul(127.5).numpy()
+            low = g(_latent(g, z, torch.bfloat16), labels).float().mul(127.5).numpy()
         same, words = looks_the_same(ref, low)
         if not same:
             log.info("bf16 frames differ from fp32 (%s); using fp32", words)
@@ -296,4 +302,4 @@ class CpuBackend(Backend):
                 return to_frame(g(z.to(self.dtype), labels, self._amounts))
             if self.hooks is not None and self.hooks.on:
                 g = self._hooked
-            return to_frame(g(z.to(self.dtype), labels))
+            return to_frame(g(_latent(g, z, self.dtype), labels))

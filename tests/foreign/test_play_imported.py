@@ -13,6 +13,7 @@ import socket
 from pathlib import Path
 
 import numpy as np
+import torch
 import pytest
 from showdriver import drive, frames_after, headless_show, until
 
@@ -303,3 +304,21 @@ def test_a_show_switches_to_w_and_back(dummy_video, tmp_path: Path, skip32: Path
 
     drive(show, script, 120)
     assert show.stage.errors == 0
+
+
+def test_bf16_on_the_cpu_keeps_weights_fp32_and_takes_the_style(skip32: Path) -> None:
+    """A style model's bf16 path runs under autocast (fp32 weights, fp32 latent), and its
+    truncation and noise still reach the network through the wrapper."""
+    from livegan.engine.cpu import AutocastBf16
+
+    model = load_model(skip32)
+    backend = CpuBackend(model.generator, model.info.z_dim, precision="bf16")
+    assert isinstance(backend._eager, AutocastBf16)
+    assert all(p.dtype == torch.float32 for p in backend._eager.parameters())
+    eager = CpuBackend(model.generator, model.info.z_dim, precision="eager")
+    z = np.random.default_rng(6).standard_normal(model.info.z_dim).astype(np.float32)
+    assert frame_difference(eager.render(z), backend.render(z))["psnr"] >= 30
+    backend.set_style(0.0, "const")
+    eager.set_style(0.0, "const")
+    assert frame_difference(eager.render(z), backend.render(z))["psnr"] >= 30
+    assert backend._eager.inner.truncation == 0.0
