@@ -13,8 +13,8 @@ import socket
 from pathlib import Path
 
 import numpy as np
-import torch
 import pytest
+import torch
 from showdriver import drive, frames_after, headless_show, until
 
 from livegan.cli import main
