@@ -262,6 +262,9 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frames", type=positive, default=300)
     p.add_argument("--max-res", type=positive, default=0, metavar="R",
                    help="a StyleGAN2 skip model renders only up to its RxR block")
+    p.add_argument("--stops", action="store_true",
+                   help="time every --max-res stop of a StyleGAN2 skip model (64 up to its "
+                        "size) in one process: fps, and each stop's share of the work and time")
     p.add_argument("--canvas", type=canvas, default="off", metavar="auto|WxH",
                    help="also time a live canvas (auto: 16:9 at about the model's height) in a "
                         "{}x{} window".format(*CANVAS_WINDOW_HELP))

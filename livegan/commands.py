@@ -127,6 +127,13 @@ def bench(args: argparse.Namespace) -> int:
         result = run_bend_bench(args.model, args.backend, args.frames)
         print(json.dumps(result) if args.json else format_bends(result))
         return 0
+    if getattr(args, "stops", False):
+        from livegan.bench import format_stops, stops_table
+
+        rows = stops_table(args.model, args.backend)
+        print(json.dumps({"model": args.model, "stops": rows}) if args.json
+              else format_stops(rows))
+        return 0
     if args.flood:
         from livegan.floodbench import format_flood, run_flood_bench
 

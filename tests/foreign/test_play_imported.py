@@ -322,3 +322,13 @@ def test_bf16_on_the_cpu_keeps_weights_fp32_and_takes_the_style(skip32: Path) ->
     eager.set_style(0.0, "const")
     assert frame_difference(eager.render(z), backend.render(z))["psnr"] >= 30
     assert backend._eager.inner.truncation == 0.0
+
+
+def test_bench_stops_times_every_max_res(skip32: Path, capsys) -> None:
+    assert main(["bench", "--model", str(skip32), "--stops", "--backend", "cpu",
+                 "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["stops"]
+    assert [r["max_res"] for r in rows] == [8, 16, 32]
+    gflop = [r["gflop_per_frame"] for r in rows]
+    assert gflop == sorted(gflop) and rows[-1]["work_share"] == 1.0
+    assert all(r["generator_fps"] > 0 for r in rows)
