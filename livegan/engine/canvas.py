@@ -43,6 +43,9 @@ def smooth_field(seed: int, z_dim: int, cells: tuple[int, int]) -> np.ndarray:
 def pixels_per_cell(generator: nn.Module, z_dim: int, n_labels: int = 0) -> tuple[int, int]:
     """(a, b) with output size = a * cells + b, found by rendering 1 and 2 latent cells
     eagerly; raises CannotGrow when the picture does not grow (or refuses a spatial latent)."""
+    if hasattr(getattr(generator, "inner", generator), "mapping_forward"):
+        raise CannotGrow("a StyleGAN's picture has the size of its synthesis network (its "
+                         "latent steers style, not space); use --size or --upscale instead")
     labels = torch.zeros(1, dtype=torch.long) if n_labels else None
     sizes = []
     try:

@@ -19,6 +19,7 @@ from showdriver import drive, frames_after, headless_show, until
 
 from livegan.cli import main
 from livegan.control.osc.wire import encode_message
+from livegan.control.oscquery.tree import build, find
 from livegan.engine import Engine
 from livegan.engine.base import frame_difference
 from livegan.engine.cpu import CpuBackend
@@ -178,6 +179,10 @@ def test_a_show_plays_a_pickle_steered_over_osc(dummy_video, tmp_path: Path,
         yield from until(lambda: show.engine.style_now == (1.0, "random"))
         shimmer = yield from frames_after(show, 3)
         assert frame_difference(shimmer[1], shimmer[2])["mean"] > 0
+        tree = build(*show.inputs.oscquery())  # what OSCQuery clients read
+        assert find(tree, "/livegan/noise")["VALUE"] == ["random"]
+        assert find(tree, "/livegan/noise")["RANGE"] == [{"VALS": ["const", "random", "none"]}]
+        assert find(tree, "/livegan/space") is not None
         _send(port, "/livegan/noise", 0)  # const, by index
         yield from until(lambda: show.engine.style_now == (1.0, "const"))
         _send(port, "/livegan/noise", "loud")  # not a mode: dropped, counted
