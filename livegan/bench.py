@@ -347,7 +347,7 @@ def format_stops(rows: list[dict]) -> str:
     """The --stops table for humans."""
     lines = [f"{'--max-res':>9} {'GFLOP':>7} {'fps':>7} {'ms':>6} {'work':>6} {'time':>6}"]
     for r in rows:
-        lines.append(f"{r['max_res']:>9} {r['gflop_per_frame']:>7} {r['generator_fps']:>7} "
+        lines.append(f"{r['max_res']:>9} {r['gflop_per_frame']:>7.1f} {r['generator_fps']:>7} "
                      f"{r['ms_per_frame']:>6} {r['work_share']:>6.0%} {r['time_share']:>6.0%}")
     return "\n".join(lines + [f"on {rows[-1]['device']}"])
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from livegan.errors import ModelFileError
-from livegan.foreign.base import ForeignFileError, Imported
+from livegan.foreign.base import ForeignFileError, Imported, fit_tensors
 from livegan.foreign.read import read_foreign
 from livegan.modelfile import SUFFIX, model_dirs, read_info, save_model
 from livegan.nets import ARCHS, build_generator
@@ -42,20 +42,9 @@ def build(imported: Imported, path: Path) -> torch.nn.Module:
         generator = build_generator(imported.arch, imported.config)
     except (TypeError, ValueError) as exc:
         raise ForeignFileError(f"{path}: {exc}") from None
-    expected = generator.state_dict()
-    tensors = imported.tensors
-    missing = sorted(set(expected) - set(tensors))
-    extra = sorted(set(tensors) - set(expected))
-    if missing or extra:
-        what = f"missing {missing[:3]}" if missing else f"unexpected {extra[:3]}"
-        raise ForeignFileError(f"{path}: its weights do not fit livegan's {imported.arch} "
-                               f"generator ({what}); livegan may not support this variant")
-    for key, want in expected.items():
-        if tuple(tensors[key].shape) != tuple(want.shape):
-            raise ForeignFileError(f"{path}: weight '{key}' has shape "
-                                   f"{tuple(tensors[key].shape)}, livegan's {imported.arch} "
-                                   f"generator needs {tuple(want.shape)}")
-    generator.load_state_dict({k: v.float() for k, v in tensors.items()})
+    tensors = fit_tensors(generator.state_dict(), imported.tensors, str(path),
+                          f"livegan's {imported.arch} generator")
+    generator.load_state_dict(tensors)
     return generator.eval().requires_grad_(False)
 
 

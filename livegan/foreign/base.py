@@ -8,8 +8,10 @@ knew about itself (labels, where it came from). Nothing here unpickles anything.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import torch
 from torch import Tensor
 
 from livegan.errors import ModelFileError
@@ -48,3 +50,27 @@ class Imported:
     tensors: dict[str, Tensor]
     source: dict = field(default_factory=dict)  # format, file name, what it held (ema, kimg...)
     labels: list[str] = field(default_factory=list)  # names of a conditional model's classes
+
+
+def fit_tensors(expected: dict[str, Tensor], tensors: dict[str, Tensor], what: str,
+                network: str, ignore: Callable[[str], bool] = lambda key: False
+                ) -> dict[str, Tensor]:
+    """`tensors` checked against a network's state dict `expected` by name and shape, as
+    float32 and contiguous; ForeignFileError naming the first tensor that does not fit.
+    `ignore(key)`: extra tensors left out on purpose (blocks above --max-res)."""
+    missing = [k for k in expected if k not in tensors]
+    if missing:
+        raise ForeignFileError(f"{what} lacks the {network} tensor '{missing[0]}' "
+                               f"({len(missing)} missing); it is not the network its "
+                               "options describe")
+    extra = sorted(k for k in tensors if k not in expected and not ignore(k))
+    if extra:
+        raise ForeignFileError(f"{what} has a tensor {network} does not: '{extra[0]}'")
+    out = {}
+    for key, want in expected.items():
+        t = tensors[key]
+        if tuple(t.shape) != tuple(want.shape):
+            raise ForeignFileError(f"{what}: tensor '{key}' has shape {tuple(t.shape)}, its "
+                                   f"options need {tuple(want.shape)}")
+        out[key] = t.detach().to(torch.float32).contiguous()
+    return out

@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from livegan.foreign.base import ForeignFileError, ForeignModule, Imported
+from livegan.foreign.base import fit_tensors as fit
 from livegan.nets.stylegan2 import ARCHITECTURES, FIR_TAPS, StyleGAN2Generator
 
 log = logging.getLogger(__name__)
@@ -128,22 +129,7 @@ def fit_tensors(config: dict, tensors: dict[str, Tensor], what: str) -> dict[str
     (float32, contiguous); extra tensors of blocks above max_res are dropped."""
     with torch.device("meta"):
         expected = StyleGAN2Generator(**config).state_dict()
-    missing = [k for k in expected if k not in tensors]
-    if missing:
-        raise ForeignFileError(f"{what} lacks the StyleGAN2 tensor '{missing[0]}' "
-                               f"({len(missing)} missing); it is not the network its "
-                               "options describe")
-    extra = sorted(k for k in tensors if k not in expected and not _above(k, config))
-    if extra:
-        raise ForeignFileError(f"{what} has a tensor StyleGAN2 does not: '{extra[0]}'")
-    out = {}
-    for key, want in expected.items():
-        t = tensors[key]
-        if tuple(t.shape) != tuple(want.shape):
-            raise ForeignFileError(f"{what}: tensor '{key}' has shape {tuple(t.shape)}, its "
-                                   f"options need {tuple(want.shape)}")
-        out[key] = t.detach().to(torch.float32).contiguous()
-    return out
+    return fit(expected, tensors, what, "StyleGAN2", ignore=lambda k: _above(k, config))
 
 
 def _above(key: str, config: dict) -> bool:

@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from livegan.foreign.base import ForeignFileError, ForeignModule, Imported
+from livegan.foreign.base import fit_tensors as fit
 from livegan.nets.stylegan3 import StyleGAN3Generator
 
 log = logging.getLogger(__name__)
@@ -116,22 +117,7 @@ def fit_tensors(config: dict, tensors: dict[str, Tensor], what: str) -> dict[str
     (float32, contiguous)."""
     with torch.device("meta"):
         expected = StyleGAN3Generator(**config).state_dict()
-    missing = [k for k in expected if k not in tensors]
-    if missing:
-        raise ForeignFileError(f"{what} lacks the StyleGAN3 tensor '{missing[0]}' "
-                               f"({len(missing)} missing); it is not the network its "
-                               "options describe")
-    extra = sorted(k for k in tensors if k not in expected)
-    if extra:
-        raise ForeignFileError(f"{what} has a tensor StyleGAN3 does not: '{extra[0]}'")
-    out = {}
-    for key, want in expected.items():
-        t = tensors[key]
-        if tuple(t.shape) != tuple(want.shape):
-            raise ForeignFileError(f"{what}: tensor '{key}' has shape {tuple(t.shape)}, its "
-                                   f"options need {tuple(want.shape)}")
-        out[key] = t.detach().to(torch.float32).contiguous()
-    return out
+    return fit(expected, tensors, what, "StyleGAN3")
 
 
 def convert_nvidia_sg3(g: ForeignModule, source: dict) -> Imported:
