@@ -337,3 +337,38 @@ def test_bench_stops_times_every_max_res(skip32: Path, capsys) -> None:
     gflop = [r["gflop_per_frame"] for r in rows]
     assert gflop == sorted(gflop) and rows[-1]["work_share"] == 1.0
     assert all(r["generator_fps"] > 0 for r in rows)
+
+
+def test_a_backend_that_bakes_the_style_hands_other_settings_to_an_eager_twin(
+        skip32: Path, monkeypatch) -> None:
+    """TensorRT and OpenVINO compile truncation 1 and const noise into their graphs: other
+    settings render on an eager twin, and the defaults go back to the compiled graph."""
+    import livegan.engine as engines
+    from livegan.engine.base import STYLE_DEFAULT
+
+    class Baked(CpuBackend):
+        name = "baked"
+        rendered = 0
+
+        def set_style(self, truncation: float, noise: str) -> bool:
+            return (float(truncation), noise) == STYLE_DEFAULT
+
+        def render(self, z, label=None):
+            Baked.rendered += 1
+            return super().render(z, label)
+
+    model = load_model(skip32)
+    monkeypatch.setattr(engines, "create_backend", lambda m, backend="auto": Baked(
+        m.generator, m.info.z_dim, precision="eager"))
+    engine = Engine(model, "cpu")
+    reference = CpuBackend(model.generator, model.info.z_dim, precision="eager")
+    z = np.random.default_rng(7).standard_normal(model.info.z_dim).astype(np.float32)
+    engine.render(z)
+    assert Baked.rendered == 1
+    engine.set_style(0.5, "const")
+    reference.set_style(0.5, "const")
+    assert frame_difference(reference.render(z), engine.render(z))["psnr"] >= 40
+    assert Baked.rendered == 1 and engine._bent is not None
+    engine.set_style(1.0, "const")
+    engine.render(z)
+    assert Baked.rendered == 2
