@@ -17,10 +17,13 @@ def _module_name(path: Path) -> tuple[str, ...]:
 
 
 def _imports(path: Path) -> set[tuple[str, ...]]:
-    """Every livegan module `path` imports, at the top or inside a function."""
+    """Every livegan module `path` imports, at the top, inside a function or under
+    TYPE_CHECKING. `from pkg import module` imports that module; `from pkg import name`
+    (a name defined in pkg/__init__.py) imports the package."""
     found = set()
     here = _module_name(path)
     package = here if path.name == "__init__.py" else here[:-1]
+    modules = {_module_name(p) for p in ROOT.rglob("*.py")}
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found |= {tuple(a.name.split(".")) for a in node.names}
@@ -28,9 +31,8 @@ def _imports(path: Path) -> set[tuple[str, ...]]:
             base = tuple(node.module.split(".")) if node.module else ()
             if node.level:
                 base = package[: len(package) - node.level + 1] + base
-            found.add(base)
-            found |= {base + (a.name,) for a in node.names}  # `from pkg import module`
-    modules = {_module_name(p) for p in ROOT.rglob("*.py")}
+            for alias in node.names:
+                found.add(base + (alias.name,) if base + (alias.name,) in modules else base)
     return {name for name in found if name in modules and name[0] == "livegan"}
 
 
@@ -86,6 +88,22 @@ def test_no_import_loop_between_packages() -> None:
             wings = {name[len(package)] for name in packages
                      if len(name) == len(package) + 1 and name[: len(package)] == package}
             edges = {unit: targets & wings for unit, targets in edges.items() if unit in wings}
+        cycle = _cycle(edges)
+        assert cycle is None, f"import loop in {'.'.join(package)}: {' -> '.join(cycle)}"
+
+
+def test_no_import_loop_between_the_modules_of_a_package() -> None:
+    """Inside each package, between its modules (its __init__ included), counting lazy
+    imports inside functions and those only for type checking: each module's imports
+    point one way."""
+    graph = import_graph()
+    packages = {name for name in graph if (ROOT.parent.joinpath(*name) / "__init__.py").exists()}
+    for package in sorted(packages):
+        units = {name for name in graph if name[: len(package)] == package
+                 and len(name) <= len(package) + 1
+                 and not (len(name) == len(package) + 1 and name in packages)}
+        edges = {".".join(u): {".".join(t) for t in graph[u] if t in units and t != u}
+                 for u in units}
         cycle = _cycle(edges)
         assert cycle is None, f"import loop in {'.'.join(package)}: {' -> '.join(cycle)}"
 

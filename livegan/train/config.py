@@ -12,13 +12,32 @@ from livegan.train.augment import parse_policy
 
 PRECISIONS = ("auto", "fp32", "bf16")
 
+# The first trainer's recipe spelled out (recipe "v1"): what a run's saved config means for
+# the keys it predates.
+FIRST_RECIPE: dict = {
+    "arch": "lite",
+    "ngf": 16,
+    "ndf": 16,
+    "batch": 16,
+    "lr": 1e-4,
+    "lr_d": 4e-4,
+    "augment": "color,translation,cutout",
+    "ema": 0.999,
+    "r1": 0.0,
+    "z_dim": 128,
+    "beta1": 0.0,
+    "d_arch": "residual",
+    "recon": 0.0,
+    "precision": "fp32",
+}
+
 
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that defines a run; written to RUN/config.json and reused by --resume.
 
     The defaults are the recipe measured best per CPU-minute by `livegan bench --quality`
-    (README, "The recipe"): still the first trainer's (RECIPES["v1"]), which arithmetic
+    (README, "The recipe"): still the first trainer's (FIRST_RECIPE), which arithmetic
     aside the `stage` recipe has not yet beaten there.
     """
 
@@ -57,11 +76,9 @@ class TrainConfig:
     def from_json(cls, path: Path) -> TrainConfig:
         """A run's saved config; keys it predates take the first recipe's values, so an
         old run resumes exactly as it started."""
-        from livegan.train.recipes import RECIPES
-
         raw = json.loads(path.read_text())
         known = {f.name for f in fields(cls)}
-        old = {k: v for k, v in RECIPES["v1"].items() if k not in raw}
+        old = {k: v for k, v in FIRST_RECIPE.items() if k not in raw}
         return cls(**{**old, **{k: v for k, v in raw.items() if k in known}})
 
     def validate(self) -> None:

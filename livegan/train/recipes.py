@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import fields, replace
-from typing import TYPE_CHECKING
 
 from livegan.errors import ExtraMissingError, LiveganError
 from livegan.nets import pretrained
-from livegan.train.config import parse_value
-
-if TYPE_CHECKING:
-    from livegan.train.loop import TrainConfig
+from livegan.train.config import FIRST_RECIPE, TrainConfig, parse_value
 
 log = logging.getLogger(__name__)
 
@@ -21,22 +17,7 @@ log = logging.getLogger(__name__)
 # recipe sized for CPUs; "projected" judges the images on frozen InceptionV3 features.
 RECIPES: dict[str, dict] = {
     "default": {},
-    "v1": {
-        "arch": "lite",
-        "ngf": 16,
-        "ndf": 16,
-        "batch": 16,
-        "lr": 1e-4,
-        "lr_d": 4e-4,
-        "augment": "color,translation,cutout",
-        "ema": 0.999,
-        "r1": 0.0,
-        "z_dim": 128,
-        "beta1": 0.0,
-        "d_arch": "residual",
-        "recon": 0.0,
-        "precision": "fp32",
-    },
+    "v1": FIRST_RECIPE,
     # FastGAN's ingredients: the stage generator, the self-supervised discriminator and
     # FastGAN's optimiser settings (README, "The recipe"; not yet the default).
     "stage": {
@@ -99,8 +80,6 @@ def _parse_value(name: str, kind: object, text: str) -> object:
 def parse_settings(pairs: list[str]) -> dict:
     """["lr=2e-4", "batch=32"] -> {"lr": 0.0002, "batch": 32}, each value parsed by the type
     of its TrainConfig field; an unknown field is a one-sentence error listing the fields."""
-    from livegan.train.loop import TrainConfig
-
     kinds = {f.name: f.type for f in fields(TrainConfig) if f.name != "data"}
     settings: dict = {}
     for pair in pairs:

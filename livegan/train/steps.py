@@ -6,20 +6,42 @@ projected one), where a single fake batch can serve both updates.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-if TYPE_CHECKING:
-    from livegan.train.loop import Trainer
+
+class StepParts(Protocol):
+    """What a step works with (livegan.train.loop.Trainer has it): the networks, their
+    optimisers, the fakes' inputs, the augmentation and its strength, the precision and the
+    settings the step reads (cfg.r1, cfg.cover, cfg.diverse)."""
+
+    g: nn.Module
+    d: Any
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    cfg: Any
+    recon: float
+    dist: Any
+    strength: Any
+    g_train: Callable[..., torch.Tensor]
+    d_train: Callable[..., Any]
+    augment: Callable[[torch.Tensor], torch.Tensor]
+
+    def fake_input(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]: ...
+
+    def autocast(self) -> AbstractContextManager: ...
 
 
 def hinge_d_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
 
 
-def frozen_eyes_step(t: Trainer, real: torch.Tensor, y_real: torch.Tensor | None,
+def frozen_eyes_step(t: StepParts, real: torch.Tensor, y_real: torch.Tensor | None,
                      r1: bool) -> dict[str, float]:
     """A discriminator with a frozen front (projected): one fake batch serves both
     updates. Its frozen maps are computed once, with a graph back to the generator; the
@@ -74,7 +96,7 @@ def coverage_loss(real_map: torch.Tensor, fake_map: torch.Tensor) -> torch.Tenso
     return torch.cdist(_unit(real_map.detach()), _unit(fake_map)).pow(2).min(dim=1).values.mean()
 
 
-def plain_step(t: Trainer, real: torch.Tensor, y_real: torch.Tensor | None,
+def plain_step(t: StepParts, real: torch.Tensor, y_real: torch.Tensor | None,
                r1: bool) -> dict[str, float]:
     """Two fake batches: one (without a graph) for the discriminator's update, one for the
     generator's; the selfsup discriminator's reconstruction loss joins the first."""
@@ -104,7 +126,7 @@ def plain_step(t: Trainer, real: torch.Tensor, y_real: torch.Tensor | None,
             **({"recon": recon.item()} if t.recon else {})}
 
 
-def step_d(t: Trainer, d_loss: torch.Tensor, d_real: torch.Tensor,
+def step_d(t: StepParts, d_loss: torch.Tensor, d_real: torch.Tensor,
            r1_input: torch.Tensor | None) -> torch.Tensor:
     """The discriminator's update, with the R1 penalty on the reals when it is due; returns
     the loss it stepped on. Its scores of the reals steer the augmentation strength."""
@@ -118,7 +140,7 @@ def step_d(t: Trainer, d_loss: torch.Tensor, d_real: torch.Tensor,
     return d_loss
 
 
-def step_g(t: Trainer, g_loss: torch.Tensor) -> None:
+def step_g(t: StepParts, g_loss: torch.Tensor) -> None:
     """The generator's update on `g_loss`."""
     t.opt_g.zero_grad(set_to_none=True)
     g_loss.backward()
