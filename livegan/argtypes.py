@@ -45,6 +45,18 @@ def positive(text: str) -> int:
     return value
 
 
+def port(text: str) -> int:
+    """A TCP or UDP port, 0..65535 (0: a free one), as a patch's [osc] port is checked."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{text} is not a port: choose 0 (a free one) to "
+                                         "65535")
+    return value
+
+
 def positive_float(text: str) -> float:
     try:
         value = float(text)

@@ -9,7 +9,7 @@ import sys
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-from livegan.argtypes import bend, canvas, grid, positive, positive_float, seeds, size
+from livegan.argtypes import bend, canvas, grid, port, positive, positive_float, seeds, size
 from livegan.control.osc.server import DEFAULT_PORT
 from livegan.engine import BACKENDS
 from livegan.errors import LiveganError
@@ -48,17 +48,18 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-res", type=positive, default=argparse.SUPPRESS, metavar="R",
                    help="a StyleGAN2 model with skip outputs renders only up to its RxR block "
                         "(R a power of two; the window scales it up): a 1024 model at "
-                        "--max-res 256 costs about a sixteenth of its full frame")
+                        "--max-res 256 skips its two finest blocks, about 60 %% of its "
+                        "frame's time on a CPU")
     p.add_argument("--backend", default=argparse.SUPPRESS, choices=BACKENDS,
                    help="engine (default: the patch's, else auto)")
-    p.add_argument("--osc-port", type=int, default=argparse.SUPPRESS,
+    p.add_argument("--osc-port", type=port, default=argparse.SUPPRESS,
                    help=f"UDP port for OSC input (default: the patch's, else {DEFAULT_PORT})")
     p.add_argument("--host", default=argparse.SUPPRESS, help="address OSC listens on (default: the "
                    "patch's, else 127.0.0.1); 0.0.0.0 lets other machines steer the show")
     p.add_argument("--midi", action="append", default=argparse.SUPPRESS, metavar="NAME",
                    help="open MIDI inputs whose name contains NAME (repeatable; replaces the "
                         "patch's [midi] input)")
-    p.add_argument("--oscquery-port", type=int, default=argparse.SUPPRESS, metavar="PORT",
+    p.add_argument("--oscquery-port", type=port, default=argparse.SUPPRESS, metavar="PORT",
                    help="TCP port of the OSCQuery server (default: the patch's, else the OSC "
                         "port + 1)")
     p.add_argument("--no-oscquery", action="store_true",

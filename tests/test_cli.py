@@ -143,3 +143,14 @@ def test_data_synth_writes_count_files(tmp_path: Path) -> None:
 
     with Image.open(files[0]) as image:
         assert image.size == (32, 32) and image.mode == "RGB"
+
+
+@pytest.mark.parametrize("flag", ["--osc-port", "--oscquery-port"])
+@pytest.mark.parametrize("value", ["70000", "-1", "twelve"])
+def test_a_port_out_of_range_is_one_sentence(flag: str, value: str,
+                                             capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["perform", flag, value, "--frames", "1"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "port" in err and "Traceback" not in err and "OverflowError" not in err
