@@ -33,7 +33,7 @@ def test_auto_canvas_fills_a_wide_window_and_steering_moves_all_of_it(make_show,
 
     def script(show: Show):
         frame = yield
-        assert frame.pixels.shape == (32, 57, 3)  # 16:9 at the model's 32 px height
+        assert frame.pixels.shape == (32, 56, 3)  # 16:9 at the model's 32 px height, even (56.9 -> 56)
         show.controls.set_mode("hold")
         for _ in range(3):
             frame = yield
@@ -55,7 +55,7 @@ def test_auto_canvas_fills_a_wide_window_and_steering_moves_all_of_it(make_show,
     assert window[:, :2].max() > 0 and window[:, -2:].max() > 0  # no letterbox bars
     snaps = sorted((tmp_path / "out").glob("snapshot*.png"))
     frame_png = [p for p in snaps if not p.stem.endswith("-window")]
-    assert frame_png and Image.open(frame_png[0]).size == (57, 32)
+    assert frame_png and Image.open(frame_png[0]).size == (56, 32)
 
 
 def test_without_a_canvas_the_frames_stay_square(make_show):
@@ -102,8 +102,8 @@ def test_a_hot_swap_keeps_the_canvas(make_show, make_tiny_model, models_dir):
         show.controls.push_app("model", "plain")
         while show.stage.engine.info.name != "plain" or not show.stage.settled:
             frame = yield
-            assert frame.pixels.shape == (32, 57, 3)  # through the crossfade too
+            assert frame.pixels.shape == (32, 56, 3)  # through the crossfade too
         frame = yield
-        assert frame.pixels.shape == (32, 57, 3) and show.engine.canvas is not None
+        assert frame.pixels.shape == (32, 56, 3) and show.engine.canvas is not None
 
     drive(show, script, limit=120)

@@ -83,7 +83,8 @@ class CanvasRequest:
         if not self.auto:
             return self.size
         width, height = self.size
-        return max(1, round(resolution * width / height)), resolution
+        # even, as video encoders (H.264's 4:2:0) need: 16:9 at 256 is 456 wide, not 455
+        return max(2, 2 * round(resolution * width / height / 2)), resolution
 
 
 def parse_canvas(text: str) -> str | tuple[int, int] | None:

@@ -54,7 +54,7 @@ def test_canvas_settings_parse_and_resolve():
         with pytest.raises(ValueError):
             parse_canvas(bad)
     assert canvas_request("off", (640, 360)) is None
-    assert canvas_request("auto", (1920, 1080)).target(256) == (455, 256)
+    assert canvas_request("auto", (1920, 1080)).target(256) == (456, 256)  # even: H.264
     assert canvas_request((96, 40), (640, 360)) == CanvasRequest((96, 40))
 
 

@@ -58,8 +58,10 @@ class QueryResponder:
             return False
         if not self._allowed(sender[0]):
             self.counts["limited"] += 1
-            self._ratelog.warning("limited", "/livegan/query from %s answered at most %d times a"
-                                  " second; ignoring the rest", sender[0], round(1 / EVERY))
+            times = round(1 / EVERY)
+            self._ratelog.warning("limited", "/livegan/query from %s answered at most %s a "
+                                  "second; ignoring the rest", sender[0],
+                                  "once" if times == 1 else f"{times} times")
             return True
         self._send(sender[0], port)
         return True
