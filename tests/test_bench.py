@@ -63,7 +63,7 @@ def test_bench_canvas_shows_its_cost_in_the_json_and_the_table(dummy_video, tiny
                  "--backend", "cpu", "--canvas", "auto"]) == 0
     result = json.loads(capsys.readouterr().out)
     canvas = result["canvas"]
-    assert canvas["size"] == [57, 32] and canvas["window"] == [1280, 720]
+    assert canvas["size"] == [56, 32] and canvas["window"] == [1280, 720]
     for key in ("generator_fps", "end_to_end_fps"):
         assert isinstance(canvas[key], (int, float)) and canvas[key] > 0
     from livegan.bench import format_table
