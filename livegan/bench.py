@@ -192,7 +192,7 @@ def _pct(values: list[float], q: float) -> float:
 def run_bench(model: str = "default", backend: str = "auto", frames: int = 300,
               canvas: str | tuple[int, int] = "off", contended: bool = False,
               max_res: int = 0) -> dict:
-    """All figures of the benchmark (see the README's "Engines and speed"), from one run;
+    """All figures of the benchmark (see docs/speed.md), from one run;
     with a canvas ("auto" or (width, height)) also the canvas's generator and end-to-end
     frame rates (under "canvas"). Contended: every figure is taken while a CPU-bound process
     (livegan.testing.cpuload) runs beside the bench; "contended" says what it ran and

@@ -27,7 +27,7 @@ from livegan.nets.layers import check_resolution, sn_conv
 # InceptionV3 stages run (of its 19) and the ones whose output the heads judge:
 # conv_2 (64 ch, 1/2 size), conv_4 (192 ch, ~1/4), mixed_2 (288 ch, ~1/10), mixed_3 (768 ch,
 # ~1/20; InceptionV3's Mixed_6a). The four stages after it cost about 40 % of the forward pass
-# and judged no better on the quality bench (README, "Ablation: batch statistics, ...").
+# and judged no better on the quality bench (docs/training.md, "Ablation: batch statistics, ...").
 TAPS = (2, 5, 9, 10)
 TAP_CHANNELS = (64, 192, 288, 768)
 PROJECTED = (32, 64, 96, 128)  # channels after the random projection, at ndf=16

@@ -30,8 +30,8 @@ def resolve_policy(text: str, images: int) -> str:
     """`auto` -> the policy for a set of `images` pictures; any other text unchanged.
 
     Translation alone from MANY_IMAGES images on: on the quality bench's 2,000-image set
-    it scored better than colour, translation and cutout in four paired runs (README,
-    "Ablation: faster eyes ..."). Smaller sets get all three, as DiffAugment recommends
+    it scored better than colour, translation and cutout in four paired runs
+    (docs/training.md, "Ablation: faster eyes ..."). Smaller sets get all three, as DiffAugment recommends
     for a few hundred images, where a discriminator otherwise memorises them."""
     if text.strip().lower() != AUTO:
         return text

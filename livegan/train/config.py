@@ -37,7 +37,7 @@ class TrainConfig:
     """Everything that defines a run; written to RUN/config.json and reused by --resume.
 
     The defaults are the recipe measured best per CPU-minute by `livegan bench --quality`
-    (README, "The recipe"): still the first trainer's (FIRST_RECIPE), which arithmetic
+    (docs/training.md, "The recipe"): still the first trainer's (FIRST_RECIPE), which arithmetic
     aside the `stage` recipe has not yet beaten there.
     """
 

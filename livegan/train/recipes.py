@@ -19,7 +19,7 @@ RECIPES: dict[str, dict] = {
     "default": {},
     "v1": FIRST_RECIPE,
     # FastGAN's ingredients: the stage generator, the self-supervised discriminator and
-    # FastGAN's optimiser settings (README, "The recipe"; not yet the default).
+    # FastGAN's optimiser settings (docs/training.md, "The recipe"; not yet the default).
     "stage": {
         "arch": "stage",
         "d_arch": "selfsup",
@@ -28,12 +28,12 @@ RECIPES: dict[str, dict] = {
         "lr_d": 2e-4,
         "beta1": 0.5,
     },
-    # Projected GAN's discriminator on the first recipe's generator (README, "The recipe"):
+    # Projected GAN's discriminator on the first recipe's generator (docs/training.md, "The recipe"):
     # the bench's winner per CPU-minute; needs the quality extra. Batch 8: twice the steps
     # of 16 per CPU-minute; on the bench a better FID at 15 minutes, the same at 30.
     # Augmentation by the set's size: translation alone from 1,000 images (augment.py).
     # Pixel norm in the generator, not BatchNorm: on the bench 3.5 and 13.5 FID better at
-    # 30 minutes in two seeds (README, "Ablation: a coverage term, ...").
+    # 30 minutes in two seeds (docs/training.md, "Ablation: a coverage term, ...").
     "projected": {
         "g_options": "norm=pixel",
         "d_arch": "projected",
