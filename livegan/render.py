@@ -69,16 +69,23 @@ class Renderer:
         backend: the engine's backend (see livegan.engine.BACKENDS).
         precision: "bf16" or "fp32" forces the CPU backend's precision (a replay renders as
             the show did); None lets the engine choose.
+        layout: with a precision, the CPU path's layout as the show's log names it
+            ("channels_last, frozen"): built as it is, without timing.
     """
 
-    def __init__(self, model: Model, backend: str = "auto", precision: str | None = None) -> None:
+    def __init__(self, model: Model, backend: str = "auto", precision: str | None = None,
+                 layout: str | None = None) -> None:
         self.model = model
         self.info = model.info
-        # what renders [Z] latents: Engine.render and Backend.render are the same call
-        self.engine: Engine | CpuBackend = Engine(model, backend)
+        # what renders [Z] latents: Engine.render and Backend.render are the same call; a
+        # replay of a CPU show builds the show's own path (precision, layout), untimed
+        self.engine: Engine | CpuBackend
         if backend == "cpu" and precision in CPU_PRECISIONS:
             self.engine = CpuBackend(model.generator, self.info.z_dim,
-                                     int(self.info.config.get("n_labels", 0)), precision=precision)
+                                     int(self.info.config.get("n_labels", 0)), precision=precision,
+                                     layout=layout or None)
+        else:
+            self.engine = Engine(model, backend)
         self._mapping: tuple[int, int] | None = None
         self._canvas_generator = model.generator  # renders canvases (a hooked copy when bent)
         self._canvas_hooks: BendHooks | None = None
@@ -291,15 +298,15 @@ class Replay:
         self.timeline: Timeline = read_log(log_path)
         self.model = model
         self.bends = bends or {}  # bends over the logged ones (render --bend)
-        self._renderers: dict[tuple[str, str, str, str], Renderer] = {}
+        self._renderers: dict[tuple[str, str, str, str, str], Renderer] = {}
 
     def renderer(self, ref: ModelRef) -> Renderer:
         """The renderer for one stretch of the log (made once, then reused)."""
-        key = (self.model or ref.path, ref.backend, ref.precision, ref.space)
+        key = (self.model or ref.path, ref.backend, ref.precision, ref.space, ref.layout)
         if key not in self._renderers:
             source = self.model or (ref.path if Path(ref.path).is_file() else ref.name)
-            renderer = Renderer(open_model(source, space=ref.space, strict=False), ref.backend or "auto",
-                                ref.precision or None)
+            renderer = Renderer(open_model(source, space=ref.space, strict=False),
+                                ref.backend or "auto", ref.precision or None, ref.layout)
             if renderer.z_dim != ref.z_dim:
                 renderer.close()
                 raise LiveganError(f"{source} has {renderer.z_dim}-d latents; the log "

@@ -167,7 +167,8 @@ class CpuBackend(Backend):
     name = "cpu"
 
     def __init__(self, generator: nn.Module, z_dim: int, n_labels: int = 0,
-                 threads: int | None = None, precision: str = "auto") -> None:
+                 threads: int | None = None, precision: str = "auto",
+                 layout: str | None = None) -> None:
         super().__init__(generator, z_dim, n_labels)
         torch.set_num_threads(threads or cpu_threads())
         self.generator = self.generator.float()  # the base class made it our own copy
@@ -178,10 +179,27 @@ class CpuBackend(Backend):
         self._shaped: dict[tuple[int, ...], nn.Module] = {}  # canvas latent shape -> generator
         self._amounts = zero_amounts(self.generator)  # bends, the frozen graphs' input
         self._hooked: nn.Module | None = None  # our own eager copy, hooked, once bends come
-        if precision == "eager":  # plain eager fp32: the yardstick of the `auto` choice
-            self.layout = "contiguous, eager"
+        if precision == "eager" or (layout or "").endswith("eager"):  # plain eager fp32:
+            self.layout = "contiguous, eager"  # the yardstick of the `auto` choice
+        elif layout and precision in ("fp32", "bf16"):
+            self._build(precision, layout)
         else:
             self._pick(precision)
+
+    def _build(self, precision: str, layout: str) -> None:
+        """The variant a show chose (its `layout` as `describe` names it, e.g. "channels_last,
+        frozen"), built without timing: a replay in another process renders the same bits."""
+        dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+        g = copy.deepcopy(self.generator)
+        g = AutocastBf16(g) if dtype == torch.bfloat16 and is_style(g) else g.to(dtype)
+        if layout.startswith("channels_last"):
+            g = g.to(memory_format=torch.channels_last)
+        self.dtype, self._eager, self.generator = dtype, g, g
+        self.layout = "channels_last" if layout.startswith("channels_last") else "contiguous"
+        if layout.endswith("frozen") and not is_style(g):
+            frozen = freeze(g, self.z_dim, self.n_labels, dtype)
+            if isinstance(frozen, _Frozen):
+                self.generator, self.layout = frozen, self.layout + ", frozen"
 
     def describe(self) -> str:
         kind = "bf16" if self.dtype == torch.bfloat16 else "fp32"

@@ -41,6 +41,8 @@ class ModelRef:
     backend: str = ""  # the backend it ran on ("" in logs older than this field)
     precision: str = ""  # bf16 | fp16 | fp32 ("" in older logs)
     space: str = "z"  # z, or w for a style model played from w
+    layout: str = ""  # the CPU path's layout as it names it ("channels_last, frozen"), so a
+    # replay in another process builds the same one without timing ("" elsewhere)
 
     @classmethod
     def of(cls, engine: Any) -> ModelRef:
@@ -49,7 +51,7 @@ class ModelRef:
         precision = next((p for p in PRECISIONS if p in described), "fp32")
         return cls(info.name, str(Path(info.path).resolve()), int(info.resolution),
                    int(info.z_dim), engine.backend.name, precision,
-                   getattr(info, "space", "z"))
+                   getattr(info, "space", "z"), str(getattr(engine.backend, "layout", "")))
 
 
 def log_path_for(video: Path) -> Path:
@@ -152,7 +154,8 @@ class ControlLog:
                                                  "resolution": ref.resolution,
                                                  "z_dim": ref.z_dim, "backend": ref.backend,
                                                  "precision": ref.precision,
-                                                 "space": ref.space}) + "\n")
+                                                 "space": ref.space,
+                                                 "layout": ref.layout}) + "\n")
                 line = {"t": t, "i": index, "label": int(label), "z": encode_latent(z)}
                 self._file.write(json.dumps(line) + "\n")
                 self.written += 1
@@ -258,7 +261,8 @@ def _add_entry(timeline: Timeline, entry: dict, times: list[float]) -> None:
                                         int(entry["resolution"]), int(entry["z_dim"]),
                                         str(entry.get("backend", "")),
                                         str(entry.get("precision", "")),
-                                        "w" if entry.get("space") == "w" else "z"))
+                                        "w" if entry.get("space") == "w" else "z",
+                                        str(entry.get("layout", ""))))
     elif "style" in entry:
         psi, noise = entry["style"]
         timeline.styles.append((float(entry["t"]), (float(psi), str(noise))))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 import threading
 
@@ -215,3 +217,45 @@ def test_replay_of_the_control_log_reproduces_the_shown_frames(tmp_path, make_ti
     out = replay(log_path, tmp_path / "replay", RenderConfig(fps=20, progress=False))
     frames = sorted(out.glob("*.png"))
     assert len(frames) == int(timeline.duration * 20 + 1e-6) + 1
+
+REPLAY_ELSEWHERE = """
+import json, sys
+import numpy as np
+from livegan.render import Replay
+log, times, out = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+replay = Replay(log)
+np.savez(out, *[replay.frame(t) for t in times])
+replay.close()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("dummy_video")
+def test_a_replay_in_another_process_gives_the_same_bits(tmp_path, make_tiny_model):
+    """The CPU path a show chose by timing (layout, freezing, precision) is in its control
+    log, and a replay in a fresh process builds that one, untimed: the same frames, bit for
+    bit (a replay in the same process would be handed the show's choice by its cache)."""
+    model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan")
+    shown: dict[int, np.ndarray] = {}
+    cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=40,
+                        out_dir=str(tmp_path / "out"), window=WindowConfig(size=(64, 64)),
+                        record="show.mp4")
+    show = Show(cfg)
+    put = show.frames.put
+
+    def keep(frame) -> None:
+        shown[frame.index] = frame.pixels
+        put(frame)
+
+    show.frames.put = keep
+    show.run()
+    log_path = tmp_path / "out" / "show.controls.jsonl"
+    timeline = read_log(log_path)
+    assert timeline.models[0].layout == show.engine.backend.layout != ""
+    pairs = [(float(t), i) for t, i in zip(timeline.times, timeline.indices) if i in shown][:12]
+    out = tmp_path / "again.npz"
+    subprocess.run([sys.executable, "-c", REPLAY_ELSEWHERE, str(log_path),
+                    json.dumps([t for t, _ in pairs]), str(out)], check=True, timeout=300)
+    again = np.load(out)
+    for k, (_, index) in enumerate(pairs):
+        assert np.array_equal(again[f"arr_{k}"], shown[index]), f"frame {index} differs"
