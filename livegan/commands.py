@@ -75,6 +75,17 @@ def render(args: argparse.Namespace) -> int:
     if (args.replay or args.timelapse) and (args.grid or args.canvas):
         raise LiveganError("--grid and --canvas render seeds; they do not apply to a "
                            "--replay or --timelapse")
+    if args.replay or args.timelapse:  # a recording says these itself
+        given = [flag for flag, value, default in (
+            ("--seeds", args.seeds, None), ("--seconds", args.seconds, 8.0),
+            ("--truncation", args.truncation, 1.0), ("--label", args.label, 0),
+            ("--ease", args.ease, "smooth"), ("--max-res", args.max_res, 0),
+            ("--space", args.space, "z")) if value != default]
+        if given:
+            what = "a --replay renders the recording's own" if args.replay else \
+                "a --timelapse renders a run's sample grids"
+            raise LiveganError(f"{', '.join(given)} do not apply here: {what} (latents, "
+                               "labels, truncation and timing)")
     seeds = args.seeds or (tuple(range(1, 1 + args.grid[0] * args.grid[1])) if args.grid
                            else RenderConfig.seeds)
     cfg = RenderConfig(seconds=args.seconds, fps=args.fps, seeds=seeds, grid=args.grid,

@@ -100,3 +100,14 @@ def test_cli_render_writes_video_grid_and_canvas(tmp_path, model, capsys):
     assert main(["render", str(tmp_path / "out.mp4"), "--no-progress"]) == 2  # model missing
     assert main(["render", str(model), str(tmp_path / "x.mp4"), "--grid", "2x2"]) == 2
     assert "name it .png" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags", [["--truncation", "0.5"], ["--seeds", "1,2"],
+                                   ["--seconds", "3"], ["--label", "2"], ["--ease", "linear"]])
+def test_a_replay_refuses_the_flags_it_would_ignore(tmp_path: Path, flags: list[str],
+                                                   capsys: pytest.CaptureFixture) -> None:
+    log = tmp_path / "show.controls.jsonl"
+    log.write_text("")
+    code = main(["render", str(tmp_path / "out"), "--replay", str(log), *flags])
+    err = capsys.readouterr().err
+    assert code == 2 and flags[0] in err and "do not apply" in err
