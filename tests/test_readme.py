@@ -1,0 +1,52 @@
+"""The README and docs/ as a reader uses them: their OSC examples send what they say."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from livegan.control.osc.namespace import NAMESPACE
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def _oscsend_lines() -> list[tuple[str, str]]:
+    found = []
+    for page in PAGES:
+        for line in page.read_text(encoding="utf-8").splitlines():
+            code = line.split("#", 1)[0].strip().strip("`")
+            if code.startswith("oscsend "):
+                found.append((f"{page.name}: {line.strip()}", code))
+    return found
+
+
+def _known(address: str) -> bool:
+    for pattern in NAMESPACE:
+        if pattern == address:
+            return True
+        if "{" in pattern and address.startswith(pattern[: pattern.index("{")]):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("where, code", _oscsend_lines())
+def test_each_oscsend_example_types_every_argument(where: str, code: str) -> None:
+    """liblo's oscsend takes one type string for all the arguments: `ff 0.25 0` sends two
+    floats, `f 0.25 0` only one."""
+    words = shlex.split(code)
+    host, port, address, *rest = words[1:]
+    assert port.isdigit(), where
+    if rest:
+        types, args = rest[0], rest[1:]
+        assert re.fullmatch(r"[ifsTFNhdc]+", types), f"{where}: '{types}' is not a type string"
+        assert len(types) == len(args), f"{where}: {len(types)} types for {len(args)} values"
+    if address.startswith("/livegan/"):
+        assert _known(address), f"{where}: {address} is not in the namespace"
+
+
+def test_there_are_examples_to_check() -> None:
+    assert len(_oscsend_lines()) >= 10
