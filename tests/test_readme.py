@@ -38,7 +38,7 @@ def test_each_oscsend_example_types_every_argument(where: str, code: str) -> Non
     """liblo's oscsend takes one type string for all the arguments: `ff 0.25 0` sends two
     floats, `f 0.25 0` only one."""
     words = shlex.split(code)
-    host, port, address, *rest = words[1:]
+    _, port, address, *rest = words[1:]  # host, port, address, types and values
     assert port.isdigit(), where
     if rest:
         types, args = rest[0], rest[1:]
