@@ -17,6 +17,8 @@ MAX_ERROR_TEXT = 200  # characters of an error message sent
 AUDIO_EVERY = 1 / 30  # seconds between two /livegan/audio/level and /bands messages
 
 
+MAX_ONSETS = 64  # onset messages sent in one pass at most (a stalled show's backlog)
+
 class MessageSender(Protocol):
     """Where telemetry goes: an OSC sender to one target (`livegan.control.osc.sender`)."""
 
@@ -42,9 +44,11 @@ class Telemetry:
     not allowed), /livegan/model s (at start and after each swap), /livegan/error s
     (render errors at most once a second, refused swaps and patches, failed outputs);
     with sound in: /livegan/audio/level f and /livegan/audio/bands f f f (bass, mid, high;
-    30 times a second, 0..1), /livegan/audio/onset i (each onset: the onsets so far);
-    /livegan/beat i i f (each beat of the show's beat grid: the beat's number, its place in
-    the bar from 1, the tempo in BPM). Sending never blocks or raises; `error` may be called
+    30 times a second, 0..1), /livegan/audio/onset i (one message per onset, numbered
+    from 1, even when several came within one pass of the main loop);
+    /livegan/beat i i f (the show's beat grid, once a pass when a new beat began: the
+    beat's number, its place in the bar from 1, the tempo in BPM; a beat that began and
+    ended within one stalled pass is not sent, its number says so). Sending never blocks or raises; `error` may be called
     from any thread.
 
     Args:
@@ -112,9 +116,11 @@ class Telemetry:
     def audio(self, now: float, level: float, bands: tuple[float, float, float],
               onsets: int) -> None:
         """Send the sound analysis that is due at `now` (main thread, each loop)."""
-        if onsets > self._onsets:
-            self._onsets = onsets
-            self.sender.send("/livegan/audio/onset", int(onsets))
+        # each onset its own message, numbered, though several came since the last pass
+        # (a click track's onsets outpace a slow frame); at most MAX_ONSETS a pass
+        for number in range(max(self._onsets, onsets - MAX_ONSETS) + 1, onsets + 1):
+            self.sender.send("/livegan/audio/onset", int(number))
+        self._onsets = max(self._onsets, onsets)
         if now >= self._next_audio:
             self._next_audio = _next(self._next_audio, now, AUDIO_EVERY)
             self.sender.send("/livegan/audio/level", float(level))
