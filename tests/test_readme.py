@@ -50,3 +50,39 @@ def test_each_oscsend_example_types_every_argument(where: str, code: str) -> Non
 
 def test_there_are_examples_to_check() -> None:
     assert len(_oscsend_lines()) >= 10
+
+
+def _pictures() -> list[str]:
+    return re.findall(r"!\[[^\]]*\]\(docs/([^)]+)\)", (ROOT / "README.md").read_text())
+
+
+def test_every_picture_of_the_readme_comes_from_the_pictures_script() -> None:
+    """scripts/pictures.py renders each from today's models, so a retrained model refreshes
+    them all."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("pictures", ROOT / "scripts" / "pictures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    made = {f"{name}.png" for name in module.PICTURES}
+    shown = _pictures()
+    assert shown and set(shown) <= made, sorted(set(shown) - made)
+    for name in shown:
+        assert (ROOT / "docs" / name).is_file(), name
+
+
+@pytest.mark.slow
+def test_the_window_picture_is_a_real_show_with_its_hud(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "pictures.py"), "--out",
+                    str(tmp_path), "--only", "window"], check=True, timeout=300,
+                   env={**__import__("os").environ, "SDL_VIDEODRIVER": "dummy"})
+    made = Image.open(tmp_path / "window.png").convert("RGB")
+    committed = Image.open(ROOT / "docs" / "window.png").convert("RGB")
+    assert made.size == committed.size == (640, 640)
+    corner = [made.getpixel((x, y)) for x in range(20, 200, 7) for y in range(10, 60, 5)]
+    assert any(min(p) > 200 for p in corner), "no HUD text in the top-left corner"

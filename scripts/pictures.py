@@ -1,0 +1,97 @@
+"""Every picture of the README, rendered from today's bundled models: run it after a model
+is retrained and the README shows the model as it is.
+
+    python scripts/pictures.py [--out docs] [--only window,default_grid,...]
+
+- window.png: a real show's window (640x640, the HUD on, the bundled default model), as its
+  own snapshot of the window saves it (SDL's dummy driver where no display is set);
+- default_grid.png, paintings_grid.png: 24 seeds of each bundled model, as
+  `livegan render MODEL docs/MODEL_grid.png --grid 4x6` draws them, at half size;
+- bend_strip.png: one seed of the default model, unbent and then with each bending op on
+  layer 8 (scripts/bend_strip.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from PIL import Image
+
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")  # a display, when there is one, is used
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+WINDOW = (640, 640)
+SNAPSHOT_AT = 90  # frames into the show: the walk has moved and the fps settled
+
+
+def window(out: Path) -> Path:
+    """The window of `livegan perform --hud`, from the show's own window snapshot."""
+    from livegan.control.osc.config import OscConfig
+    from livegan.perform import PerformConfig, Show
+    from livegan.show.window import WindowConfig
+
+    with tempfile.TemporaryDirectory() as folder:
+        cfg = PerformConfig(osc=OscConfig(port=0, oscquery=False), frames=SNAPSHOT_AT + 30,
+                            out_dir=folder, window=WindowConfig(size=WINDOW, hud=True))
+        show = Show(cfg)
+
+        def shoot(frame) -> None:
+            if frame.index == SNAPSHOT_AT:
+                show.controls.push_app("snapshot")
+
+        show.on_frame = shoot
+        show.run()
+        shots = sorted(Path(folder).glob("snapshot-*-window.png"))
+        if not shots:
+            raise SystemExit("the show saved no window snapshot")
+        target = out / "window.png"
+        Image.open(shots[-1]).convert("RGB").save(target, optimize=True)
+    return target
+
+
+def grid(model: str, out: Path) -> Path:
+    from livegan.render import RenderConfig, render
+
+    target = out / f"{model}_grid.png"
+    render(model, target, RenderConfig(grid=(4, 6), seeds=tuple(range(1, 25)), progress=False))
+    image = Image.open(target)
+    half = (image.width // 2, image.height // 2)
+    image.resize(half, Image.Resampling.LANCZOS).save(target, optimize=True)
+    return target
+
+
+def bends(out: Path) -> Path:
+    from bend_strip import strip
+
+    target = out / "bend_strip.png"
+    strip("default", 7, "8", 128).save(target)
+    return target
+
+
+PICTURES = {
+    "window": window,
+    "default_grid": lambda out: grid("default", out),
+    "paintings_grid": lambda out: grid("paintings", out),
+    "bend_strip": bends,
+}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", default="docs", help="folder to write the pictures into")
+    p.add_argument("--only", default=",".join(PICTURES),
+                   help=f"pictures to make (default all: {','.join(PICTURES)})")
+    args = p.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in args.only.split(","):
+        print(PICTURES[name.strip()](out))
+
+
+if __name__ == "__main__":
+    main()
