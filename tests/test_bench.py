@@ -68,7 +68,7 @@ def test_bench_canvas_shows_its_cost_in_the_json_and_the_table(dummy_video, tiny
         assert isinstance(canvas[key], (int, float)) and canvas[key] > 0
     from livegan.bench import format_table
 
-    assert "canvas" in format_table(result) and "57x32" in format_table(result)
+    assert "canvas" in format_table(result) and "56x32" in format_table(result)
 
 
 @pytest.mark.slow
