@@ -8,7 +8,10 @@ is retrained and the README shows the model as it is.
 - default_grid.png, paintings_grid.png: 24 seeds of each bundled model, as
   `livegan render MODEL docs/MODEL_grid.png --grid 4x6` draws them, at half size;
 - bend_strip.png: one seed of the default model, unbent and then with each bending op on
-  layer 8 (scripts/bend_strip.py).
+  layer 8 (scripts/bend_strip.py);
+- control_page.png, control_page_phone.png: the control page in headless Chromium (a wide
+  window, then a 390x844 phone) beside a real show, taken by its browser tests
+  (tests/web/test_page_browser.py; needs chromium and chromium-driver).
 """
 
 from __future__ import annotations
@@ -26,23 +29,31 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 WINDOW = (640, 640)
-SNAPSHOT_AT = 90  # frames into the show: the walk has moved and the fps settled
+SNAPSHOT_AFTER_S = 3.0  # into the show: the walk has moved and the HUD's fps has settled
 
 
 def window(out: Path) -> Path:
     """The window of `livegan perform --hud`, from the show's own window snapshot."""
+    import time
+
+    import pygame
+
     from livegan.control.osc.config import OscConfig
     from livegan.perform import PerformConfig, Show
     from livegan.show.window import WindowConfig
 
     with tempfile.TemporaryDirectory() as folder:
-        cfg = PerformConfig(osc=OscConfig(port=0, oscquery=False), frames=SNAPSHOT_AT + 30,
+        cfg = PerformConfig(osc=OscConfig(port=0, oscquery=False), frames=100_000,
                             out_dir=folder, window=WindowConfig(size=WINDOW, hud=True))
         show = Show(cfg)
+        start, asked = time.perf_counter(), []
 
         def shoot(frame) -> None:
-            if frame.index == SNAPSHOT_AT:
+            if not asked and time.perf_counter() - start > SNAPSHOT_AFTER_S:
+                asked.append(frame.index)
                 show.controls.push_app("snapshot")
+            elif asked and list(Path(folder).glob("snapshot-*-window.png")):
+                pygame.event.post(pygame.event.Event(pygame.QUIT))
 
         show.on_frame = shoot
         show.run()
@@ -73,11 +84,24 @@ def bends(out: Path) -> Path:
     return target
 
 
+def control_page(out: Path) -> Path:
+    """Both pictures of the control page, as its browser tests take them."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "tests/web/test_page_browser.py",
+                    "-k", "slider_moves or pairing"], cwd=root, check=True,
+                   env={**os.environ, "LIVEGAN_SCREENSHOTS": str(out.resolve())})
+    return out / "control_page.png"
+
+
 PICTURES = {
     "window": window,
     "default_grid": lambda out: grid("default", out),
     "paintings_grid": lambda out: grid("paintings", out),
     "bend_strip": bends,
+    "control_page": control_page,  # makes control_page_phone.png too
+    "control_page_phone": lambda out: out / "control_page_phone.png",
 }
 
 
