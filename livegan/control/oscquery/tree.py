@@ -10,6 +10,8 @@ from typing import Any
 from livegan.bends import OPS
 from livegan.control.controls import MODES, NOISE_MODES, PARAMS
 
+DIRECTION_LIMIT = 10.0  # the amounts the motion takes (control/motion.py LATENT_LIMIT)
+
 Entry = tuple[str, str, str]  # address, argument types, what it does (as /livegan/query)
 Node = dict[str, Any]
 
@@ -110,6 +112,8 @@ def _method(path: str, types: str, what: str, live: Live) -> Node:
         index = round(live.params.get("noise", 0.0))
         node.update(TYPE="s", ACCESS=READ_WRITE, VALUE=[NOISE_MODES[index]],
                     RANGE=[{"VALS": list(NOISE_MODES)}])
+    elif path == "/livegan/space":
+        node.update(TYPE="s", ACCESS=WRITE, RANGE=[{"VALS": ["z", "w"]}])
     elif path == "/livegan/mode":
         node.update(TYPE="s", ACCESS=READ_WRITE, VALUE=[live.mode], RANGE=[{"VALS": list(MODES)}])
     elif path == "/livegan/scene":
@@ -144,6 +148,7 @@ def _expanded(head: str, live: Live) -> list[Node]:
                  "DESCRIPTION": f"latent component {k}"} for k in range(live.z_dim)]
     names = live.direction_names
     return [{"FULL_PATH": f"{head}/{k}", "TYPE": "f", "ACCESS": READ_WRITE, "VALUE": [value],
+             "RANGE": [{"MIN": -DIRECTION_LIMIT, "MAX": DIRECTION_LIMIT}], "CLIPMODE": ["both"],
              "DESCRIPTION": f"amount along direction {k}"
              + (f" ({names[k]}; /livegan/dir/{names[k]} too)" if k < len(names) and names[k]
                 else "")}
