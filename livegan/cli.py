@@ -64,6 +64,17 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
                         "port + 1)")
     p.add_argument("--no-oscquery", action="store_true",
                    help="do not serve the namespace over OSCQuery (HTTP)")
+    p.add_argument("--no-web", action="store_true",
+                   help="do not serve the control page (OSCQuery stays)")
+    p.add_argument("--web-port", type=port, default=None, metavar="PORT",
+                   help="serve the control page on its own TCP port (default: the OSCQuery "
+                        "port, at /ui/)")
+    p.add_argument("--web-host", default=None, metavar="ADDRESS",
+                   help="address the control page listens on (default: the OSC host); "
+                        "0.0.0.0 lets phones and tablets open it, each after typing the "
+                        "pairing code the show prints")
+    p.add_argument("--open", action="store_true",
+                   help="open the control page in the default browser")
     p.add_argument("--link", action="store_true",
                    help="join an Ableton Link session: tempo and beat shared with other apps "
                         "(needs livegan[link]; also [tempo] link = true in the patch)")
@@ -281,6 +292,10 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bend", action="store_true",
                    help="measure what network bending costs: generator frame rates with a "
                         "set of bends (every op once) on and off")
+    p.add_argument("--web", action="store_true",
+                   help="measure the control page: page slider -> frame latency, and a "
+                        "show's frame rate with a page open and with 100 pages connected "
+                        "while one floods")
     p.add_argument("--audio", action="store_true",
                    help="measure the latency from a sound (a click in a sound file played "
                         "into a headless show) to the first frame it shaped")

@@ -110,8 +110,8 @@ def _bends(given: list[tuple[str, str, list[float]]]) -> dict:
 def bench(args: argparse.Namespace) -> int:
     from livegan.bench import format_resolutions, format_table, resolution_table, run_bench
 
-    others = [flag for flag in ("quality", "train", "audio", "flood", "bend")
-              if getattr(args, flag)]
+    others = [flag for flag in ("quality", "train", "audio", "flood", "bend", "web")
+              if getattr(args, flag, False)]
     if getattr(args, "contended", False) and others:
         raise LiveganError(f"--contended times the show's figures; run it without --{others[0]}")
     if args.quality:
@@ -131,6 +131,12 @@ def bench(args: argparse.Namespace) -> int:
 
         result = run_audio_bench(args.model, args.backend)
         print(json.dumps(result) if args.json else format_audio(result))
+        return 0
+    if args.web:
+        from livegan.webbench import format_web, run_web_bench
+
+        result = run_web_bench(args.model, args.backend)
+        print(json.dumps(result) if args.json else format_web(result))
         return 0
     if args.bend:
         from livegan.bendbench import format_bends, run_bend_bench

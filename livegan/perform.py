@@ -15,9 +15,10 @@ from livegan.control.osc.config import OscConfig
 from livegan.control.osc.namespace import OscNamespace
 from livegan.control.osc.sender import OscSender
 from livegan.control.osc.server import DROP_REASONS, OscServer
-from livegan.control.oscquery.mdns import Advert, advertise
-from livegan.control.oscquery.server import OscQueryServer
+from livegan.control.oscquery.mdns import Advert
 from livegan.control.patch.load import PatchConfig
+from livegan.control.web.config import WebConfig
+from livegan.control.web.server import WebServer
 from livegan.engine import BACKENDS, Engine, off_main_thread
 from livegan.engine.canvas import canvas_request
 from livegan.engine.guard import Failover, load_checked
@@ -31,6 +32,7 @@ from livegan.show.outputs import Outputs, OutputsConfig
 from livegan.show.recorder import DEFAULT_FPS
 from livegan.show.snapshot import DEFAULT_OUT_DIR
 from livegan.show.window import Action, Window, WindowConfig
+from livegan.showpage import hud_line, page_server, start_page
 from livegan.stage.stage import Stage
 from livegan.stage.thread import RenderThread
 
@@ -68,6 +70,7 @@ class PerformConfig:
     link: bool = False  # join an Ableton Link session (needs livegan[link])
     max_res: int = 0  # render a StyleGAN2 skip model only up to this block (0: all of it)
     space: str = "z"  # play a style model from z or w (/livegan/space)
+    web: WebConfig = field(default_factory=WebConfig)  # the control page (--no-web, --web-*)
 
 
 class Show:
@@ -90,10 +93,12 @@ class Show:
                                  audio_loop=cfg.audio_loop, link=cfg.link)
         self.inputs.set_bend_layers(self.engine.bend_layers)  # /livegan/bend/{layer}/{op}
         allow = None if cfg.osc.allow is None else list(cfg.osc.allow)
-        self.osc = OscServer(self.inputs.dispatcher, cfg.osc.host, cfg.osc.port, allow,
+        self.osc = OscServer(self._osc_in, cfg.osc.host, cfg.osc.port, allow,
                              coalesce=self.inputs.router.coalescing)
-        self.oscquery = OscQueryServer(self.inputs.oscquery, cfg.osc.host, cfg.osc.query_port,
-                                       lambda: self.osc.port, allow) if cfg.osc.oscquery else None
+        # OSCQuery and the control page: one web server on its own thread
+        self.web: WebServer | None = page_server(
+            cfg.osc, cfg.web, self.inputs, self.controls, lambda: self.engine, cfg.patch,
+            cfg.model, lambda: self.osc.port)
         self._advert: Advert | None = None
         # controls -> stage (motion, engine, crossfade, failover) on the render thread
         self.stage = Stage(self.engine, cfg.seed)
@@ -124,6 +129,7 @@ class Show:
             "record": self.outputs.set_recording,
             "snapshot": self._snapshot,
             "space": self._request_space,
+            "patch": self.inputs.set_patch,  # mappings and scenes made on the control page
         }
         self.app_handlers.update(self.inputs.app_handlers())  # scene, label
 
@@ -176,6 +182,8 @@ class Show:
                 continue
             self.window.show(frame.pixels)
             self.outputs.shown(frame)
+            if self.web is not None:
+                self.web.shown(frame.pixels)
             self._last_frame_at = time.perf_counter()
             self.shown += 1
             if self.on_frame is not None:
@@ -186,25 +194,30 @@ class Show:
                 self.fps, fps_clock, fps_count = fps_count / (now - fps_clock), now, 0
                 self._update_hud()
 
+    @property
+    def oscquery(self) -> WebServer | None:
+        """The web server when it serves OSCQuery (else None)."""
+        return self.web if self.web is not None and self.web.oscquery else None
+
+    def _osc_in(self, address: str, args: tuple, sender: tuple[str, int]) -> None:
+        """The OSC server's handler (OSC thread): the control page's learn sees each
+        message, then the dispatcher routes it."""
+        if self.web is not None:
+            self.web.osc_seen(address, args)
+        self.inputs.dispatcher(address, args, sender)
+
     def _start_oscquery(self) -> None:
-        """Serve and announce OSCQuery; a port in use costs one line, never the show."""
-        if self.oscquery is None:
-            return
-        try:
-            self.oscquery.start()
-        except LiveganError as exc:
-            log.warning("%s; the show goes on without OSCQuery (--oscquery-port picks another)",
-                        exc)
-            self.oscquery = None
-            return
-        log.info("OSCQuery on http://%s:%d/ (OSC on port %d)", self.cfg.osc.host,
-                 self.oscquery.port, self.osc.port)
-        self._advert = advertise(f"livegan {self.osc.port}", self.cfg.osc.host,
-                                 self.oscquery.port)
+        """Serve and announce OSCQuery and the control page; a port in use costs one line,
+        never the show."""
+        if self.web is not None:
+            self.web, self._advert = start_page(self.web, self.cfg.osc.host, self.osc.port,
+                                                self.cfg.web.open)
+        if self.web is not None:
+            self.inputs.on_midi = self.web.midi_seen
 
     def _stop_oscquery(self) -> None:
-        if self.oscquery is not None:
-            self.oscquery.stop()
+        if self.web is not None:
+            self.web.stop()
         if self._advert is not None:
             self._advert.close()
 
@@ -333,6 +346,8 @@ class Show:
         self.inputs.set_bend_layers(engine.bend_layers)
         self.stage.swap(engine)
         self.engine = engine
+        if self.web is not None:
+            self.web.model_changed()
         log.info("now playing %s", engine.info.name)
         # once the old model has faded out and is gone, give its memory back
         deadline = time.monotonic() + 4 * self.stage.crossfade.seconds + 1.0
@@ -375,6 +390,7 @@ class Show:
             *self._sound_hud(),
             *self.inputs.hud_lines(),
             *self.outputs.hud_lines(),
+            *hud_line(self.web),
         ]
 
     def _bend_hud(self) -> list[str]:
@@ -395,6 +411,11 @@ class Show:
 
     def _update_hud(self) -> None:
         assert self.window is not None
+        if self.web is not None:
+            self.web.set_hud({"fps": round(self.fps, 1), "frame": self.shown,
+                              "backend": self.engine.backend.describe(),
+                              "received": self.osc.stats()["received"],
+                              "dropped": self.dropped(), "model": self.engine.info.name})
         if self.window.hud_visible:
             self.window.set_hud(self.hud_lines())
 

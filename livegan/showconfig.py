@@ -7,6 +7,7 @@ from dataclasses import fields, replace
 from typing import Any
 
 from livegan.control.patch.load import PatchConfig
+from livegan.control.web.config import WebConfig
 from livegan.perform import PerformConfig
 
 # Flags that replace a setting of the patch's [osc] or [window] when given: flag -> field.
@@ -48,6 +49,7 @@ def perform_config(patch: PatchConfig, flags: Mapping[str, Any]) -> PerformConfi
         **_audio(patch, flags),
         "osc": osc,
         "window": window,
+        "web": _web(flags),
         "patch": patch,
     }
     # everything else comes from the command line alone, when given
@@ -55,6 +57,12 @@ def perform_config(patch: PatchConfig, flags: Mapping[str, Any]) -> PerformConfi
         if field.name not in settings and flags.get(field.name) is not None:
             settings[field.name] = flags[field.name]
     return PerformConfig(**settings)
+
+
+def _web(flags: Mapping[str, Any]) -> WebConfig:
+    """The control page: --no-web, --web-host, --web-port, --open (no patch keys)."""
+    return WebConfig(page=not flags.get("no_web"), host=flags.get("web_host"),
+                     port=flags.get("web_port"), open=bool(flags.get("open")))
 
 
 def _audio(patch: PatchConfig, flags: Mapping[str, Any]) -> dict[str, Any]:

@@ -112,8 +112,10 @@ class ShowInputs:
         self.sound = SoundInput(audio, audio_file, loop=audio_loop,
                                 on_values=self.audio_routes.apply) \
             if audio is not None or audio_file else None
-        self.watcher = PatchWatcher(patch.path, self._reload) \
+        self.watcher = PatchWatcher(patch.path, self.set_patch) \
             if watch and patch.path is not None else None
+        self.on_midi: Callable[[object], None] | None = None
+        """Sees each MIDI message before the router does (the control page's learn)."""
 
     def start(self) -> None:
         """Open MIDI ports, start the MIDI file (MidiError if the file is unreadable) and the
@@ -133,6 +135,8 @@ class ShowInputs:
         if self.watcher is not None:
             self.watcher.poll()
         for msg in self.midi.drain():
+            if self.on_midi is not None:
+                self.on_midi(msg)
             self.router.midi(msg)
         beat, bar = self.beats.tick()  # first: a Link tempo moves speed in beats this frame
         self.router.tick()
@@ -192,7 +196,9 @@ class ShowInputs:
         if self.patch.midi.clock and self.beats.link is None:  # Link's tempo leads when on
             self.controls.set_param("tempo", bpm)
 
-    def _reload(self, patch: PatchConfig) -> None:
+    def set_patch(self, patch: PatchConfig) -> None:
+        """Play `patch` from now on (main thread): an edited file, or mappings and scenes
+        made on the control page; what needs a restart says so in one line."""
         old, self.patch = self.patch, patch
         self.router.set_patch(patch)
         self.entries = namespace_entries(patch, self.controls.bends.layers)

@@ -18,8 +18,8 @@ from livegan.control.inputs import ShowInputs
 from livegan.control.osc.namespace import OscNamespace
 from livegan.control.osc.server import OscServer
 from livegan.control.oscquery.mdns import advertise
-from livegan.control.oscquery.server import OscQueryServer
 from livegan.control.patch.load import parse_patch
+from livegan.control.web.server import WebServer
 from livegan.errors import LiveganError
 
 WAIT = 5.0  # loopback delivery bound; each wait ends as soon as the condition holds
@@ -38,7 +38,8 @@ speed = 2.0
 
 
 class Rig:
-    """ShowInputs behind a real OSC server and a real OSCQuery server, both on port 0."""
+    """ShowInputs behind a real OSC server and a real OSCQuery server (the show's web server
+    without its page), both on port 0."""
 
     def __init__(self, allow: list[str] | None = None) -> None:
         self.controls = Controls(z_dim=6, n_dirs=4)
@@ -46,8 +47,8 @@ class Rig:
         self.inputs = ShowInputs(self.controls, namespace, parse_patch(PATCH, "t.toml"),
                                  watch=False)
         self.osc = OscServer(self.inputs.dispatcher, port=0).start()
-        self.http = OscQueryServer(self.inputs.oscquery, "127.0.0.1", 0,
-                                   lambda: self.osc.port, allow).start()
+        self.http = WebServer(self.inputs.oscquery, "127.0.0.1", 0, lambda: self.osc.port,
+                              allow).start()
 
     def get(self, target: str, method: str = "GET", body: bytes | None = None,
             ) -> tuple[int, object | None]:
@@ -145,7 +146,8 @@ def test_host_info_says_where_to_send_osc(rig) -> None:
     assert (info["NAME"], info["OSC_PORT"], info["OSC_TRANSPORT"], info["OSC_IP"]) == \
         ("livegan", r.osc.port, "UDP", "127.0.0.1")
     assert info["EXTENSIONS"]["VALUE"] and info["EXTENSIONS"]["RANGE"]
-    assert info["EXTENSIONS"]["LISTEN"] is False  # no websocket streams
+    assert info["EXTENSIONS"]["LISTEN"] is True  # over the WebSocket at /
+    assert (info["WS_IP"], info["WS_PORT"]) == ("127.0.0.1", r.http.port)
 
 
 @pytest.mark.parametrize("target, status", [
@@ -167,7 +169,8 @@ def test_bad_requests_are_answered_and_counted(rig, target: str, status: int) ->
     if status >= 400:
         assert isinstance(body["error"], str) and body["error"]
     refused = status >= 300  # 204: asked well, nothing to give
-    assert r.http.counts == {"refused": int(refused), "served": int(not refused)}
+    counts = {key: r.http.counts[key] for key in ("refused", "served")}
+    assert counts == {"refused": int(refused), "served": int(not refused)}
 
 
 def test_only_get_without_a_body_is_served(rig) -> None:
@@ -177,6 +180,9 @@ def test_only_get_without_a_body_is_served(rig) -> None:
     with socket.create_connection(("127.0.0.1", r.http.port), timeout=WAIT) as sock:
         sock.sendall(b"\x16\x03\x01 garbage that is not http\r\n\r\n")
         assert sock.recv(100).startswith(b"HTTP/1.0 400")
+    deadline = time.monotonic() + WAIT  # the server counts what it could not parse once
+    while r.http.counts["refused"] < 3 and time.monotonic() < deadline:  # it has answered
+        time.sleep(0.01)
     assert r.http.counts["refused"] == 3
     assert r.get("/livegan/speed")[0] == 200  # the server goes on
 
@@ -189,7 +195,7 @@ def test_the_osc_allow_list_guards_oscquery_too(rig) -> None:
 def test_a_taken_port_is_one_clear_sentence(rig) -> None:
     r = rig()
     with pytest.raises(LiveganError, match=r"^cannot serve OSCQuery on 127\.0\.0\.1:\d+: "):
-        OscQueryServer(r.inputs.oscquery, "127.0.0.1", r.http.port, lambda: 1).start()
+        WebServer(r.inputs.oscquery, "127.0.0.1", r.http.port, lambda: 1).start()
 
 
 def test_without_zeroconf_one_line_names_the_extra(monkeypatch, caplog) -> None:

@@ -9,7 +9,11 @@
   const PREVIEW_MS = 250;  // the preview picture: about 4 a second
   const DIR_RANGE = [-3, 3];  // direction amounts the sliders and the XY pad sweep
   const EXPLORE_COUNT = 9;  // seeds in the explorer grid
+  const FIRST_DIRECTIONS = 8;  // direction sliders shown; the rest are folded
   const STYLE_ARCHS = new Set(["stylegan2", "stylegan3", "lsg2"]);  // noise and space apply
+  // each bend op's amounts, as livegan.bends names them (the tree gives only their ranges)
+  const BEND_AMOUNTS = {ablate: ["share", "offset"], translate: ["x", "y"],
+    flip: ["horizontal", "vertical"], noise: ["amount", "phase"]};
   const SKIP = new Set(["/livegan/z", "/livegan/dirs", "/livegan/query", "/wek/outputs"]);
 
   const state = {
@@ -21,10 +25,11 @@
     bound: new Map(),  // address -> Set of controls ({set(args)})
     throttle: new Map(),  // address -> {last, timer, args}
     quietUntil: new Map(),  // address -> time until which incoming values are ignored
-    learning: null,  // {label, row} while a learn is armed or running
+    learning: null,  // {label, button} while this page's learn waits for a control
     picking: null,  // a row of buttons waiting for the one to learn
     exploreBase: 0,
     space: "z",
+    seed: null,  // the seed the page glided to last
     flags: {},  // write-only toggles (record, hud): the page's own idea of them
   };
 
@@ -116,6 +121,7 @@
         if (msg.paired === false) { showPairing(true); return; }
         showPairing(false);
         if (msg.tree) build(msg);
+        if (msg.learning) banner(`Learning ${msg.learning}: move a MIDI knob or send OSC`);
         return;
       case "values":
         applyValues(msg.values || {});
@@ -125,6 +131,12 @@
         return paired(msg);
       case "learned":
         return learned(msg.mapping || {});
+      case "learning":  // armed or cancelled, here or on another page
+        if (!msg.target) stopLearning(false);
+        else if (!state.learning) banner(`Learning ${msg.target}: move a MIDI knob or send OSC`);
+        return undefined;
+      case "stored":
+        return toast(`Stored scene ${msg.scene}: Save keeps it in the patch`);
       case "saved":
         return toast(`Saved ${msg.path}`);
       case "error":
@@ -191,22 +203,22 @@
     const used = new Set(SKIP);
     const take = (address) => { used.add(address); return all.get(address); };
     const current = state.models.find((m) => m.name === state.model);
-    $("model-name").textContent = state.model
-      + (current && current.resolution ? ` · ${current.resolution}px` : "");
+    $("model-name").replaceChildren(state.model, current && current.resolution
+      ? el("span", {class: "res"}, ` · ${current.resolution}px`) : "");
 
-    const sections = [
-      motionSection(take),
-      scenesSection(take),
-      directionsSection(all, used),
-      modelSection(take, current),
-      showSection(take),
-      bendsSection(all, used),
-      otherSection(all, used),
-      latentSection(all, used),
-    ].filter(Boolean);
-    $("controls").replaceChildren(...sections);
+    // two columns on a wide screen (each panel as tall as its controls), one on a phone:
+    // the panels' `order` (style.css) keeps the phone's order the same as below
+    take("/livegan/seed");  // the seed panel beside the preview
+    const left = [motionSection(take), scenesSection(take), showSection(take),
+      modelSection(take, current)];
+    const right = [directionsSection(all, used)];
+    const wide = [bendsSection(all, used), otherSection(all, used), latentSection(all, used)];
+    $("controls").replaceChildren(
+      el("div", {class: "column"}, left.filter(Boolean)),
+      el("div", {class: "column"}, right.filter(Boolean)),
+      ...wide.filter(Boolean));
     for (const id of open) { const d = document.getElementById(id); if (d) d.open = true; }
-    setupSeed(take);
+    setupSeed();
   }
 
   function section(title, id, ...children) {
@@ -253,8 +265,9 @@
       if (document.activeElement !== number) number.value = format(v);
     };
     input.addEventListener("input", () => push(Number(input.value)));
+    number.addEventListener("blur", () => show(value()));
     number.addEventListener("change", () => {
-      const v = Number(number.value);
+      const v = number.value.trim() === "" ? NaN : Number(number.value);
       if (Number.isFinite(v)) push(v);
     });
     const row = el("div", {class: "row slider", dataset: {address, index}, title: hint},
@@ -274,7 +287,7 @@
       "aria-label": label});
     for (const name of choices) {
       const b = el("button", {type: "button", dataset: {value: name}, onclick: () => {
-        if (pick(label, learn, name)) return;
+        if (pick(label, name)) return;
         sendOsc(address, [sendValue ? sendValue(name) : name]);
         mark(name);
       }}, name);
@@ -322,7 +335,7 @@
     };
     input.addEventListener("keydown", (e) => { if (e.key === "Enter") go(); });
     bind(address, {set: (args) => { if (document.activeElement !== input) input.value = args[0]; }});
-    return el("div", {class: "row field", dataset: {address}},
+    return el("div", {class: "row entry", dataset: {address}},
       el("label", {class: "label"}, label), input,
       el("button", {type: "button", onclick: go}, "Send"));
   }
@@ -386,10 +399,10 @@
       "aria-label": "scene name", spellcheck: "false", autocomplete: "off"});
     const store = () => {
       const v = name.value.trim();
-      if (v && send({type: "scene", store: v})) toast(`Stored scene ${v} (save to keep it)`);
+      if (v && send({type: "scene", store: v})) name.value = "";
     };
     name.addEventListener("keydown", (e) => { if (e.key === "Enter") store(); });
-    rows.push(el("div", {class: "row field", id: "scene-store"},
+    rows.push(el("div", {class: "row entry", id: "scene-store"},
       el("label", {class: "label"}, "store"), name,
       el("button", {type: "button", onclick: store}, "Store")));
     return section("Scenes", "sec-scenes", ...rows);
@@ -413,8 +426,11 @@
       send({type: "osc", address: "/livegan/dirs", args: zeros});
       applyValues({"/livegan/dirs": zeros});
     }}, "all to 0");
+    const more = rows.length > FIRST_DIRECTIONS ? el("details", {class: "layer", id: "dirs-more"},
+      el("summary", {}, `${rows.length - FIRST_DIRECTIONS} more directions`),
+      rows.slice(FIRST_DIRECTIONS)) : null;
     return section("Directions", "sec-dirs", dirs.length > 1 ? xyPad(dirs) : null,
-      ...rows, el("div", {class: "row end"}, zero));
+      ...rows.slice(0, FIRST_DIRECTIONS), more, el("div", {class: "row end"}, zero));
   }
 
   /** Two directions at once: pick them, then drag the dot. */
@@ -502,8 +518,10 @@
         current: (noise.VALUE || [])[0]}));
     }
     if (style && space) {
-      rows.push(choice({address: space.FULL_PATH, label: "space", choices: ["z", "w"],
-        current: state.space, sendValue: (v) => { state.space = v; return v; }}));
+      const vals = (((space.RANGE || [])[0] || {}).VALS) || ["z", "w"];
+      rows.push(choice({address: space.FULL_PATH, label: "space", choices: vals,
+        current: (space.VALUE || [state.space])[0],
+        sendValue: (v) => { state.space = v; return v; }}));
     }
     return rows.length ? section("Model", "sec-model", ...rows) : null;
   }
@@ -522,7 +540,7 @@
       const number = el("input", {type: "number", min: 0, step: 1, value: 0, inputmode: "numeric",
         "aria-label": "keyframe"});
       const n = () => Math.max(0, Math.round(Number(number.value) || 0));
-      rows.push(el("div", {class: "row field", dataset: {address: key.FULL_PATH}},
+      rows.push(el("div", {class: "row entry", dataset: {address: key.FULL_PATH}},
         el("label", {class: "label"}, "keyframe"), number,
         el("button", {type: "button", onclick: () => send({type: "osc", address: key.FULL_PATH,
           args: [n()]})}, "Go"),
@@ -549,14 +567,16 @@
         const op = title(node);
         const size = node.TYPE.length;
         const ranges = node.RANGE || [];
-        const names = (/: ([^:]*)$/.exec(node.DESCRIPTION || "") || [])[1] || "";
-        return el("div", {class: "op", title: names}, el("h4", {}, op),
-          [...node.TYPE].map((_, k) => slider({address: node.FULL_PATH,
-            label: size > 1 ? `${op} ${k}` : op, min: ranges[k].MIN, max: ranges[k].MAX,
-            index: k, size, learn: {target: `bend[${layer}/${op}]`, index: k}})));
+        const names = BEND_AMOUNTS[op] || [];
+        const sliders = [...node.TYPE].map((_, k) => slider({address: node.FULL_PATH,
+          label: size > 1 ? names[k] || `${op} ${k}` : op, min: ranges[k].MIN,
+          max: ranges[k].MAX, index: k, size, hint: node.DESCRIPTION,
+          learn: {target: `bend[${layer}/${op}/${k}]`}}));
+        return el("div", {class: "op"}, size > 1 ? el("h4", {}, op) : null, sliders);
       });
       const block = el("details", {class: "layer", id: `bend-${layer}`},
-        el("summary", {}, `layer ${layer}`), rows);
+        el("summary", {}, `layer ${layer}`, el("span", {class: "note"}, ` ${layer}×${layer}`)),
+        el("div", {class: "ops"}, rows));
       const mark = () => block.classList.toggle("bent", ops.some((n) =>
         (state.values.get(n.FULL_PATH) || []).some((v) => Number(v) !== 0)));
       for (const n of ops) bind(n.FULL_PATH, {set: mark});
@@ -608,8 +628,7 @@
 
   let seedReady = false;
 
-  function setupSeed(take) {
-    take("/livegan/seed");
+  function setupSeed() {
     if (seedReady) return;
     seedReady = true;
     const seedField = $("seed");
@@ -654,7 +673,7 @@
         title: `glide to seed ${item.seed}`, onclick: () => state.glideTo(item.seed)},
       img, el("span", {}, item.seed));
     }));
-    markExplore(Number($("seed").value));
+    markExplore(state.seed);
   }
 
   /** A thumbnail the show may still be rendering: tried again a few times. */
@@ -669,6 +688,7 @@
   }
 
   function markExplore(seed) {
+    state.seed = seed;
     for (const tile of $("explore").children) {
       tile.classList.toggle("on", Number(tile.dataset.seed) === seed);
     }
@@ -685,7 +705,7 @@
         state.picking = {learn, label, group, button};
         group.classList.add("picking");
         button.classList.add("armed");
-        banner(`Tap the ${label} to learn`);
+        banner(`Tap the ${learn.target} to learn`);
         return;
       }
       startLearn(learn, label, button);
@@ -694,12 +714,12 @@
   }
 
   /** While a row of choices waits for one to be picked for learn: learn it, return true. */
-  function pick(label, learn, value) {
+  function pick(label, value) {
     const p = state.picking;
     if (!p || p.label !== label) return false;
     p.group.classList.remove("picking");
     state.picking = null;
-    startLearn({target: p.learn.target, index: p.learn.index, value}, `${label} ${value}`, p.button);
+    startLearn({target: p.learn.target, value}, `${p.learn.target} ${value}`, p.button);
     return true;
   }
 
@@ -721,7 +741,7 @@
       state.picking = null;
     }
     if (state.learning && state.learning.button) state.learning.button.classList.remove("armed");
-    if (tell && state.learning) send({type: "learn", cancel: true});
+    if (tell && (state.learning || !$("learn-banner").hidden)) send({type: "learn", cancel: true});
     state.learning = null;
     $("learn-banner").hidden = true;
   }
@@ -732,16 +752,10 @@
   }
 
   function describeMapping(m) {
-    let source = "";
-    if (m.midi) {
-      const parts = Object.entries(m.midi).map(([k, v]) => `${k} ${v}`);
-      source = `MIDI ${parts.join(" ")}`;
-    } else if (m.osc) {
-      source = `OSC ${m.osc}`;
-    }
-    const index = m.index !== undefined ? `[${m.index}]` : "";
-    const value = m.value !== undefined ? ` ${m.value}` : "";
-    return `${source || "control"} → ${m.to || ""}${index}${value}`;
+    let source = m.source || "";
+    if (!source && m.midi) source = `MIDI ${Object.entries(m.midi).map((kv) => kv.join(" ")).join(" ")}`;
+    if (!source && m.osc) source = `OSC ${m.osc}`;
+    return `${source || "a control"} → ${m.to || "?"}`;
   }
 
   function learned(mapping) {
@@ -799,20 +813,24 @@
       $("pair-code").select();
       return;
     }
-    if (msg.token) {  // the server also set it as an HttpOnly cookie where it could
-      document.cookie = `livegan_session=${msg.token}; path=/; SameSite=Strict`;
-    }
     $("pair-error").hidden = true;
     showPairing(false);
     state.retry = 0;
-    if (state.ws) state.ws.close();  // reconnect with the session
+    if (state.ws) state.ws.close();  // connect again, now with the session cookie
   }
 
   function setupPairing() {
-    $("pair-form").addEventListener("submit", (e) => {
+    $("pair-form").addEventListener("submit", async (e) => {
       e.preventDefault();
       const code = $("pair-code").value.replace(/\D/g, "");
-      if (!send({type: "pair", code})) pairError("Not connected to the show yet.");
+      // POST: the answer sets the session cookie (HttpOnly) that every later request carries
+      try {
+        const r = await fetch("pair", {method: "POST", credentials: "same-origin",
+          headers: {"Content-Type": "application/json"}, body: JSON.stringify({code})});
+        paired(await r.json());
+      } catch {
+        pairError("The show did not answer: is it still running?");
+      }
     });
   }
 
