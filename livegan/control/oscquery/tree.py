@@ -19,7 +19,8 @@ NO_VALUE, READ, WRITE, READ_WRITE = 0, 1, 2, 3  # ACCESS
 #: Attributes a client may ask for alone (`GET /livegan/speed?VALUE`).
 ATTRIBUTES = ("FULL_PATH", "CONTENTS", "TYPE", "ACCESS", "VALUE", "RANGE", "CLIPMODE",
               "DESCRIPTION")
-#: What this server offers (HOST_INFO EXTENSIONS); no websocket, so no LISTEN or PATH_*.
+#: What the namespace offers (HOST_INFO EXTENSIONS); answers.py turns LISTEN on where the web
+#: server has its WebSocket (no PATH_* yet).
 EXTENSIONS = {"ACCESS": True, "VALUE": True, "RANGE": True, "CLIPMODE": True,
               "DESCRIPTION": True, "TAGS": False, "UNIT": False, "CRITICAL": False,
               "LISTEN": False, "PATH_CHANGED": False, "PATH_RENAMED": False,
