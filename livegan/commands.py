@@ -108,54 +108,15 @@ def _bends(given: list[tuple[str, str, list[float]]]) -> dict:
 
 
 def bench(args: argparse.Namespace) -> int:
-    from livegan.bench import format_resolutions, format_table, resolution_table, run_bench
+    from livegan.bench import MODES, chosen_mode
+    from livegan.bench.show import format_resolutions, format_table, resolution_table, run_bench
 
-    others = [flag for flag in ("quality", "train", "audio", "flood", "bend", "web")
-              if getattr(args, flag, False)]
-    if getattr(args, "contended", False) and others:
-        raise LiveganError(f"--contended times the show's figures; run it without --{others[0]}")
-    if args.quality:
-        from livegan.qualitybench import config_from_args, format_quality, run_quality_bench
-
-        result = run_quality_bench(config_from_args(args))
-        print(json.dumps(result) if args.json else format_quality(result))
-        return 0
-    if args.train:
-        from livegan.trainbench import format_train_table, run_train_bench
-
-        result = run_train_bench()
-        print(json.dumps(result) if args.json else format_train_table(result))
-        return 0
-    if args.audio:
-        from livegan.audiobench import format_audio, run_audio_bench
-
-        result = run_audio_bench(args.model, args.backend)
-        print(json.dumps(result) if args.json else format_audio(result))
-        return 0
-    if args.web:
-        from livegan.webbench import format_web, run_web_bench
-
-        result = run_web_bench(args.model, args.backend)
-        print(json.dumps(result) if args.json else format_web(result))
-        return 0
-    if args.bend:
-        from livegan.bendbench import format_bends, run_bend_bench
-
-        result = run_bend_bench(args.model, args.backend, args.frames)
-        print(json.dumps(result) if args.json else format_bends(result))
-        return 0
-    if getattr(args, "stops", False):
-        from livegan.bench import format_stops, stops_table
-
-        rows = stops_table(args.model, args.backend)
-        print(json.dumps({"model": args.model, "stops": rows}) if args.json
-              else format_stops(rows))
-        return 0
-    if args.flood:
-        from livegan.floodbench import format_flood, run_flood_bench
-
-        result = run_flood_bench(args.model, args.backend, args.flood_rate, args.flood_seconds)
-        print(json.dumps(result) if args.json else format_flood(result))
+    mode = chosen_mode(args)
+    if getattr(args, "contended", False) and mode:
+        raise LiveganError(f"--contended times the show's figures; run it without --{mode}")
+    if mode:
+        result, formatted = MODES[mode](args)
+        print(json.dumps(result) if args.json else formatted(result))
         return 0
     result = run_bench(args.model, args.backend, args.frames, getattr(args, "canvas", "off"),
                        getattr(args, "contended", False), getattr(args, "max_res", 0))

@@ -39,11 +39,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import mido
 import pygame
 
+from livegan.bench.flood import rss_mb
 from livegan.control.midi import ports as midi_module
 from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
 from livegan.control.patch.load import load_patch
-from livegan.floodbench import rss_mb
 from livegan.modelfile import find_model
 from livegan.perform import PerformConfig, Show
 from livegan.show.window import WindowConfig
@@ -100,6 +100,7 @@ glide = 1.0
 """
 COLUMNS = ["t_s", "frames", "fps", "rss_mb", "render_errors", "osc_datagrams", "osc_dropped",
            "midi_messages", "midi_ports", "model", "threads", "open_files"]
+HOSTILE = Path(__file__).resolve().parent.parent / "tests" / "hostile.py"  # its sender
 
 
 class FakeController:
@@ -204,7 +205,7 @@ class Soak:
             time.sleep(0.05)
         seconds = args.minutes * 60
         self.sender = subprocess.Popen(
-            [sys.executable, "-m", "livegan.testing.hostile", "--kind", "hostile",
+            [sys.executable, str(HOSTILE), "--kind", "hostile",
              "--port", str(show.osc.port), "--rate", str(args.osc_rate),
              "--seconds", str(seconds + 60), "--seed", str(args.seed)],
             stdout=subprocess.DEVNULL)

@@ -48,7 +48,7 @@ def test_bench_json_has_the_contract_keys(dummy_video, tiny_model: Path, tmp_pat
     assert paced["frame_interval_ms"] == pytest.approx(1000 / paced["fps"], rel=0.01)
     assert paced["p99_intervals"] == pytest.approx(
         paced["osc_latency_ms"]["p99"] / paced["frame_interval_ms"], rel=0.01)
-    from livegan.bench import format_table
+    from livegan.bench.show import format_table
 
     assert "--max-fps 60" in format_table(result)
     assert "3 shows, each over the naive loop right after it" in format_table(result)
@@ -66,7 +66,7 @@ def test_bench_canvas_shows_its_cost_in_the_json_and_the_table(dummy_video, tiny
     assert canvas["size"] == [56, 32] and canvas["window"] == [1280, 720]
     for key in ("generator_fps", "end_to_end_fps"):
         assert isinstance(canvas[key], (int, float)) and canvas[key] > 0
-    from livegan.bench import format_table
+    from livegan.bench.show import format_table
 
     assert "canvas" in format_table(result) and "56x32" in format_table(result)
 
@@ -78,7 +78,7 @@ def test_the_naive_loop_runs_beside_each_show_off_the_main_thread_or_last_on_mac
     must stay on the main thread, one naive run comes after the last show instead."""
     import threading
 
-    from livegan import bench
+    from livegan.bench import show as bench
 
     events: list[tuple[str, bool]] = []
     show, naive = bench.end_to_end, bench.baseline_fps

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-import livegan.bench
+import livegan.bench.show
+from livegan.bench.cpuload import Contender
 from livegan.cli import main
-from livegan.testing.cpuload import Contender
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 
 
 def load_processes(parent: int | None = None) -> list[int]:
-    """Live (not zombie) livegan.testing.cpuload processes whose parent is `parent`."""
+    """Live (not zombie) livegan.bench.cpuload processes whose parent is `parent`."""
     parent = os.getpid() if parent is None else parent
     found = []
     for entry in Path("/proc").iterdir():
@@ -33,7 +33,7 @@ def load_processes(parent: int | None = None) -> list[int]:
         except OSError:
             continue
         state, ppid = stat.rsplit(")", 1)[1].split()[:2]
-        if int(ppid) == parent and state != "Z" and b"livegan.testing.cpuload" in cmdline:
+        if int(ppid) == parent and state != "Z" and b"livegan.bench.cpuload" in cmdline:
             found.append(int(entry.name))
     return found
 
@@ -66,7 +66,7 @@ def test_an_error_or_ctrl_c_stops_the_load(stop: type[BaseException]) -> None:
 
 @needs_proc
 def test_a_killed_bench_leaves_no_load_behind() -> None:
-    code = ("from livegan.testing.cpuload import Contender\n"
+    code = ("from livegan.bench.cpuload import Contender\n"
             "load = Contender().__enter__()\n"
             "print(load.pid, flush=True)\n"
             "import time; time.sleep(600)\n")
@@ -95,13 +95,13 @@ def test_bench_contended_json_and_table(dummy_video, tiny_model: Path, tmp_path:
                                         capsys: pytest.CaptureFixture) -> None:
     monkeypatch.chdir(tmp_path)
     during: list[list[int]] = []
-    show = livegan.bench.end_to_end
+    show = livegan.bench.show.end_to_end
 
     def watched(*args, **kwargs):
         during.append(load_processes())
         return show(*args, **kwargs)
 
-    monkeypatch.setattr(livegan.bench, "end_to_end", watched)
+    monkeypatch.setattr(livegan.bench.show, "end_to_end", watched)
     assert main(["bench", "--model", str(tiny_model), "--frames", "30", "--json",
                  "--backend", "cpu", "--contended"]) == 0
     # the show at full speed, paced at 60 fps, then twice more for the speedup's pairs: the
@@ -119,12 +119,12 @@ def test_bench_contended_json_and_table(dummy_video, tiny_model: Path, tmp_path:
         value = contended["osc_latency_ms"][key]
         assert isinstance(value, (int, float)) and math.isfinite(value) and value > 0
     assert contended["osc_latency_ms"]["p99"] >= contended["osc_latency_ms"]["p50"]
-    table = livegan.bench.format_table(result)
+    table = livegan.bench.show.format_table(result)
     assert "CONTENDED" in table and "under contention" in table
 
 
 def test_bench_without_contention_says_so_and_refuses_other_modes(capsys) -> None:
-    assert livegan.bench.format_table({**FIGURES, "contended": None}).count("contention") == 0
+    assert livegan.bench.show.format_table({**FIGURES, "contended": None}).count("contention") == 0
     assert main(["bench", "--contended", "--flood"]) == 2
     assert "--contended" in capsys.readouterr().err
 

@@ -11,17 +11,17 @@ import pytest
 import torch
 from PIL import Image
 
-from livegan.cli import main
-from livegan.errors import LiveganError
-from livegan.nets import pretrained
-from livegan.qualitybench import (
+from livegan.bench.quality import (
     HELD_OUT,
     QualityBench,
     QualityBenchConfig,
     SecondJudge,
     blurred,
 )
-from livegan.qualitydata import folder_data, synth_data
+from livegan.bench.qualitydata import folder_data, synth_data
+from livegan.cli import main
+from livegan.errors import LiveganError
+from livegan.nets import pretrained
 from livegan.train.data import ImageDataset
 from livegan.train.loop import TrainConfig
 from livegan.train.recipes import RECIPES, apply, parse_settings

@@ -80,7 +80,7 @@ def test_bench_bend_times_bends_on_and_off(dummy_video, tiny_model: Path, tmp_pa
         assert isinstance(result[key], float) and math.isfinite(result[key]) and result[key] > 0
     assert result["bend_ms_per_frame"] == pytest.approx(
         1000 / result["generator_fps_on"] - 1000 / result["generator_fps_off"], abs=0.2)
-    from livegan.bendbench import format_bends
+    from livegan.bench.bend import format_bends
 
     line = format_bends(result).splitlines()[0]
     assert "9 bends on 4 layers" in line and "fps on" in line and "fps off" in line

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from livegan.bench.flood import format_flood
 from livegan.cli import main
-from livegan.floodbench import format_flood
 
 NUMBERS = ("idle_fps", "sink_fps", "sender_ratio", "flood_fps", "ratio", "rss_before_mb",
            "rss_after_mb")

@@ -15,6 +15,7 @@ from pathlib import Path
 import mido
 import numpy as np
 import pytest
+from hostile import HostileTraffic
 from safetensors import safe_open
 from safetensors.torch import save_file
 from showdriver import Inbox, Script, headless_show, until
@@ -30,7 +31,6 @@ from livegan.control.patch.load import load_patch
 from livegan.perform import Show
 from livegan.show.frames import Frame
 from livegan.show.window import WindowConfig
-from livegan.testing.hostile import HostileTraffic
 
 LIMIT = 120.0  # seconds before a stuck script is ended (a hang guard, not a timing)
 RES = 32  # the conftest's tiny models
@@ -166,7 +166,7 @@ def test_a_flood_from_another_process_keeps_frames_coming_and_memory_flat(make_s
         yield from frames(20)  # warmed up
         samples["before"] = rss_mb()
         flood.append(subprocess.Popen(
-            [sys.executable, "-m", "livegan.testing.hostile", "--port", str(show.osc.port),
+            [sys.executable, "-m", "livegan.bench.traffic", "--port", str(show.osc.port),
              "--rate", "10000", "--seconds", "2.5"], stdout=subprocess.PIPE, text=True))
         yield from until(lambda: show.osc.stats()["datagrams"] > 5000)
         samples["early"], rendered = rss_mb(), show.stage.rendered

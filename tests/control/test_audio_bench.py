@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from livegan import cli
-from livegan.audiobench import EVERY, LEAD, RATE, run_audio_bench, write_click_track
+from livegan.bench.audio import EVERY, LEAD, RATE, run_audio_bench, write_click_track
 
 
 def test_the_click_track_has_its_clicks_where_it_says(tmp_path: Path) -> None:
@@ -37,7 +37,7 @@ def test_the_audio_bench_times_each_click_to_a_later_frame(tiny_model: Path) -> 
 @pytest.mark.usefixtures("dummy_video")
 def test_the_cli_prints_one_json_object(tiny_model: Path, capsys,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    from livegan import audiobench
+    from livegan.bench import audio as audiobench
 
     monkeypatch.setattr(audiobench, "CLICKS", 3)
     assert cli.main(["bench", "--audio", "--model", str(tiny_model), "--backend", "cpu",

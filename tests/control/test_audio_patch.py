@@ -12,7 +12,7 @@ import pytest
 from showdriver import Inbox, drive, until
 
 from livegan import cli
-from livegan.audiobench import write_wav
+from livegan.bench.audio import write_wav
 from livegan.control.audio.features import AudioValues
 from livegan.control.controls import Controls
 from livegan.control.patch.audio import AudioRoutes

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hostile import KINDS, HostileTraffic, bundle, float_list
 
 from livegan.control.controls import Controls, latest_events
 from livegan.control.inputs import ShowInputs
@@ -18,7 +19,6 @@ from livegan.control.osc.server import DROP_REASONS, OscServer
 from livegan.control.osc.wire import MAX_BUNDLE_DEPTH, parse_datagram
 from livegan.control.patch.load import parse_patch
 from livegan.latent import random_directions
-from livegan.testing.hostile import KINDS, HostileTraffic, bundle, float_list
 
 PACKETS = 100_000
 Z, DIRS = 128, 16

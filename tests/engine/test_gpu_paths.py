@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from livegan import bench
 from livegan import engine as engine_module
+from livegan.bench import show as bench
 from livegan.engine import Engine, create_backend
 from livegan.engine.tensorrt import TensorRTBackend, cache_dir, pack_engine
 from livegan.modelfile import Model, ModelInfo

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from livegan import trainbench
+from livegan.bench import train as trainbench
 from livegan.cli import main
 
 

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from livegan import webbench
+from livegan.bench import web as webbench
 from livegan.cli import build_parser, main
 from livegan.control.patch.load import PatchConfig
 from livegan.control.web.config import WebConfig

@@ -16,9 +16,9 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from livegan.bench.qualitydata import folder_data, synth_data
 from livegan.errors import ExtraMissingError, LiveganError
 from livegan.nets import pretrained
-from livegan.qualitydata import folder_data, synth_data
 from livegan.train import inception, steps
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Browser-like traffic for the control page, from another process: pages on its WebSocket
 (one polling the preview), a crowd of tabs, one client flooding; switched from stdin.
 
-    python -m livegan.testing.webclients http://127.0.0.1:12001 [--tabs 100] [--flood-rate R]
+    python -m livegan.bench.webclients http://127.0.0.1:12001 [--tabs 100] [--flood-rate R]
 
 stdin lines: "idle" (every connection closed), "page" (one page, its preview polled five
 times a second, and the seed explorer's nine thumbnails once), "crowd" (`--tabs` pages, one client flooding at `--flood-rate` and a probe

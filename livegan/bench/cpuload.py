@@ -1,6 +1,6 @@
 """A CPU-bound neighbour for `livegan bench --contended`: one process spinning on matmuls.
 
-`Contender` starts `python -m livegan.testing.cpuload` (numpy matmuls on one thread, at the
+`Contender` starts `python -m livegan.bench.cpuload` (numpy matmuls on one thread, at the
 caller's own priority: a render job or a browser beside the show, not a background task) and
 always stops it on leaving its `with` block, on an error or Ctrl-C too. The process also
 stops by itself when its parent goes away (its stdin closes), so a killed bench leaves no
@@ -43,7 +43,7 @@ class Contender:
 
     def __enter__(self) -> Self:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "livegan.testing.cpuload", "--size", str(self.size)],
+            [sys.executable, "-m", "livegan.bench.cpuload", "--size", str(self.size)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             env={**os.environ, **ONE_THREAD})
         try:
@@ -106,9 +106,9 @@ def spin(size: int, stop: threading.Event) -> tuple[int, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m livegan.testing.cpuload [--size N]`: spin until stdin closes, then print
+    """`python -m livegan.bench.cpuload [--size N]`: spin until stdin closes, then print
     {"matmuls": N, "seconds": S}."""
-    p = argparse.ArgumentParser(prog="python -m livegan.testing.cpuload")
+    p = argparse.ArgumentParser(prog="python -m livegan.bench.cpuload")
     p.add_argument("--size", type=int, default=SIZE)
     args = p.parse_args(argv)
     stop = threading.Event()

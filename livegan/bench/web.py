@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from livegan.bench import WINDOW
+from livegan.bench.show import WINDOW
 
 PHASE_S = 2.0  # seconds of each phase; phases take turns, so ratios hold on a busy machine
 SETTLE_S = 0.3  # the start of each phase is not counted (connections opening and closing)
@@ -79,7 +79,7 @@ class LoadRun:
                 time.sleep(0.05)
             base = f"http://127.0.0.1:{self.show.web.page_port}"
             process = subprocess.Popen(
-                [sys.executable, "-m", "livegan.testing.webclients", base, "--tabs", str(TABS),
+                [sys.executable, "-m", "livegan.bench.webclients", base, "--tabs", str(TABS),
                  "--flood-rate", str(FLOOD_RATE)],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             time.sleep(WARMUP_S)

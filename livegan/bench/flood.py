@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 
-from livegan.bench import WINDOW
+from livegan.bench.show import WINDOW
 
 PHASE_S = 1.0  # idle, sink and flooded seconds take turns, so ratios hold on a busy machine
 SETTLE_S = 0.1  # the start of each phase is not counted (the senders switching)
@@ -73,7 +73,7 @@ class FloodBench:
     def _sender(self, port: int) -> subprocess.Popen:
         show = self.show
         return subprocess.Popen(
-            [sys.executable, "-m", "livegan.testing.hostile", "--port", str(port), "--rate",
+            [sys.executable, "-m", "livegan.bench.traffic", "--port", str(port), "--rate",
              str(self.rate), "--seconds", str(self.seconds), "--switched", "--z-dim",
              str(show.engine.z_dim), "--dirs", str(show.controls.n_dirs)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

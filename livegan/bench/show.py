@@ -195,11 +195,11 @@ def run_bench(model: str = "default", backend: str = "auto", frames: int = 300,
     """All figures of the benchmark (see docs/speed.md), from one run;
     with a canvas ("auto" or (width, height)) also the canvas's generator and end-to-end
     frame rates (under "canvas"). Contended: every figure is taken while a CPU-bound process
-    (livegan.testing.cpuload) runs beside the bench; "contended" says what it ran and
+    (livegan.bench.cpuload) runs beside the bench; "contended" says what it ran and
     repeats the show's figures under that name (None when not contended)."""
     if not contended:
         return {**_figures(model, backend, frames, canvas, max_res), "contended": None}
-    from livegan.testing.cpuload import Contender
+    from livegan.bench.cpuload import Contender
 
     with Contender() as load:
         result = _figures(model, backend, frames, canvas, max_res)

@@ -1,1 +1,0 @@
-"""Test traffic for benches, soaks and tests; nothing in a show imports this package."""
