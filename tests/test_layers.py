@@ -124,3 +124,12 @@ def test_inner_layers_know_nothing_of_the_outer_ones() -> None:
         forbidden = rules.get(source[1], set()) if len(source) > 1 else set()
         bad = sorted(".".join(t) for t in targets if len(t) > 1 and t[1] in forbidden)
         assert not bad, f"{'.'.join(source)} imports {bad}"
+
+
+MAX_MODULE_LINES = 400  # a module past this is two concepts: split it
+
+
+def test_no_module_is_over_400_lines() -> None:
+    long = sorted(f"{p.relative_to(ROOT.parent)} ({n})" for p in ROOT.rglob("*.py")
+                  if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES)
+    assert not long, long

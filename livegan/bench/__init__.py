@@ -1,5 +1,5 @@
 """`livegan bench` and its modes, one module each: the show's figures (show.py: the default,
-`--res`, `--stops`, `--contended`), `--flood` (flood.py, its sender traffic.py), `--audio`,
+`--res`, `--contended`), `--stops` (stops.py), `--flood` (flood.py, its sender traffic.py), `--audio`,
 `--bend`, `--train`, `--quality` (quality.py, its data qualitydata.py), `--web` (web.py, its
 clients webclients.py). A CPU-bound neighbour for `--contended`: cpuload.py.
 
@@ -46,7 +46,7 @@ def _bend(args: argparse.Namespace) -> Formatted:
 
 
 def _stops(args: argparse.Namespace) -> Formatted:
-    from livegan.bench.show import format_stops, stops_table
+    from livegan.bench.stops import format_stops, stops_table
 
     rows = stops_table(args.model, args.backend)
     return {"model": args.model, "stops": rows}, lambda result: format_stops(result["stops"])

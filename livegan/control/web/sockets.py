@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections import deque
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -16,6 +15,7 @@ from livegan.control.osc.wire import encode_message
 from livegan.control.oscquery.tree import find
 from livegan.control.patch.load import PatchConfig
 from livegan.control.web import protocol
+from livegan.control.web.client import RATE, Client
 from livegan.control.web.pairing import PairingRefused
 from livegan.control.web.patchedit import LearnedMap, LearnSession, PatchEditor, scene_toml
 from livegan.control.web.protocol import MAX_MESSAGE, Refused
@@ -28,51 +28,10 @@ log = logging.getLogger(__name__)
 
 POLL_S = 1 / 60  # values are looked at this often while a client is connected
 SEND_INTERVAL_S = 1 / 30  # a client gets at most 30 value messages a second
-RATE = 200.0  # messages a second a client may send (a burst of as many); the rest dropped
 OUTBOX = 256  # messages waiting for one client at most; beyond, it is too slow and closed
 MAX_LISTENS = 1024  # addresses one client may LISTEN to
 MAX_CLIENTS = 512  # WebSocket connections at once; more are refused (503)
 HEARTBEAT_S = 30.0  # a silent connection is pinged; one that does not answer is closed
-
-
-class Client:
-    """One WebSocket connection: what it listens to and what waits to be sent to it."""
-
-    def __init__(self, ws: web.WebSocketResponse, kind: str, remote: str, port: int,
-                 paired: bool) -> None:
-        self.ws = ws
-        self.kind = kind  # "page" (/ws) or "oscquery" (/)
-        self.remote = remote
-        self.port = port
-        self.paired = paired
-        self.listens: set[str] = set()
-        self.outbox: deque[str | bytes] = deque()
-        self.pending: dict[str, list] = {}  # values changed since the last values message
-        self.pending_hud: dict[str, Any] | None = None
-        self.pending_text: str | None = None  # the same message every client in step gets
-        self.osc: dict[str, bytes] = {}  # LISTEN: address -> newest OSC message
-        self.wake = asyncio.Event()
-        self.last_sent = 0.0
-        self.tokens = RATE
-        self.refilled = time.monotonic()
-        self.dropped = 0
-
-    def take_token(self, now: float) -> bool:
-        self.tokens = min(RATE, self.tokens + (now - self.refilled) * RATE)
-        self.refilled = now
-        if self.tokens < 1.0:
-            return False
-        self.tokens -= 1.0
-        return True
-
-    def add_values(self, changed: dict[str, list], hud: dict | None, text: str) -> None:
-        if not self.pending and self.pending_hud is None:
-            self.pending, self.pending_hud, self.pending_text = changed, hud, text
-        else:
-            self.pending = {**self.pending, **changed}
-            self.pending_hud = hud or self.pending_hud
-            self.pending_text = None
-        self.wake.set()
 
 
 class Sockets:
