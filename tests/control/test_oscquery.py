@@ -243,3 +243,34 @@ def test_a_zeroconf_browser_finds_the_server_and_reads_it(rig) -> None:
     finally:
         browser_zc.close()
         advert.close()
+
+
+def test_a_slow_client_does_not_hold_up_the_others(rig) -> None:
+    """A client dribbling its request a byte at a time: a second client's request is
+    answered meanwhile, at once (clients are served concurrently)."""
+    r = rig()
+    slow = socket.create_connection(("127.0.0.1", r.http.port), timeout=WAIT)
+    try:
+        for byte in b"GET /livegan/speed HTTP/1.1\r\n":
+            slow.sendall(bytes([byte]))
+            if byte == ord(" "):
+                start = time.perf_counter()
+                status, node = r.get("/livegan/speed")
+                assert status == 200 and node["FULL_PATH"] == "/livegan/speed"
+                assert time.perf_counter() - start < 2.0
+            time.sleep(0.02)
+    finally:
+        slow.close()
+
+
+def test_a_client_that_hangs_up_early_leaves_no_traceback(rig, caplog) -> None:
+    r = rig()
+    caplog.set_level(logging.DEBUG)
+    for _ in range(20):
+        with socket.create_connection(("127.0.0.1", r.http.port), timeout=WAIT) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        # closed with a reset before the answer is read
+    status, _ = r.get("/livegan/speed")
+    assert status == 200
+    assert "Traceback" not in caplog.text and "BrokenPipeError" not in caplog.text
