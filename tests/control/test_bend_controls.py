@@ -159,3 +159,20 @@ def test_the_text_form_of_a_bend() -> None:
     for bad in ("8/rotate", "rotate=1", "8/rotate=x", "8/rotate=1,2", "8/wobble=1"):
         with pytest.raises(ValueError):
             parse_bend(bad)
+
+
+def test_an_unknown_bend_layer_is_said_once_in_its_own_words(controls: Controls,
+                                                             caplog: pytest.LogCaptureFixture
+                                                             ) -> None:
+    """/livegan/bend/99/rotate 45.0 is a float for a layer the model lacks: one line naming
+    the layer, counted as dropped, and no '(expected f…)' for an argument that was right."""
+    import logging
+
+    from livegan.control.osc.dispatch import Dispatcher
+    from livegan.control.osc.namespace import OscNamespace
+
+    caplog.set_level(logging.WARNING)
+    dispatcher = Dispatcher(OscNamespace(controls).table())
+    dispatcher("/livegan/bend/99/rotate", (45.0,), ("127.0.0.1", 9))
+    assert "no layer '99'" in caplog.text and "expected" not in caplog.text
+    assert dispatcher.counts["bad_args"] == 1 and controls.bends.counts["unknown_layer"] == 1

@@ -13,6 +13,20 @@ log = logging.getLogger(__name__)
 
 #: A route for one address: True when it used the arguments, False when they were wrong.
 Route = Callable[[tuple, Sender], bool]
+
+
+class _Told:
+    """A route's answer for arguments it refused and already said why (logged and counted
+    in its own words): the dispatcher counts the message as dropped without a second line."""
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "TOLD"
+
+
+TOLD = _Told()
 #: A route for a family of addresses HEAD/{tail} (such as /livegan/z/{i}): gets the tail.
 IndexedRoute = Callable[[str, tuple], bool]
 
@@ -72,10 +86,11 @@ class Dispatcher:
         if route is None:
             self.counts["unknown"] += 1
             self._ratelog.warning("unknown", "ignored OSC to unknown address %s", address[:80])
-        elif not route(args, sender):
+        elif not (done := route(args, sender)):
             self.counts["bad_args"] += 1
-            self._ratelog.warning("bad_args", "ignored OSC %s with arguments %.80r (expected %s)",
-                                  address[:80], args, table.types(address))
+            if done is not TOLD:
+                self._ratelog.warning("bad_args", "ignored OSC %s with arguments %.80r "
+                                      "(expected %s)", address[:80], args, table.types(address))
 
     def dropped(self) -> int:
         """Messages not acted on: unknown addresses and wrong arguments."""

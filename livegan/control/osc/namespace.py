@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from livegan.control.controls import NOISE_MODES, Controls
 from livegan.control.osc.batch import Coalescing
-from livegan.control.osc.dispatch import Route, RouteTable
+from livegan.control.osc.dispatch import TOLD, Route, RouteTable
 
 # address -> (argument types, what it does); `livegan osc` and /livegan/query print this.
 NAMESPACE: dict[str, tuple[str, str]] = {
@@ -199,6 +199,8 @@ class OscNamespace:
             return True
         layer, _, op = rest.partition("/")
         values = _numbers(args)
+        if values is not None and not self.controls.bends.known(layer, op):
+            return TOLD  # the bends said which layer or op is unknown
         return values is not None and self.controls.set_bend(layer, op, values)
 
 
