@@ -10,6 +10,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -44,6 +46,17 @@ def _quit() -> None:
     pygame.event.post(pygame.event.Event(pygame.QUIT))
 
 
+
+def _beside(show: Any, work: Callable[[], None], failed: list[BaseException]) -> None:
+    """Run `work` on a thread while the show plays on this one; raise what the work
+    reported failing (it appends to `failed`)."""
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    show.run()
+    thread.join(timeout=10)
+    if failed:
+        raise failed[0]
+
 class LoadRun:
     """A free-running show while another process opens the page (`page`: one page with its
     preview polled five times a second and nine seed thumbnails), a crowd (`crowd`: TABS pages and one client
@@ -58,12 +71,7 @@ class LoadRun:
         self.failed: list[BaseException] = []
 
     def run(self) -> LoadRun:
-        thread = threading.Thread(target=self._conduct, daemon=True)
-        thread.start()
-        self.show.run()
-        thread.join(timeout=10)
-        if self.failed:
-            raise self.failed[0]
+        _beside(self.show, self._conduct, self.failed)
         return self
 
     def fps(self, phase: str) -> float:
@@ -124,12 +132,7 @@ class LatencyRun:
         self.failed: list[BaseException] = []
 
     def run(self) -> LatencyRun:
-        thread = threading.Thread(target=lambda: asyncio.run(self._slider()), daemon=True)
-        thread.start()
-        self.show.run()
-        thread.join(timeout=10)
-        if self.failed:
-            raise self.failed[0]
+        _beside(self.show, lambda: asyncio.run(self._slider()), self.failed)
         return self
 
     def _frame(self, frame) -> None:
