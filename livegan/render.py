@@ -16,7 +16,13 @@ from livegan.bends import check
 from livegan.engine import Engine
 from livegan.engine.base import is_style, own_copy, to_frame
 from livegan.engine.bend import BendHooks, bend_amounts
-from livegan.engine.canvas import CannotGrow, cells_for, pixels_per_cell, smooth_field
+from livegan.engine.canvas import (
+    CannotGrow,
+    CanvasRequest,
+    cells_for,
+    pixels_per_cell,
+    smooth_field,
+)
 from livegan.engine.cpu import CpuBackend
 from livegan.errors import LiveganError, OutputError
 from livegan.latent import seed_latent, smoothstep
@@ -298,15 +304,21 @@ class Replay:
         self.timeline: Timeline = read_log(log_path)
         self.model = model
         self.bends = bends or {}  # bends over the logged ones (render --bend)
-        self._renderers: dict[tuple[str, str, str, str, str], Renderer] = {}
+        self._renderers: dict[tuple, Renderer] = {}
 
     def renderer(self, ref: ModelRef) -> Renderer:
         """The renderer for one stretch of the log (made once, then reused)."""
-        key = (self.model or ref.path, ref.backend, ref.precision, ref.space, ref.layout)
+        key = (self.model or ref.path, ref.backend, ref.precision, ref.space, ref.layout,
+               ref.canvas)
         if key not in self._renderers:
             source = self.model or (ref.path if Path(ref.path).is_file() else ref.name)
-            renderer = Renderer(open_model(source, space=ref.space, strict=False),
-                                ref.backend or "auto", ref.precision or None, ref.layout)
+            model = open_model(source, space=ref.space, strict=False)
+            if ref.canvas:  # the show's canvas: its engine grows the picture as the show's did
+                renderer = Renderer(model, ref.backend or "auto")
+                renderer.engine.set_canvas(CanvasRequest(ref.canvas))
+            else:
+                renderer = Renderer(model, ref.backend or "auto", ref.precision or None,
+                                    ref.layout)
             if renderer.z_dim != ref.z_dim:
                 renderer.close()
                 raise LiveganError(f"{source} has {renderer.z_dim}-d latents; the log "

@@ -107,3 +107,30 @@ def test_a_hot_swap_keeps_the_canvas(make_show, make_tiny_model, models_dir):
         assert frame.pixels.shape == (32, 56, 3) and show.engine.canvas is not None
 
     drive(show, script, limit=120)
+
+
+def test_a_replay_renders_the_show_s_canvas(make_show, tmp_path):
+    """The control log names the canvas the show rendered; a replay grows the picture the
+    same way instead of writing squares."""
+    from livegan.render import Replay
+    from livegan.show.controllog import read_log
+
+    show = make_show(window=WindowConfig(size=(128, 72), canvas="auto"), record="wide.mp4")
+    shown: dict[int, np.ndarray] = {}
+
+    def script(show: Show):
+        for _ in range(12):
+            frame = yield
+            shown[frame.index] = frame.pixels.copy()
+
+    drive(show, script, limit=120)
+    log_path = tmp_path / "out" / "wide.controls.jsonl"
+    timeline = read_log(log_path)
+    assert timeline.models[0].canvas == (56, 32)
+    replay = Replay(log_path)
+    t, index = next((float(t), i) for t, i in zip(timeline.times, timeline.indices)
+                    if i in shown)
+    again = replay.frame(t)
+    replay.close()
+    assert again.shape == shown[index].shape == (32, 56, 3)
+    assert np.abs(again.astype(int) - shown[index].astype(int)).mean() < 2.0

@@ -43,6 +43,7 @@ class ModelRef:
     space: str = "z"  # z, or w for a style model played from w
     layout: str = ""  # the CPU path's layout as it names it ("channels_last, frozen"), so a
     # replay in another process builds the same one without timing ("" elsewhere)
+    canvas: tuple[int, int] | None = None  # the canvas (width, height) it rendered, if any
 
     @classmethod
     def of(cls, engine: Any) -> ModelRef:
@@ -51,7 +52,8 @@ class ModelRef:
         precision = next((p for p in PRECISIONS if p in described), "fp32")
         return cls(info.name, str(Path(info.path).resolve()), int(info.resolution),
                    int(info.z_dim), engine.backend.name, precision,
-                   getattr(info, "space", "z"), str(getattr(engine.backend, "layout", "")))
+                   getattr(info, "space", "z"), str(getattr(engine.backend, "layout", "")),
+                   tuple(engine.canvas.size) if getattr(engine, "canvas", None) else None)
 
 
 def log_path_for(video: Path) -> Path:
@@ -155,7 +157,8 @@ class ControlLog:
                                                  "z_dim": ref.z_dim, "backend": ref.backend,
                                                  "precision": ref.precision,
                                                  "space": ref.space,
-                                                 "layout": ref.layout}) + "\n")
+                                                 "layout": ref.layout,
+                                                 "canvas": ref.canvas}) + "\n")
                 line = {"t": t, "i": index, "label": int(label), "z": encode_latent(z)}
                 self._file.write(json.dumps(line) + "\n")
                 self.written += 1
@@ -225,6 +228,15 @@ class Timeline:
         return (start - 1, amount) if amount < 1.0 else None
 
 
+def _canvas(entry: dict) -> tuple[int, int] | None:
+    """A model line's canvas [width, height], or None (none, or a log older than it)."""
+    value = entry.get("canvas")
+    if isinstance(value, list) and len(value) == 2 and all(
+            isinstance(v, int) and 0 < v <= 16384 for v in value):
+        return (value[0], value[1])
+    return None
+
+
 def read_log(path: Path | str) -> Timeline:
     """Read a control log written by a recording.
 
@@ -262,7 +274,7 @@ def _add_entry(timeline: Timeline, entry: dict, times: list[float]) -> None:
                                         str(entry.get("backend", "")),
                                         str(entry.get("precision", "")),
                                         "w" if entry.get("space") == "w" else "z",
-                                        str(entry.get("layout", ""))))
+                                        str(entry.get("layout", "")), _canvas(entry)))
     elif "style" in entry:
         psi, noise = entry["style"]
         timeline.styles.append((float(entry["t"]), (float(psi), str(noise))))
