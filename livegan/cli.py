@@ -14,6 +14,8 @@ from livegan.bench.flags import add_bench
 from livegan.control.osc.server import DEFAULT_PORT
 from livegan.engine import BACKENDS
 from livegan.errors import LiveganError
+from livegan.show.snapshot import DEFAULT_OUT_DIR
+from livegan.show.videofile import VIDEO_FPS
 from livegan.show.window import WindowConfig
 
 WINDOW_SIZE = WindowConfig.size  # the window's default, for the help text
@@ -104,12 +106,13 @@ def _add_perform(sub: argparse._SubParsersAction) -> None:
                         "the machine goes); an installation at 60 leaves the CPU cool")
     p.add_argument("--kiosk", action="store_true", help="installations: fullscreen, quit keys "
                    "off, a stopped render restarts, a stalled one exits for its service")
-    p.add_argument("--out-dir", default="livegan-out",
+    p.add_argument("--out-dir", default=DEFAULT_OUT_DIR,
                    help="folder for recordings, control logs and snapshots (nothing else written)")
     p.add_argument("--record", nargs="?", const="", default=None, metavar="NAME.mp4",
                    help="record from the start: a name goes in the output folder, a path "
                         "(~/show.mp4) where it says (no name: timestamped)")
-    p.add_argument("--record-fps", type=positive, default=30, help="frame rate of recordings")
+    p.add_argument("--record-fps", type=positive, default=VIDEO_FPS,
+                   help="frame rate of recordings")
     p.add_argument("--ndi", default=None, metavar="NAME", help="send frames as an NDI source")
     p.add_argument("--vcam", action="store_true", help="send frames to a virtual webcam")
     p.add_argument("--syphon", nargs="?", const="livegan", default=None, metavar="NAME",

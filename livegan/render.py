@@ -30,7 +30,7 @@ from livegan.library import open_model
 from livegan.modelfile import Model
 from livegan.nets.taps import feature_layers
 from livegan.show.controllog import ModelRef, Timeline, read_log
-from livegan.show.videofile import open_writer
+from livegan.show.videofile import VIDEO_FPS, open_writer
 from livegan.stage.crossfade import FADE_SECONDS, blend
 from livegan.train.samples import tile
 from livegan.train.timelapse import TIMELAPSE_FPS, timelapse
@@ -38,7 +38,7 @@ from livegan.train.timelapse import TIMELAPSE_FPS, timelapse
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
-DEFAULT_FPS = 30
+DEFAULT_FPS = VIDEO_FPS
 CPU_PRECISIONS = ("bf16", "fp32")  # the CPU backend's precisions
 EASES: dict[str, Callable[[float], float]] = {"smooth": smoothstep, "linear": lambda t: t}
 

@@ -6,8 +6,9 @@ import argparse
 
 from livegan.argtypes import canvas, positive
 from livegan.engine import BACKENDS
+from livegan.show.snapshot import DEFAULT_OUT_DIR
 
-CANVAS_WINDOW_HELP = (1280, 720)  # show.CANVAS_WINDOW (not imported: show loads the engine)
+CANVAS_WINDOW = (1280, 720)  # the window of the canvas runs (16:9, as a projector)
 
 
 def add_bench(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +23,7 @@ def add_bench(sub: argparse._SubParsersAction) -> None:
                         "size) in one process: fps, and each stop's share of the work and time")
     p.add_argument("--canvas", type=canvas, default="off", metavar="auto|WxH",
                    help="also time a live canvas (auto: 16:9 at about the model's height) in a "
-                        "{}x{} window".format(*CANVAS_WINDOW_HELP))
+                        "{}x{} window".format(*CANVAS_WINDOW))
     p.add_argument("--json", action="store_true", help="one JSON object on stdout")
     p.add_argument("--contended", action="store_true",
                    help="take every figure while a CPU-bound process (numpy matmuls, 1 thread, "
@@ -71,6 +72,6 @@ def _add_quality(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="--quality: training seed")
     p.add_argument("--samples", type=positive, default=1000,
                    help="--quality: samples judged per budget, and held-out images")
-    p.add_argument("--out", default="livegan-out/quality-bench",
+    p.add_argument("--out", default=f"{DEFAULT_OUT_DIR}/quality-bench",
                    help="--quality: folder for the data cache, grids and results")
     p.add_argument("--no-progress", action="store_true", help="--quality: no progress bars")

@@ -19,6 +19,7 @@ from tqdm import tqdm
 from livegan.bench.qualitydata import folder_data, synth_data
 from livegan.errors import ExtraMissingError, LiveganError
 from livegan.nets import pretrained
+from livegan.show.snapshot import DEFAULT_OUT_DIR
 from livegan.train import inception, steps
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ class QualityBenchConfig:
     recipe: str = "default"  # livegan.train.recipes.RECIPES name
     settings: dict = field(default_factory=dict)  # TrainConfig overrides after the recipe
     seed: int = 0  # training seed (the data set's seed is fixed)
-    out: str = "livegan-out/quality-bench"  # data cache and one folder per bench
+    out: str = f"{DEFAULT_OUT_DIR}/quality-bench"  # data cache and one folder per bench
     samples: int = HELD_OUT  # generated samples per budget, and held-out reals
     train_images: int = TRAIN_IMAGES  # synthetic training images
     progress: bool = True  # progress bars

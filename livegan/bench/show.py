@@ -11,6 +11,7 @@ import time
 import numpy as np
 import torch
 
+from livegan.bench.flags import CANVAS_WINDOW  # the canvas runs' window, stated once
 from livegan.engine import Engine, off_main_thread
 from livegan.engine.canvas import canvas_request
 from livegan.library import open_model
@@ -19,7 +20,7 @@ from livegan.nets import count_gflop
 from livegan.show.window import WindowConfig
 
 WINDOW = WindowConfig().size  # the show's default window
-CANVAS_WINDOW = (1280, 720)  # the window of the canvas runs (16:9, as a projector)
+
 MIN_LATENCY_SAMPLES = 5  # OSC messages timed before the end-to-end run may stop
 WARMUP_FRAMES = 10  # frames a show plays before its frame rate and OSC latency are timed
 LATENCY_WAIT_S = 10.0  # longest it plays on past `frames` waiting for them

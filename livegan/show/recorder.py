@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 
 from livegan.errors import OutputError
-from livegan.show.videofile import VIDEO_SUFFIXES, FrameWriter, open_writer
+from livegan.show.videofile import VIDEO_FPS, VIDEO_SUFFIXES, FrameWriter, open_writer
 
 log = logging.getLogger(__name__)
 
-DEFAULT_FPS = 30
+DEFAULT_FPS = VIDEO_FPS
 QUEUE_FRAMES = 16  # frames waiting for the encoder; beyond this they are dropped and counted
 LIVE_PRESET = "superfast"  # x264 preset: light on the CPU the generator also needs
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+VIDEO_FPS = 30  # frames a second of recordings, video outs and renders unless told otherwise
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv")  # written with PyAV (libx264)
 GIF_SUFFIX = ".gif"
 AV_MISSING = (

@@ -12,6 +12,7 @@ from typing import TypeVar
 import numpy as np
 
 from livegan.errors import OutputError
+from livegan.show.videofile import VIDEO_FPS
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class VideoOut:
 
     kind = "video out"
 
-    def __init__(self, fps: float = 30.0) -> None:
+    def __init__(self, fps: float = VIDEO_FPS) -> None:
         self.fps = fps
         self.sent = 0
         self.failed = False
@@ -140,7 +141,7 @@ class NdiOut(VideoOut):
 
     kind = "NDI output"
 
-    def __init__(self, name: str, fps: float = 30.0) -> None:
+    def __init__(self, name: str, fps: float = VIDEO_FPS) -> None:
         def load():
             from cyndilib.sender import Sender
             from cyndilib.video_frame import VideoSendFrame
@@ -189,7 +190,7 @@ class VirtualCamOut(VideoOut):
 
     kind = "virtual camera"
 
-    def __init__(self, fps: float = 30.0) -> None:
+    def __init__(self, fps: float = VIDEO_FPS) -> None:
         def load():
             import pyvirtualcam
             return pyvirtualcam
@@ -227,7 +228,7 @@ class SyphonOut(VideoOut):
 
     kind = "Syphon output"
 
-    def __init__(self, name: str, fps: float = 30.0) -> None:
+    def __init__(self, name: str, fps: float = VIDEO_FPS) -> None:
         def load():
             import syphon
             from syphon.utils.numpy import copy_image_to_mtl_texture
@@ -277,7 +278,7 @@ class SpoutOut(VideoOut):
 
     kind = "Spout output"
 
-    def __init__(self, name: str, fps: float = 30.0) -> None:
+    def __init__(self, name: str, fps: float = VIDEO_FPS) -> None:
         def load():
             import SpoutGL
             return SpoutGL
@@ -312,7 +313,7 @@ class SpoutOut(VideoOut):
         return f"cannot send Spout as '{self.name}' ({exc}); {SPOUT_RUNTIME_HINT}"
 
 
-def open_video_outs(ndi: str | None = None, vcam: bool = False, fps: float = 30.0,
+def open_video_outs(ndi: str | None = None, vcam: bool = False, fps: float = VIDEO_FPS,
                     syphon: str | None = None, spout: str | None = None) -> list[VideoOut]:
     """The outputs asked for that can start; each one that cannot is one warning, no error.
 
