@@ -21,6 +21,7 @@ from livegan.control.web.config import WebConfig
 from livegan.control.web.server import WebServer
 from livegan.engine import BACKENDS, Engine, off_main_thread
 from livegan.engine.canvas import canvas_request
+from livegan.engine.cpu import CpuCaches
 from livegan.engine.guard import Failover, load_checked
 from livegan.errors import LiveganError
 from livegan.hudlines import hud_lines
@@ -80,10 +81,11 @@ class Show:
     def __init__(self, cfg: PerformConfig) -> None:
         self.cfg = cfg
         limit_malloc_arenas()  # before the show's threads start: memory stays flat for weeks
+        self.caches = CpuCaches()  # every engine of this show shares what it settled on
         # the main thread never runs the generator itself (see off_main_thread)
         self.engine = off_main_thread(
             lambda: Engine(open_model(cfg.model, max_res=cfg.max_res, space=cfg.space),
-                           cfg.backend))
+                           cfg.backend, caches=self.caches))
         # inputs -> controls: OSC (dispatcher), MIDI, keys and the patch's router
         self.controls = Controls(self.engine.z_dim, self.engine.directions.shape[0])
         self.namespace = OscNamespace(self.controls, self.engine.direction_names)
@@ -334,7 +336,7 @@ class Show:
         the current model in another space) off the main thread, then hand it over;
         anything wrong with it leaves the current model playing."""
         try:
-            engine = load_checked(name, self.backend, allow_paths, self.space)
+            engine = load_checked(name, self.backend, allow_paths, self.space, self.caches)
             engine.set_canvas(self.engine.canvas_request)  # the new model fills the same frame
         except Exception as exc:  # noqa: BLE001 - whatever the file does, the show plays on
             text = str(exc) if isinstance(exc, LiveganError) else f"{type(exc).__name__}: {exc}"

@@ -13,6 +13,7 @@ from livegan.bends import Key
 from livegan.engine.base import STYLE_DEFAULT, Backend, is_style
 from livegan.engine.bend import bend_amounts
 from livegan.engine.canvas import CannotGrow, Canvas, CanvasRequest, cells_for, pixels_per_cell
+from livegan.engine.cpu import CpuCaches
 from livegan.errors import BackendError
 from livegan.latent import random_directions
 from livegan.modelfile import Model
@@ -52,18 +53,19 @@ def off_main_thread(build: Callable[[], T]) -> T:
     return box["value"]  # type: ignore[return-value]
 
 
-def _make(name: str, model: Model, measure: bool = False) -> Backend:
+def _make(name: str, model: Model, measure: bool = False,
+          caches: CpuCaches | None = None) -> Backend:
     """Build backend `name`; with `measure`, the CPU is the fastest of its timed paths."""
     g, info = model.generator, model.info
     n_labels = int(info.config.get("n_labels", 0))
     if name == "cpu" and measure:
         from livegan.engine.cpuchoice import fastest_cpu_backend
 
-        return fastest_cpu_backend(g, info.z_dim, n_labels)
+        return fastest_cpu_backend(g, info.z_dim, n_labels, caches)
     if name == "cpu":
         from livegan.engine.cpu import CpuBackend
 
-        return CpuBackend(g, info.z_dim, n_labels)
+        return CpuBackend(g, info.z_dim, n_labels, caches=caches)
     if name == "openvino":
         from livegan.engine.openvino import OpenVinoBackend
 
@@ -83,7 +85,8 @@ def _make(name: str, model: Model, measure: bool = False) -> Backend:
     raise BackendError(f"unknown backend '{name}'; choose from {', '.join(BACKENDS)}")
 
 
-def create_backend(model: Model, backend: str = "auto") -> Backend:
+def create_backend(model: Model, backend: str = "auto",
+                   caches: CpuCaches | None = None) -> Backend:
     """Build the requested backend; `auto` walks tensorrt -> cuda -> mps -> the fastest CPU
     path (timed at start: OpenVINO, TorchScript variants, eager fp32; see cpuchoice).
 
@@ -101,7 +104,7 @@ def create_backend(model: Model, backend: str = "auto") -> Backend:
         chain = CHAIN[CHAIN.index(backend):]
     for name in chain:
         try:
-            built = _make(name, model, measure=backend == "auto")
+            built = _make(name, model, measure=backend == "auto", caches=caches)
         except Exception as exc:  # noqa: BLE001 - any failure means: try the next backend
             level = logging.INFO if backend == "auto" else logging.WARNING
             log.log(level, "%s backend unavailable (%s); falling back", name, _one_line(exc))
@@ -123,10 +126,11 @@ class Engine:
     """
 
     def __init__(self, model: Model, backend: str = "auto",
-                 canvas: CanvasRequest | None = None) -> None:
+                 canvas: CanvasRequest | None = None, caches: CpuCaches | None = None) -> None:
         self.model = model
         self.info = model.info
-        self.backend = create_backend(model, backend)
+        self.caches = caches or CpuCaches()  # a show passes its own: shared by its engines
+        self.backend = create_backend(model, backend, self.caches)
         self.canvas: Canvas | None = None  # the live canvas, when one is asked and possible
         self.canvas_request: CanvasRequest | None = None
         self._canvas_backend: Backend | None = None  # renders the canvas latent
@@ -181,7 +185,8 @@ class Engine:
 
             log.warning("%s cannot render a canvas (%s); the canvas renders on eager cpu",
                         backend.name, _one_line(exc))
-            backend = CpuBackend(self.model.generator, self.z_dim, n_labels, precision="eager")
+            backend = CpuBackend(self.model.generator, self.z_dim, n_labels, precision="eager",
+                                 caches=self.caches)
         if self.style:
             backend.set_style(*self._style)
         self.canvas, self._canvas_backend = canvas, backend
@@ -253,7 +258,8 @@ class Engine:
             return CudaBackend(self.model.generator, self.z_dim, n_labels)
         from livegan.engine.cpu import CpuBackend
 
-        return CpuBackend(self.model.generator, self.z_dim, n_labels, precision="eager")
+        return CpuBackend(self.model.generator, self.z_dim, n_labels, precision="eager",
+                          caches=self.caches)
 
     def render(self, z: np.ndarray, label: int | None = None) -> np.ndarray:
         """uint8 [H, W, 3] for latent z [Z]: the canvas's size with a canvas, else the

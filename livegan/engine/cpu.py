@@ -9,6 +9,7 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -82,7 +83,21 @@ class RecentCache:
         return len(self._items)
 
 
-_FROZEN = RecentCache()
+CHOICES_KEPT = 16  # models whose chosen CPU path is remembered (the most recently played)
+
+
+@dataclass
+class CpuCaches:
+    """What CPU engines keep from one build to the next: frozen generators (keyed by
+    weights and settings, and a canvas's latent shape) and the path `auto` chose per model
+    (livegan.engine.cpuchoice). An engine owns one; a show hands its own to every engine it
+    builds (start, hot-swaps, failover), so a model swapped in again plays on what it
+    settled on before, and nothing is kept in a module of its own accord."""
+
+    frozen: RecentCache = field(default_factory=RecentCache)
+    chosen: RecentCache = field(default_factory=lambda: RecentCache(CHOICES_KEPT))
+
+
 
 
 class _Frozen(nn.Module):
@@ -168,7 +183,7 @@ class CpuBackend(Backend):
 
     def __init__(self, generator: nn.Module, z_dim: int, n_labels: int = 0,
                  threads: int | None = None, precision: str = "auto",
-                 layout: str | None = None) -> None:
+                 layout: str | None = None, caches: CpuCaches | None = None) -> None:
         super().__init__(generator, z_dim, n_labels)
         torch.set_num_threads(threads or cpu_threads())
         self.generator = self.generator.float()  # the base class made it our own copy
@@ -179,6 +194,7 @@ class CpuBackend(Backend):
         self._shaped: dict[tuple[int, ...], nn.Module] = {}  # canvas latent shape -> generator
         self._amounts = zero_amounts(self.generator)  # bends, the frozen graphs' input
         self._hooked: nn.Module | None = None  # our own eager copy, hooked, once bends come
+        self._frozen = (caches or CpuCaches()).frozen  # shared with the engines of a show
         if precision == "eager" or (layout or "").endswith("eager"):  # plain eager fp32:
             self.layout = "contiguous, eager"  # the yardstick of the `auto` choice
         elif layout and precision in ("fp32", "bf16"):
@@ -255,7 +271,7 @@ class CpuBackend(Backend):
         key = (weights_hash(self.generator), self.z_dim, self.n_labels, precision,
                tuple(variants), torch.get_num_threads())
         self._key = key
-        cached = _FROZEN.get(key)
+        cached = self._frozen.get(key)
         if cached is not None:
             self.generator, self.dtype, self.layout, self._eager = cached
             return
@@ -278,7 +294,7 @@ class CpuBackend(Backend):
                 dtype == torch.float32 or precision != "auto" or self._bf16_close(frozen)):
             eager, layout = frozen, layout + ", frozen"
         self.generator, self.dtype, self.layout, self._eager = eager, dtype, layout, best[1]
-        _FROZEN.put(key, (eager, dtype, layout, best[1]))
+        self._frozen.put(key, (eager, dtype, layout, best[1]))
 
     def prepare(self, shape: tuple[int, ...]) -> None:
         """Freeze the chosen variant again for a canvas latent of `shape` [1, Z, h, w] (a
@@ -289,11 +305,11 @@ class CpuBackend(Backend):
         if not self.layout.endswith("frozen"):  # eager: any shape as it is
             self._shaped[shape] = self.generator
             return
-        cached = _FROZEN.get(self._key + (shape,))
+        cached = self._frozen.get(self._key + (shape,))
         if cached is None:
             frozen = freeze(self._eager, self.z_dim, self.n_labels, self.dtype, shape)
             cached = (frozen,)
-            _FROZEN.put(self._key + (shape,), cached)
+            self._frozen.put(self._key + (shape,), cached)
         self._shaped[shape] = cached[0]
 
     def set_bends(self, amounts: np.ndarray) -> bool:

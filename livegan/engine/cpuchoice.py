@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from livegan.engine.base import Backend, weights_hash
-from livegan.engine.cpu import CpuBackend, RecentCache
+from livegan.engine.cpu import CpuBackend, CpuCaches
 from livegan.errors import BackendError
 
 log = logging.getLogger(__name__)
@@ -34,30 +34,32 @@ MIN_ROUNDS, MAX_ROUNDS = 3, 9  # interleaved timing rounds, as many as TIMING_BU
 # (fewer when the rounds overrun twice the budget: a machine busier than the warm-up showed)
 TIMING_BUDGET_S = 1.5  # seconds of timing at start, all candidates together
 FRAMES_PER_ROUND = 2  # frames of each candidate per round (their mean is the round's time)
-CHOICES_KEPT = 16  # models whose chosen path is remembered (the most recently played)
-# (weights, z size, labels, threads, candidates) -> (name of the path chosen,)
-CHOSEN = RecentCache(CHOICES_KEPT)
 
 
-def _candidates(generator: nn.Module, z_dim: int,
-                n_labels: int) -> list[tuple[str, Callable[[], Backend]]]:
+def _candidates(generator: nn.Module, z_dim: int, n_labels: int,
+                caches: CpuCaches) -> list[tuple[str, Callable[[], Backend]]]:
     from livegan.engine.openvino import OpenVinoBackend
 
     return [
-        ("eager fp32", lambda: CpuBackend(generator, z_dim, n_labels, precision="eager")),
-        ("torch", lambda: CpuBackend(generator, z_dim, n_labels)),
+        ("eager fp32", lambda: CpuBackend(generator, z_dim, n_labels, precision="eager",
+                                          caches=caches)),
+        ("torch", lambda: CpuBackend(generator, z_dim, n_labels, caches=caches)),
         ("openvino", lambda: OpenVinoBackend(generator, z_dim, n_labels)),
     ]
 
 
-def fastest_cpu_backend(generator: nn.Module, z_dim: int, n_labels: int = 0) -> Backend:
+def fastest_cpu_backend(generator: nn.Module, z_dim: int, n_labels: int = 0,
+                        caches: CpuCaches | None = None) -> Backend:
     """Build the CPU candidates, time them, return the fastest (eager fp32 unless another
     beats it by MARGIN) and close the rest. Logs the timings and the choice in one line.
-    A model timed before in this process gets the path it chose then, untimed."""
-    candidates = _candidates(generator, z_dim, n_labels)
+    A model timed before with the same `caches` (a show's) gets the path it chose then,
+    untimed: caches.chosen maps (weights, z size, labels, threads, candidates) to the name
+    of the path chosen."""
+    caches = caches or CpuCaches()
+    candidates = _candidates(generator, z_dim, n_labels, caches)
     key = (weights_hash(generator), z_dim, n_labels, torch.get_num_threads(),
            tuple(name for name, _ in candidates))
-    known = CHOSEN.get(key)
+    known = caches.chosen.get(key)
     for name, make in candidates:
         if known == (name,):
             try:
@@ -81,7 +83,7 @@ def fastest_cpu_backend(generator: nn.Module, z_dim: int, n_labels: int = 0) -> 
     for i, (_, backend) in enumerate(built):
         if i != chosen:
             backend.close()
-    CHOSEN.put(key, (built[chosen][0],))
+    caches.chosen.put(key, (built[chosen][0],))
     return built[chosen][1]
 
 

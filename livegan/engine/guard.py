@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from livegan.engine import Engine
+from livegan.engine.cpu import CpuCaches
 from livegan.errors import LiveganError, ModelFileError
 from livegan.library import in_w, open_model
 from livegan.modelfile import Model, load_model
@@ -59,7 +60,7 @@ def probe(engine: Engine) -> np.ndarray:
 
 
 def load_checked(name: str, backend: str = "auto", allow_paths: bool = False,
-                 space: str = "z") -> Engine:
+                 space: str = "z", caches: CpuCaches | None = None) -> Engine:
     """Find, load, check and probe a model: what a hot-swap may put on stage.
 
     Args:
@@ -67,6 +68,7 @@ def load_checked(name: str, backend: str = "auto", allow_paths: bool = False,
         backend: backend to build it on.
         allow_paths: accept paths (the command line), not only names (OSC).
         space: play a style model from "z" or "w" (other models play from z).
+        caches: the show's CPU caches (a model played before reuses its path).
 
     Raises:
         LiveganError: one sentence saying what is wrong with the model and what to do.
@@ -74,7 +76,7 @@ def load_checked(name: str, backend: str = "auto", allow_paths: bool = False,
     model = open_model(name, allow_paths=allow_paths, space=space, strict=False)
     check_weights(model)
     try:
-        engine = Engine(model, backend)
+        engine = Engine(model, backend, caches=caches)
     except LiveganError:
         raise
     except Exception as exc:  # noqa: BLE001 - a network that fails to build is the file's fault
@@ -144,7 +146,7 @@ class Failover:
             model = load_model(failed.info.path, int(failed.info.config.get("max_res") or 0))
             if failed.info.space == "w":
                 model = in_w(model)
-            engine = Engine(model, backend, failed.canvas_request)
+            engine = Engine(model, backend, failed.canvas_request, failed.caches)
             probe(engine)
         except Exception as exc:  # noqa: BLE001 - reported; the last frame stays up
             log.error("falling back to %s failed: %s", backend, exc)

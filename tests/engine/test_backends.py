@@ -40,10 +40,7 @@ def _reference(model: Model, z: np.ndarray) -> np.ndarray:
 def test_auto_on_a_cpu_machine_picks_cpu_and_says_why(caplog, monkeypatch):
     if CUDA:
         pytest.skip("this machine has a GPU")
-    from livegan.engine import cpuchoice
-
-    # timed afresh, whatever ran before in this process
-    monkeypatch.setattr(cpuchoice, "CHOSEN", RecentCache(cpuchoice.CHOICES_KEPT))
+    # timed afresh: an engine's caches are its own unless a show hands it the show's
     with caplog.at_level(logging.INFO, logger="livegan.engine"):
         backend = create_backend(_model(), "auto")
     assert backend.name in ("cpu", "openvino")  # the fastest CPU path, timed at start
@@ -66,11 +63,11 @@ def test_a_backend_that_fails_to_build_falls_back_to_the_next(monkeypatch, caplo
     real = engine_module._make
     tried = []
 
-    def flaky(name, model, measure=False):
+    def flaky(name, model, measure=False, caches=None):
         tried.append(name)
         if name in ("tensorrt", "cuda"):
             raise RuntimeError(f"simulated {name} build failure\nsecond line")
-        return real(name, model, measure)
+        return real(name, model, measure, caches)
 
     monkeypatch.setattr(engine_module, "_make", flaky)
     with caplog.at_level(logging.INFO, logger="livegan.engine"):
@@ -166,18 +163,22 @@ def test_off_main_thread_builds_elsewhere_and_returns_or_raises():
 def test_cpu_backend_reuses_its_frozen_generator_per_weights():
     """TorchScript never frees a frozen graph, so a model swapped in again must reuse the
     first one (memory stays flat over weeks of swaps); other weights get their own."""
+    from livegan.engine.cpu import CpuCaches
+
     model = _model()
-    first = CpuBackend(model.generator, model.info.z_dim)
-    again = CpuBackend(model.generator, model.info.z_dim)
+    show = CpuCaches()  # a show's: every engine it builds shares it
+    first = CpuBackend(model.generator, model.info.z_dim, caches=show)
+    again = CpuBackend(model.generator, model.info.z_dim, caches=show)
     assert again.generator is first.generator and again.layout == first.layout
     z = np.random.default_rng(3).standard_normal(model.info.z_dim).astype(np.float32)
     assert np.array_equal(first.render(z), again.render(z))
-    fp32 = CpuBackend(model.generator, model.info.z_dim, precision="fp32")  # other choices
+    fp32 = CpuBackend(model.generator, model.info.z_dim, precision="fp32",
+                      caches=show)  # other choices
     assert fp32.dtype == torch.float32
     assert fp32.generator is not first.generator or first.dtype == torch.float32
     with torch.no_grad():
         next(model.generator.parameters()).add_(0.5)
-    other = CpuBackend(model.generator, model.info.z_dim)
+    other = CpuBackend(model.generator, model.info.z_dim, caches=show)
     assert other.generator is not first.generator
     assert not np.array_equal(other.render(z), first.render(z))
 
@@ -185,22 +186,28 @@ def test_cpu_backend_reuses_its_frozen_generator_per_weights():
 def test_the_frozen_generator_cache_keeps_only_the_most_recently_used(monkeypatch):
     """An installation cycling through many models holds a bounded number of frozen
     generators: the least recently played one goes first."""
-    from livegan.engine import cpu
+    from livegan.engine.cpu import CpuCaches
 
-    monkeypatch.setattr(cpu, "_FROZEN", cpu.RecentCache(size=2))
+    caches = CpuCaches(frozen=RecentCache(size=2))  # a show's, shared by its engines
     models = [_model() for _ in range(3)]
     for i, model in enumerate(models):
         with torch.no_grad():
             next(model.generator.parameters()).add_(0.1 * i)  # three sets of weights
-    a = CpuBackend(models[0].generator, 128, precision="fp32")
-    b = CpuBackend(models[1].generator, 128, precision="fp32")
-    assert CpuBackend(models[0].generator, 128, precision="fp32").generator is a.generator
-    c = CpuBackend(models[2].generator, 128, precision="fp32")  # evicts b, used longest ago
-    assert len(cpu._FROZEN) == 2
-    assert CpuBackend(models[0].generator, 128, precision="fp32").generator is a.generator
-    assert CpuBackend(models[2].generator, 128, precision="fp32").generator is c.generator
-    assert CpuBackend(models[1].generator, 128, precision="fp32").generator is not b.generator
-    assert len(cpu._FROZEN) == 2
+
+    def build(model):
+        return CpuBackend(model.generator, 128, precision="fp32", caches=caches)
+
+    a = build(models[0])
+    b = build(models[1])
+    assert build(models[0]).generator is a.generator
+    c = build(models[2])  # evicts b, used longest ago
+    assert len(caches.frozen) == 2
+    assert build(models[0]).generator is a.generator
+    assert build(models[2]).generator is c.generator
+    assert build(models[1]).generator is not b.generator
+    assert len(caches.frozen) == 2
+    # an engine with caches of its own shares nothing with them
+    assert CpuBackend(models[0].generator, 128, precision="fp32").generator is not a.generator
 
 
 def test_a_frame_looks_the_same_despite_a_few_moved_edge_pixels_but_not_a_wrong_patch():

@@ -161,7 +161,7 @@ def test_a_backend_without_bends_hands_bent_frames_to_an_eager_one(
         def set_bends(self, amounts: np.ndarray) -> bool:
             return not np.any(amounts)
 
-    monkeypatch.setattr("livegan.engine.create_backend", lambda model, backend: Compiled(
+    monkeypatch.setattr("livegan.engine.create_backend", lambda model, backend, caches=None: Compiled(
         model.generator, model.info.z_dim, precision="eager"))
     engine = Engine(load_model(tiny_model), "cpu")
     plain = engine.render(Z)

@@ -12,7 +12,7 @@ import torch
 
 from livegan.engine import cpuchoice, create_backend
 from livegan.engine.base import looks_the_same
-from livegan.engine.cpu import CpuBackend, RecentCache
+from livegan.engine.cpu import CpuBackend, CpuCaches
 from livegan.errors import BackendError
 from livegan.modelfile import Model, ModelInfo
 from livegan.nets import build_generator, generator_config
@@ -106,12 +106,6 @@ def test_without_openvino_it_is_one_line_naming_the_extra(monkeypatch, caplog):
     assert len(lines) == 1 and "livegan[openvino]" in lines[0]
 
 
-@pytest.fixture(autouse=True)
-def _untimed(monkeypatch):
-    """Each test times the CPU paths afresh (the process keeps a model's choice)."""
-    monkeypatch.setattr(cpuchoice, "CHOSEN", RecentCache(cpuchoice.CHOICES_KEPT))
-
-
 def test_auto_times_the_cpu_paths_and_says_which_it_chose(caplog):
     model = _model()
     with caplog.at_level(logging.INFO, logger="livegan.engine"):
@@ -149,7 +143,7 @@ def test_auto_never_keeps_a_path_slower_than_eager_fp32(monkeypatch, slow):
         return build
 
     eager_delay, other_delay = (0.5, 0.0) if slow == "eager" else (0.0, 0.5)
-    monkeypatch.setattr(cpuchoice, "_candidates", lambda g, z_dim, n: [
+    monkeypatch.setattr(cpuchoice, "_candidates", lambda g, z_dim, n, caches: [
         ("eager fp32", make(eager_delay)), ("other", make(other_delay))])
     backend = cpuchoice.fastest_cpu_backend(model.generator, 128)
     assert backend.delay == 0.0
@@ -206,15 +200,18 @@ def test_a_model_played_again_keeps_the_path_it_first_chose(monkeypatch, caplog)
                         lambda backends, z_dim: timed.append(len(backends)) or
                         real(backends, z_dim))
     model = _model()
-    first = cpuchoice.fastest_cpu_backend(model.generator, 128)
+    show = CpuCaches()  # what a show hands every engine it builds
+    first = cpuchoice.fastest_cpu_backend(model.generator, 128, caches=show)
     with caplog.at_level(logging.INFO, logger="livegan.engine"):
-        again = cpuchoice.fastest_cpu_backend(_model().generator, 128)  # same weights
+        again = cpuchoice.fastest_cpu_backend(_model().generator, 128, caches=show)  # same
     assert len(timed) == 1 and again.describe() == first.describe()
     assert any("chosen when this model first played" in m for m in caplog.messages)
     other = _model()
     with torch.no_grad():
         next(other.generator.parameters()).add_(0.01)
-    cpuchoice.fastest_cpu_backend(other.generator, 128).close()
+    cpuchoice.fastest_cpu_backend(other.generator, 128, caches=show).close()
     assert len(timed) == 2
+    cpuchoice.fastest_cpu_backend(model.generator, 128).close()  # caches of its own: timed
+    assert len(timed) == 3
     first.close()
     again.close()

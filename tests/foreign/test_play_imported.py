@@ -358,7 +358,7 @@ def test_a_backend_that_bakes_the_style_hands_other_settings_to_an_eager_twin(
             return super().render(z, label)
 
     model = load_model(skip32)
-    monkeypatch.setattr(engines, "create_backend", lambda m, backend="auto": Baked(
+    monkeypatch.setattr(engines, "create_backend", lambda m, backend="auto", caches=None: Baked(
         m.generator, m.info.z_dim, precision="eager"))
     engine = Engine(model, "cpu")
     reference = CpuBackend(model.generator, model.info.z_dim, precision="eager")

@@ -18,6 +18,7 @@ from livegan.control.osc.wire import (
     MALFORMED,
     NONFINITE,
     TOO_DEEP,
+    Headers,
     Message,
     parse_datagram,
 )
@@ -119,6 +120,7 @@ class OscServer:
         self.host = host
         self._requested_port = port
         self._bound_port = 0
+        self._headers: Headers = {}  # the parser's known headers (livegan.control.osc.wire)
         self._allow = None if allow is None else Allowlist(allow)
         self.coalesce = coalesce
         self._coalescer = Coalescer()
@@ -238,7 +240,7 @@ class OscServer:
     def _parse_and_deliver(self, datagram: bytes, sender: Sender) -> None:
         counts = self._counts
         try:
-            messages, drops = parse_datagram(datagram)
+            messages, drops = parse_datagram(datagram, self._headers)
         except Exception:  # noqa: BLE001 - a parser bug must not stop the show
             self._ratelog.error("parser", "OSC parser failed", exc_info=True)
             messages, drops = [], [MALFORMED]

@@ -36,11 +36,12 @@ _FLOAT64 = struct.Struct(">d")
 _FLOAT_RUN = re.compile("f*")
 # Messages whose arguments are only floats and ints (what controllers, Wekinator and Max
 # send, thousands a second in a flood) are parsed with one struct per address and type
-# tags, kept in a small cache keyed by the raw header bytes.
+# tags, kept in a small cache keyed by the raw header bytes: a `Headers` dict that its
+# owner (an OSC server) hands to every parse.
 _FAST_TAGS = re.compile(rb",[fi]*")
 _FAST_HEADER_MAX = 1024  # bytes; longer headers take the general path
 _FAST_ENTRIES = 1024  # the cache is emptied when it holds this many
-_fast: dict[bytes, tuple[str, struct.Struct]] = {}
+Headers = dict[bytes, tuple[str, struct.Struct]]  # header bytes -> (address, arguments' struct)
 
 
 class _Drop(Exception):
@@ -51,7 +52,8 @@ class _Drop(Exception):
         self.reason = reason
 
 
-def parse_datagram(data: bytes) -> tuple[list[Message], list[str]]:
+def parse_datagram(data: bytes, headers: Headers | None = None
+                   ) -> tuple[list[Message], list[str]]:
     """Split one UDP datagram into OSC messages, flattening bundles.
 
     Bundle timetags are ignored: every message is for "now" (TouchDesigner and Tidal
@@ -59,6 +61,8 @@ def parse_datagram(data: bytes) -> tuple[list[Message], list[str]]:
 
     Args:
         data: the datagram as received.
+        headers: the caller's cache of known headers (an OSC server keeps one); None: none
+            kept past this call.
 
     Returns:
         ``(messages, drops)``: the messages as ``(address, args)`` in datagram order,
@@ -66,14 +70,15 @@ def parse_datagram(data: bytes) -> tuple[list[Message], list[str]]:
         bundle element or whole datagram that had to be dropped.
     """
     data = bytes(data)  # no copy when it already is bytes
+    headers = {} if headers is None else headers
     if data[:1] == b"/":  # one message, the usual datagram: no lists to fill
         try:
-            return [_parse_message(data)], []
+            return [_parse_message(data, headers)], []
         except _Drop as drop:
             return [], [drop.reason]
     messages: list[Message] = []
     drops: list[str] = []
-    _parse_element(data, 0, messages, drops)
+    _parse_element(data, 0, messages, drops, headers)
     return messages, drops
 
 
@@ -99,20 +104,22 @@ def encode_bundle(messages: list[bytes]) -> bytes:
     return b"".join(parts)
 
 
-def _parse_element(data: bytes, depth: int, messages: list[Message], drops: list[str]) -> None:
+def _parse_element(data: bytes, depth: int, messages: list[Message], drops: list[str],
+                   headers: Headers) -> None:
     """Parse a message or a bundle found at nesting ``depth`` (0: the datagram itself)."""
     if data[:1] == b"/":
         try:
-            messages.append(_parse_message(data))
+            messages.append(_parse_message(data, headers))
         except _Drop as drop:
             drops.append(drop.reason)
     elif data.startswith(_BUNDLE_HEAD):
-        _parse_bundle(data, depth + 1, messages, drops)
+        _parse_bundle(data, depth + 1, messages, drops, headers)
     else:
         drops.append(MALFORMED)
 
 
-def _parse_bundle(data: bytes, depth: int, messages: list[Message], drops: list[str]) -> None:
+def _parse_bundle(data: bytes, depth: int, messages: list[Message], drops: list[str],
+                  headers: Headers) -> None:
     """Parse the elements of a bundle; a broken element size ends the bundle."""
     if depth > MAX_BUNDLE_DEPTH:
         drops.append(TOO_DEEP)
@@ -131,13 +138,13 @@ def _parse_bundle(data: bytes, depth: int, messages: list[Message], drops: list[
         if size <= 0 or pos + size > end:
             drops.append(MALFORMED)
             return
-        _parse_element(data[pos : pos + size], depth, messages, drops)
+        _parse_element(data[pos : pos + size], depth, messages, drops, headers)
         pos += size
 
 
-def _parse_message(data: bytes) -> Message:
+def _parse_message(data: bytes, headers: Headers) -> Message:
     """Parse one message; raises ``_Drop`` with the reason when it cannot be used."""
-    fast = _parse_fast(data)
+    fast = _parse_fast(data, headers)
     if fast is not None:
         return fast
     try:
@@ -180,7 +187,7 @@ def _parse_message(data: bytes) -> Message:
         raise _Drop(MALFORMED) from None
 
 
-def _parse_fast(data: bytes) -> Message | None:
+def _parse_fast(data: bytes, headers: Headers) -> Message | None:
     """The message if its arguments are only floats and ints, else None (general path).
 
     Gives exactly what the general path gives for such messages, drops included.
@@ -194,14 +201,14 @@ def _parse_fast(data: bytes) -> Message | None:
     if tags_end < 0 or header_size > _FAST_HEADER_MAX:
         return None
     header = data[:header_size]
-    entry = _fast.get(header)
+    entry = headers.get(header)
     if entry is None:
         if not _FAST_TAGS.fullmatch(data, tags_at, tags_end):
             return None
-        if len(_fast) >= _FAST_ENTRIES:
-            _fast.clear()  # hostile traffic with ever new addresses: start over
+        if len(headers) >= _FAST_ENTRIES:
+            headers.clear()  # hostile traffic with ever new addresses: start over
         tags = data[tags_at + 1 : tags_end].decode("ascii")
-        entry = _fast[header] = (data[:address_end].decode("utf-8", "replace"),
+        entry = headers[header] = (data[:address_end].decode("utf-8", "replace"),
                                  struct.Struct(">" + tags))
     address, codec = entry
     if not codec.size:
