@@ -217,9 +217,14 @@ def test_learn_maps_a_midi_knob(desktop: Page, make_show) -> None:
                      ".startsWith('Learned')", what="the learned mapping")
         assert "speed" in desktop.js("return document.getElementById('toast').textContent")
         assert desktop.js("return document.getElementById('learn-banner').hidden")
-        # the knob now drives speed, live: its top is the top of speed's range
+        # the show's main thread puts the learned mapping into the patch (an app event):
+        # once it is there, the knob drives speed, live: its top is the top of speed's range
+        def learned() -> list:
+            return [m for m in show.inputs.router.patch.maps if m.target.name == "speed"]
+
+        wait_for(lambda: bool(learned()), "the mapping in the show's patch")
+        mapping = learned()[0]
         show.inputs.midi.feed(mido.Message("control_change", channel=0, control=21, value=127))
-        mapping = next(m for m in show.inputs.router.patch.maps if m.target.name == "speed")
         top = (mapping.range or mapping.target.default_range)[1]
         wait_for(lambda: show.controls.param("speed") == pytest.approx(top), "the knob's value")
         desktop.wait(f"return Math.abs(document.querySelector(\"{slider(SPEED)} "
