@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from livegan.bends import check
 from livegan.engine import Engine
-from livegan.engine.base import is_style, own_copy, to_frame
+from livegan.engine.base import own_copy, to_frame
 from livegan.engine.bend import BendHooks, bend_amounts
 from livegan.engine.canvas import (
     CannotGrow,
@@ -104,8 +104,7 @@ class Renderer:
     def set_style(self, truncation: float, noise: str = "const") -> None:
         """A style model's truncation (psi, in w) and noise mode for every frame from now on
         (other models scale their latent instead)."""
-        if isinstance(self.engine, Engine) or is_style(self.model.generator):
-            self.engine.set_style(truncation, noise)
+        self.engine.set_style(truncation, noise)  # a no-op where the model has no w
 
     def set_bends(self, bends: dict[tuple[str, str], tuple[float, ...]]) -> None:
         """Bend every frame from now on; a layer the model lacks is an error, amounts out of

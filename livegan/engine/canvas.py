@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from livegan.engine.base import is_style
 from livegan.errors import LiveganError
 
 ANCHOR_SPACING = 4  # latent cells between the random anchors of a field (4 cells = 1 image)
@@ -43,7 +44,7 @@ def smooth_field(seed: int, z_dim: int, cells: tuple[int, int]) -> np.ndarray:
 def pixels_per_cell(generator: nn.Module, z_dim: int, n_labels: int = 0) -> tuple[int, int]:
     """(a, b) with output size = a * cells + b, found by rendering 1 and 2 latent cells
     eagerly; raises CannotGrow when the picture does not grow (or refuses a spatial latent)."""
-    if hasattr(getattr(generator, "inner", generator), "mapping_forward"):
+    if is_style(generator):
         raise CannotGrow("a StyleGAN's picture has the size of its synthesis network (its "
                          "latent steers style, not space); use --size or --upscale instead")
     labels = torch.zeros(1, dtype=torch.long) if n_labels else None

@@ -20,9 +20,9 @@ import numpy as np
 import torch
 from torch import nn
 
-SAMPLES = 4096  # seeded latents for GANSpace and the regression
+from livegan.nets.wspace import sample_w
+
 SEFA_LAYERS = 3  # style layers whose affine maps SeFa reads
-SEED = 2024
 
 
 def style_affines(generator: nn.Module) -> list[torch.Tensor]:
@@ -49,17 +49,6 @@ def sefa(generator: nn.Module, k: int) -> np.ndarray:
     return vectors[:, -k:].flip(1).T.numpy().astype(np.float32)
 
 
-@torch.no_grad()
-def sample_w(generator: nn.Module, n: int = SAMPLES) -> tuple[np.ndarray, np.ndarray]:
-    """Seeded latents z [n, Z] and their w = mapping(z) [n, w_dim] (label 0 if conditional)."""
-    g = torch.Generator().manual_seed(SEED)
-    z = torch.randn(n, generator.z_dim, generator=g)
-    labels = torch.zeros(n, dtype=torch.long) if generator.n_labels else None
-    ws = [generator.mapping_forward(z[i:i + 512], None if labels is None else labels[i:i + 512])
-          for i in range(0, n, 512)]
-    return z.numpy(), torch.cat(ws).float().numpy()
-
-
 def ganspace(w: np.ndarray, k: int) -> np.ndarray:
     """The top-k principal components of w [k, w_dim], unit length."""
     centred = w - w.mean(axis=0)
@@ -81,7 +70,7 @@ def find_directions(generator: nn.Module, n_sefa: int = 8,
                     n_pca: int = 8) -> tuple[np.ndarray, list[str]]:
     """SeFa and GANSpace directions carried into z: [K, Z] and their names
     ("sefa0"..., "pca0"...)."""
-    z, w = sample_w(generator)
+    z, w = (t.numpy() for t in sample_w(generator))
     found = [("sefa", sefa(generator, n_sefa)), ("pca", ganspace(w, n_pca))]
     rows, names = [], []
     for kind, dirs in found:

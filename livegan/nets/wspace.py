@@ -56,17 +56,29 @@ class WSpace(nn.Module):
         return self.generator.synthesis_forward(w[:, None].expand(-1, self.num_ws, -1))
 
 
+SAMPLES = 4096  # seeded latents whose w stand for the model's spread of w
+SEED = 2024
+
+
 @torch.no_grad()
-def principal_basis(generator: nn.Module, z_dim: int, samples: int = 4096,
-                    seed: int = 2024) -> Tensor:
-    """[z_dim, w_dim]: w's principal axes (largest first), each scaled by its standard
-    deviation, from `samples` seeded latents; zero rows past w_dim."""
-    g = torch.Generator().manual_seed(seed)
-    z = torch.randn(samples, generator.z_dim, generator=g)
-    labels = torch.zeros(samples, dtype=torch.long) if generator.n_labels else None
+def sample_w(generator: nn.Module, n: int = SAMPLES, seed: int = SEED) -> tuple[Tensor, Tensor]:
+    """Seeded latents z [n, Z] and their w = mapping(z) [n, w_dim] in fp32, in batches of
+    512 (label 0 if conditional): the same samples for the directions found at import and
+    the basis of a walk in w."""
+    z = torch.randn(n, generator.z_dim, generator=torch.Generator().manual_seed(seed))
+    labels = torch.zeros(n, dtype=torch.long) if generator.n_labels else None
     w = torch.cat([generator.mapping_forward(z[i:i + 512],
                                              None if labels is None else labels[i:i + 512])
-                   for i in range(0, samples, 512)]).float()
+                   for i in range(0, n, 512)]).float()
+    return z, w
+
+
+@torch.no_grad()
+def principal_basis(generator: nn.Module, z_dim: int) -> Tensor:
+    """[z_dim, w_dim]: w's principal axes (largest first), each scaled by its standard
+    deviation, from sample_w's latents; zero rows past w_dim."""
+    _, w = sample_w(generator)
+    samples = w.shape[0]
     centred = w - w.mean(dim=0)
     _, s, vt = torch.linalg.svd(centred, full_matrices=False)  # vt [k, W]
     std = s / (samples - 1) ** 0.5
