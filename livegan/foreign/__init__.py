@@ -79,7 +79,7 @@ def models_folder() -> Path:
 
 
 def import_file(path: Path, out: Path, name: str | None = None,
-                overwrite: bool = False) -> Path:
+                overwrite: bool = False, digest: str | None = None) -> Path:
     """Import the model in `path` into the livegan model file `out`. Returns `out`.
 
     ForeignFileError (one sentence) for a file of another kind, a damaged file or an
@@ -92,7 +92,8 @@ def import_file(path: Path, out: Path, name: str | None = None,
     imported = read_foreign(path)
     generator = build(imported, path)
     directions, names = _directions(generator)
-    source = {**imported.source, "file": path.name, "sha256": file_hash(path)[:16]}
+    digest = digest or file_hash(path)  # the caller's, when it hashed the file already
+    source = {**imported.source, "file": path.name, "sha256": digest[:16]}
     training = {"imported": True, "source": source.get("format", "")}
     save_model(out, generator, imported.arch, imported.config, name or out.stem,
                training=training, directions=directions, direction_names=names,
@@ -106,8 +107,8 @@ def cached_import(path: Path) -> Path:
     """The livegan model file for a foreign file `path`, importing it into the models folder
     the first time (named after the file and its hash, so a changed file imports anew)."""
     path = Path(path)
-    digest = file_hash(path)[:HASH_CHARS]
-    name = f"{safe_name(path.stem)}-{digest}"
+    digest = file_hash(path)
+    name = f"{safe_name(path.stem)}-{digest[:HASH_CHARS]}"
     for folder in model_dirs():
         candidate = folder / (name + SUFFIX)
         if candidate.is_file():
@@ -118,7 +119,7 @@ def cached_import(path: Path) -> Path:
             log.info("%s: playing its import %s", path.name, candidate)
             return candidate
     out = models_folder() / (name + SUFFIX)
-    import_file(path, out, name=safe_name(path.stem))
+    import_file(path, out, name=safe_name(path.stem), digest=digest)
     log.info("%s imported once into %s; later shows open that file directly", path.name, out)
     return out
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import pickletools
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,6 @@ from livegan.foreign.unpickle import (
     TensorFlowPickle,
     UnpicklingError,
     load_pickle,
-    read_pickle,
 )
 
 log = logging.getLogger(__name__)
@@ -196,10 +196,14 @@ def _read_torch_file(path: Path) -> Imported:
 
 def _is_legacy_torch(path: Path) -> bool:
     """Whether a bare pickle is the legacy (pre-zip) torch.save format: its first object is
-    torch's magic number."""
+    torch's magic number. Read from the first opcodes only (nothing is built: a network
+    pickle is read once, by the importer)."""
     with open(path, "rb") as f:
         try:
-            return read_pickle(f) == TORCH_LOAD_MAGIC
+            ops = pickletools.genops(f)
+            next(ops)  # PROTO
+            _, value, _ = next(ops)
+            return value == TORCH_LOAD_MAGIC
         except Exception:  # noqa: BLE001 - any failure: it is not that format
             return False
 

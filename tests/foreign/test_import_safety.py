@@ -166,3 +166,16 @@ def test_a_file_too_large_for_memory_is_refused(tmp_path: Path, monkeypatch, cap
     monkeypatch.setattr(read, "_available_memory", lambda: 1000)
     assert main(["import", str(path)]) == 2
     assert "too large for this machine's memory" in capsys.readouterr().err
+
+
+def test_a_legacy_torch_file_is_told_from_a_network_pickle(tmp_path: Path) -> None:
+    """torch.save's pre-zip format is a bare pickle too: its first opcodes say so, and it
+    loads with weights_only=True like a zip one; a network pickle is not mistaken for it."""
+    from livegan.foreign.read import _is_legacy_torch
+
+    fixtures = Path(__file__).parent.parent / "fixtures" / "foreign"
+    checkpoint = torch.load(fixtures / "rosinality_converted32.pt", weights_only=True)
+    legacy = tmp_path / "legacy.pt"
+    torch.save(checkpoint, legacy, _use_new_zipfile_serialization=False)
+    assert _is_legacy_torch(legacy) and not _is_legacy_torch(fixtures / "sg2ada_skip32.pkl")
+    assert read_foreign(legacy).arch == "stylegan2"
