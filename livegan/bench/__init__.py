@@ -16,7 +16,8 @@ Formatted = tuple[dict, Callable[[dict], str]]
 
 
 def _quality(args: argparse.Namespace) -> Formatted:
-    from livegan.bench.quality import config_from_args, format_quality, run_quality_bench
+    from livegan.bench.quality import config_from_args, run_quality_bench
+    from livegan.bench.qualityreport import format_quality
 
     return run_quality_bench(config_from_args(args)), format_quality
 

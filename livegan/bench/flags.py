@@ -63,6 +63,10 @@ def _add_quality(p: argparse.ArgumentParser) -> None:
                    help="--quality: CPU-minute budgets (default 5,15,30,60)")
     p.add_argument("--data", default=None, metavar="FOLDER", help="--quality: image folder, "
                    "split into training and held-out images (default: livegan data synth)")
+    p.add_argument("--sets", default=None, metavar="SET,...",
+                   help="--quality: data sets, one run each and their mean: synth (default), "
+                        "photos (scikit-image's sample photographs), glyphs (letters from "
+                        "matplotlib's fonts), or all")
     p.add_argument("--images", type=positive, default=None, metavar="N",
                    help="--quality: synthetic training images (default 2000); e.g. 400 to see "
                         "how a recipe does on an artist-sized set (not with --data)")

@@ -16,7 +16,8 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from livegan.bench.qualitydata import folder_data, synth_data
+from livegan.bench.qualitydata import bench_data
+from livegan.bench.realsets import flat_share
 from livegan.errors import ExtraMissingError, LiveganError
 from livegan.nets import pretrained
 from livegan.show.snapshot import DEFAULT_OUT_DIR
@@ -38,7 +39,8 @@ class QualityBenchConfig:
 
     minutes: tuple[float, ...] = LADDER  # CPU-minute budgets (1 minute = 60 s of every thread)
     res: int = 64  # training resolution
-    data: str | None = None  # image folder (split into train / held-out); None = synth data
+    data: str | None = None  # image folder (split into train / held-out); None = `sets`
+    sets: tuple[str, ...] = ("synth",)  # realsets.SETS: one run per set, and their mean
     recipe: str = "default"  # livegan.train.recipes.RECIPES name
     settings: dict = field(default_factory=dict)  # TrainConfig overrides after the recipe
     seed: int = 0  # training seed (the data set's seed is fixed)
@@ -120,23 +122,27 @@ class QualityBench:
         from livegan.train.data import ImageDataset
 
         cfg = self.cfg
-        train, held, name = (folder_data(cfg.data, cfg.out, cfg.samples) if cfg.data else
-                             synth_data(cfg.out, cfg.res, cfg.train_images, cfg.samples,
-                                        cfg.progress))
+        train, held, name = bench_data(cfg.data, cfg.sets[0], cfg.out, cfg.res,
+                                       cfg.train_images, cfg.samples, cfg.progress)
         trainer = self._trainer(train)
         self.threads = torch.get_num_threads()  # the trainer may set its own
-        held_images = ImageDataset(held, cfg.res, progress=False).images  # uint8 [N, 3, R, R]
-        held_images = held_images.float().div(127.5).sub(1.0)
+        held_set = ImageDataset(held, cfg.res, labels=cfg.sets[0] == "glyphs", progress=False)
+        held_images = held_set.images.float().div(127.5).sub(1.0)  # [N, 3, R, R]
         self.net = inception.InceptionFeatures()
         self.real_feats, blurred_feats = self._held_out_features(held, held_images)
         self.second = SecondJudge(held_images)
         reference = {"name": f"held-out blurred (1/{BLUR_FACTOR} resolution)",
                      **figures(self.real_feats, blurred_feats),
-                     "fid_random": self.second.fid(blurred(held_images))}
+                     "fid_random": self.second.fid(blurred(held_images)),
+                     "flat": flat_share(blurred(held_images))}
+        self.glyphs = self._glyph_judge(train, held_set, reference) if not cfg.data and \
+            cfg.sets[0] == "glyphs" else None
+        self.reference = reference
         budgets = self._train(trainer)
         trainer.dist.close()
         result = {
-            "data": name, "res": cfg.res, "recipe": cfg.recipe, "settings": cfg.settings,
+            "data": name, "set": None if cfg.data else cfg.sets[0], "res": cfg.res,
+            "recipe": cfg.recipe, "settings": cfg.settings,
             "seed": cfg.seed, "samples": cfg.samples, "held_out": int(held_images.shape[0]),
             "train_config": {k: v for k, v in asdict(trainer.cfg).items() if k != "data"},
             "augment_policy": trainer.augment_policy,  # what `auto` chose for this set
@@ -144,10 +150,27 @@ class QualityBench:
                         "bf16": bool(getattr(trainer, "amp", False)),
                         "device": str(trainer.device), "torch": torch.__version__},
             "minute": "60 s of process CPU time per thread (process_time / threads)",
-            "reference": [reference], "budgets": budgets, "out": str(self.folder),
+            "reference": [reference], "held_out_flat": flat_share(held_images),
+            "budgets": budgets, "out": str(self.folder),
         }
+        if self.glyphs is not None:
+            result["held_out_glyph_score"] = self.glyphs[1]
         (self.folder / "result.json").write_text(json.dumps(result, indent=2))
         return result
+
+    def _glyph_judge(self, train: Path, held, reference: dict):
+        """The glyph classifier (glyphscore.py) trained on the training glyphs, and the
+        held-out glyphs' score; the blurred copies' score goes into the reference row."""
+        from livegan.bench.glyphscore import GlyphJudge
+        from livegan.train.data import ImageDataset
+
+        known = ImageDataset(train, self.cfg.res, labels=True, progress=False)
+        judge = GlyphJudge(known.images, known.labels, len(known.label_names), self.cfg.seed)
+        real = judge.score(held.images)
+        soft = judge.score(blurred(held.images.float().div(127.5).sub(1.0)))
+        reference.update(glyph_score=soft, glyph_share=round(soft / real, 4),
+                         glyph_accuracy=round(judge.accuracy(held.images, held.labels), 4))
+        return judge, real
 
     def _trainer(self, train: Path):
         from livegan.train.loop import TrainConfig, Trainer
@@ -251,8 +274,14 @@ class QualityBench:
                "images_seen": trainer.step * cfg.batch * trainer.dist.world_size,
                "cpu_s": round(cpu_s, 1), "wall_s": round(wall_s, 1),
                **figures(self.real_feats, self._features(samples, f"{minutes:g} min")),
-               "fid_random": self.second.fid(samples),
+               "fid_random": self.second.fid(samples), "flat": flat_share(samples),
                **self._warnings(trainer, samples), "grid": str(grid)}
+        blur_kid = self.reference["kid"]  # about 0 or below: no scale to compare with
+        row["kid_vs_blur"] = round(row["kid"] / blur_kid, 4) if blur_kid > 1e-6 else math.nan
+        if self.glyphs is not None:  # the samples' score as a share of real glyphs'
+            judge, real = self.glyphs
+            row["glyph_score"] = judge.score(samples)
+            row["glyph_share"] = round(row["glyph_score"] / real, 4)
         if trainer.strength.adaptive:  # where adaptive augmentation has taken its strength
             row["augment_p"] = round(trainer.strength.p, 4)
         row["eval_s"] = round(time.perf_counter() - start, 1)
@@ -295,6 +324,21 @@ def parse_minutes(text: str | None) -> tuple[float, ...]:
     return minutes
 
 
+def parse_sets(text: str | None) -> tuple[str, ...]:
+    """"photos,glyphs" -> ("photos", "glyphs"); "all" -> every set; None -> ("synth",)."""
+    from livegan.bench.realsets import SETS
+
+    if not text:
+        return ("synth",)
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    if names == ("all",):
+        return SETS
+    wrong = [n for n in names if n not in SETS]
+    if wrong or not names:
+        raise LiveganError(f"--sets {text}: choose from {', '.join(SETS)} (or all)")
+    return names
+
+
 def config_from_args(args: argparse.Namespace) -> QualityBenchConfig:
     """The bench's config from `livegan bench --quality` flags."""
     from livegan.train.recipes import parse_settings, recipe
@@ -305,43 +349,23 @@ def config_from_args(args: argparse.Namespace) -> QualityBenchConfig:
         raise LiveganError(f"--res {args.res}: with --quality give one resolution, e.g. 64") \
             from None
     recipe(args.recipe)  # an unknown name fails before any work
+    if args.data and getattr(args, "sets", None):
+        raise LiveganError("--sets names the bench's own data sets; --data trains on your "
+                           "folder instead: give one or the other")
     if args.images and args.data:
         raise LiveganError("--images sets the size of the synthetic set; with --data the "
                            "folder's own images are used: give one or the other")
     return QualityBenchConfig(
-        minutes=parse_minutes(args.minutes), res=res, data=args.data, recipe=args.recipe,
+        minutes=parse_minutes(args.minutes), res=res, data=args.data,
+        sets=parse_sets(getattr(args, "sets", None)), recipe=args.recipe,
         settings=parse_settings(args.settings), seed=args.seed, out=args.out,
         samples=args.samples, train_images=args.images or TRAIN_IMAGES,
         progress=not args.no_progress)
 
 
 def run_quality_bench(cfg: QualityBenchConfig) -> dict:
-    """Run the bench described by `cfg` (see QualityBench)."""
-    return QualityBench(cfg).run()
+    """Run the bench described by `cfg` (see QualityBench); several sets: one run each and
+    their mean (qualityreport.py)."""
+    from livegan.bench.qualityreport import run_sets
 
-
-def format_quality(result: dict) -> str:
-    """The bench as a plain-text table."""
-    machine = result["machine"]
-    settings = " " + json.dumps(result["settings"]) if result["settings"] else ""
-    lines = [
-        f"data     {result['data']}, {result['res']}px",
-        (f"recipe   {result['recipe']}{settings} (seed {result['seed']}), {result['samples']} "
-         f"samples vs {result['held_out']} held-out"),
-        (f"machine  {machine['cpu']}, {machine['threads']} threads"
-         f"{', bf16' if machine['bf16'] else ''}; 1 CPU-minute = 60 s of every thread's CPU time"),
-        "",
-        (f"{'CPU-min':>8} {'wall-min':>8} {'steps':>7} {'images':>8} {'FID':>8} {'KIDx1e3':>8} "
-         f"{'precision':>9} {'recall':>7} {'FID-rnd':>8}  grid"),
-    ]
-    for row in result["budgets"]:
-        warn = f"  ({', '.join(row['warnings'])})" if row.get("warnings") else ""
-        lines.append(f"{row['minutes']:>8g} {row['wall_s'] / 60:>8.1f} {row['steps']:>7} "
-                     f"{row['images_seen']:>8} {row['fid']:>8.2f} {1000 * row['kid']:>8.2f} "
-                     f"{row['precision']:>9.3f} {row['recall']:>7.3f} "
-                     f"{row.get('fid_random', math.nan):>8.2f}  {row['grid']}{warn}")
-    for ref in result["reference"]:
-        lines.append(f"{'':>8} {'':>8} {'':>7} {'':>8} {ref['fid']:>8.2f} "
-                     f"{1000 * ref['kid']:>8.2f} {ref['precision']:>9.3f} {ref['recall']:>7.3f} "
-                     f"{ref.get('fid_random', math.nan):>8.2f}  reference: {ref['name']}")
-    return "\n".join(lines)
+    return run_sets(cfg, lambda one: QualityBench(one).run())

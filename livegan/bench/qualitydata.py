@@ -73,3 +73,16 @@ def folder_data(source: str | Path, out: str | Path, held_out: int) -> tuple[Pat
     name = f"{source} ({len(files) - n_held} training images, {n_held} held-out: every " \
            f"{every:.1f}th by path)"
     return train, held, name
+
+
+def bench_data(folder: str | None, name: str, out: str | Path, res: int, train_images: int,
+               held_out: int, progress: bool = True) -> tuple[Path, Path, str]:
+    """The bench's train / held-out folders and their description: `folder` split when
+    given, else set `name` of realsets.SETS (synth, photos, glyphs)."""
+    from livegan.bench.realsets import real_data
+
+    if folder:
+        return folder_data(folder, out, held_out)
+    if name == "synth":
+        return synth_data(out, res, train_images, held_out, progress)
+    return real_data(name, out, res, train_images, held_out)
