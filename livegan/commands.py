@@ -13,7 +13,7 @@ log = logging.getLogger("livegan")
 
 
 def perform(args: argparse.Namespace) -> int:
-    from livegan.control.patch.load import PatchConfig, load_patch
+    from livegan.patchfile.load import PatchConfig, load_patch
     from livegan.perform import perform as run_show
     from livegan.showconfig import perform_config
 
@@ -165,7 +165,7 @@ def osc(args: argparse.Namespace) -> int:
     from livegan.bends import describe_ops
     from livegan.control.inputs import describe_patch, namespace_entries
     from livegan.control.osc.server import DEFAULT_HOST, DEFAULT_PORT
-    from livegan.control.patch.load import load_patch
+    from livegan.patchfile.load import load_patch
 
     patch = load_patch(args.patch) if args.patch else None
     print(f"OSC namespace (UDP {DEFAULT_PORT} on {DEFAULT_HOST} unless the patch or "

@@ -16,7 +16,6 @@ from livegan.control.osc.namespace import OscNamespace
 from livegan.control.osc.sender import OscSender
 from livegan.control.osc.server import DROP_REASONS, OscServer
 from livegan.control.oscquery.mdns import Advert
-from livegan.control.patch.load import PatchConfig
 from livegan.control.web.config import WebConfig
 from livegan.control.web.server import WebServer
 from livegan.engine import BACKENDS, Engine, off_main_thread
@@ -27,6 +26,8 @@ from livegan.errors import LiveganError
 from livegan.hudlines import hud_lines
 from livegan.library import SPACES, open_model
 from livegan.modelfile import DEFAULT_MODEL
+from livegan.patchfile.load import PatchConfig
+from livegan.patchfile.watch import PatchWatcher
 from livegan.ratelog import RateLimitedLog
 from livegan.show.frames import FrameQueue
 from livegan.show.heap import limit_malloc_arenas, release_free_memory
@@ -89,11 +90,13 @@ class Show:
         # inputs -> controls: OSC (dispatcher), MIDI, keys and the patch's router
         self.controls = Controls(self.engine.z_dim, self.engine.directions.shape[0])
         self.namespace = OscNamespace(self.controls, self.engine.direction_names)
-        self.inputs = ShowInputs(self.controls, self.namespace, cfg.patch or PatchConfig(),
+        patch = cfg.patch or PatchConfig()
+        self.inputs = ShowInputs(self.controls, self.namespace, patch,
                                  labels=lambda: self.engine.info.labels, midi=cfg.midi,
                                  midi_file=cfg.midi_file, midi_loop=cfg.midi_loop,
                                  audio=cfg.audio, audio_file=cfg.audio_file,
                                  audio_loop=cfg.audio_loop, link=cfg.link)
+        self.watcher = PatchWatcher(patch.path, self.inputs.set_patch) if patch.path else None
         self.inputs.set_bend_layers(self.engine.bend_layers)  # /livegan/bend/{layer}/{op}
         allow = None if cfg.osc.allow is None else list(cfg.osc.allow)
         self.osc = OscServer(self._osc_in, cfg.osc.host, cfg.osc.port, allow,
@@ -173,8 +176,8 @@ class Show:
             if not self._handle_input():
                 break
             self._handle_app_events()
+            self._watch_patch()
             self.inputs.tick()
-            self._report_patch_error()
             self.outputs.tick(self.fps, self.engine.info.name, self.stage.errors,
                               self.stage.last_error, self.dropped())
             self._report_sound()
@@ -279,10 +282,11 @@ class Show:
                 self._ratelog.error(event[0], "%s failed: %s", event[0], exc)
                 self.outputs.error(f"{event[0]} failed: {exc}")
 
-    def _report_patch_error(self) -> None:
-        """A patch edit that does not load is said on telemetry once (the old one plays on)."""
-        watcher = self.inputs.watcher
-        error = watcher.error if watcher is not None else None
+    def _watch_patch(self) -> None:
+        """Play the patch file's edits; a broken one is said on telemetry once (the old plays on)."""
+        if self.watcher is not None:
+            self.watcher.poll()
+        error = self.watcher.error if self.watcher is not None else None
         if error != self._patch_error:
             self._patch_error = error
             if error:

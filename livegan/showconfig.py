@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import fields, replace
 from typing import Any
 
-from livegan.control.patch.load import PatchConfig
 from livegan.control.web.config import WebConfig
+from livegan.patchfile.load import PatchConfig
 from livegan.perform import PerformConfig
 
 # Flags that replace a setting of the patch's [osc] or [window] when given: flag -> field.

@@ -19,7 +19,6 @@ from livegan.control.controls import Controls
 from livegan.control.inputs import ShowInputs
 from livegan.control.osc.config import OscConfig
 from livegan.control.oscquery.mdns import Advert, advertise
-from livegan.control.patch.load import PatchConfig
 from livegan.control.web.config import WebConfig
 from livegan.control.web.hooks import ShowHooks
 from livegan.control.web.server import WebServer
@@ -29,6 +28,7 @@ from livegan.errors import LiveganError
 from livegan.latent import seed_latent
 from livegan.library import open_model
 from livegan.modelfile import ModelInfo, list_models
+from livegan.patchfile.load import PatchConfig, parse_patch
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def page_server(osc: OscConfig, web: WebConfig, inputs: ShowInputs, controls: Co
         dispatcher=inputs.dispatcher, version=lambda: controls.version,
         models=installed_models, model_name=lambda: engine().info.name,
         render_thumb=Thumbnails(engine), patch=lambda: inputs.patch,
-        apply_patch=lambda new: controls.push_app("patch", new),
+        apply_patch=lambda new: controls.push_app("patch", new), check_patch=parse_patch,
         patch_text=text, patch_path=patch.path if patch is not None and text else None,
         patch_model=str(Path(model).resolve()) if as_path else model)
     allow = None if osc.allow is None else list(osc.allow)

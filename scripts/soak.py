@@ -43,8 +43,8 @@ from livegan.bench.flood import rss_mb
 from livegan.control.midi import ports as midi_module
 from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
-from livegan.control.patch.load import load_patch
 from livegan.modelfile import find_model
+from livegan.patchfile.load import load_patch
 from livegan.perform import PerformConfig, Show
 from livegan.show.window import WindowConfig
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -16,15 +18,14 @@ def _module_name(path: Path) -> tuple[str, ...]:
     return parts[:-1] if parts[-1] == "__init__" else parts
 
 
-def _imports(path: Path) -> set[tuple[str, ...]]:
-    """Every livegan module `path` imports, at the top, inside a function or under
-    TYPE_CHECKING. `from pkg import module` imports that module; `from pkg import name`
-    (a name defined in pkg/__init__.py) imports the package."""
+def _imported_names(source: str, package: tuple[str, ...],
+                    modules: set[tuple[str, ...]]) -> set[tuple[str, ...]]:
+    """Every module name `source` imports, wherever the import sits: at the top, inside a
+    function body (a lazy import) or under TYPE_CHECKING. Relative imports resolve against
+    `package`; `from pkg import module` imports that module when it is one of `modules`,
+    `from pkg import name` imports pkg."""
     found = set()
-    here = _module_name(path)
-    package = here if path.name == "__init__.py" else here[:-1]
-    modules = {_module_name(p) for p in ROOT.rglob("*.py")}
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             found |= {tuple(a.name.split(".")) for a in node.names}
         elif isinstance(node, ast.ImportFrom):
@@ -33,7 +34,26 @@ def _imports(path: Path) -> set[tuple[str, ...]]:
                 base = package[: len(package) - node.level + 1] + base
             for alias in node.names:
                 found.add(base + (alias.name,) if base + (alias.name,) in modules else base)
+    return found
+
+
+def _package_of(path: Path) -> tuple[str, ...]:
+    here = _module_name(path)
+    return here if path.name == "__init__.py" else here[:-1]
+
+
+def _imports(path: Path) -> set[tuple[str, ...]]:
+    """Every livegan module `path` imports, at the top, inside a function or under
+    TYPE_CHECKING."""
+    modules = {_module_name(p) for p in ROOT.rglob("*.py")}
+    found = _imported_names(path.read_text(encoding="utf-8"), _package_of(path), modules)
     return {name for name in found if name in modules and name[0] == "livegan"}
+
+
+def _libraries(path: Path) -> set[str]:
+    """The libraries (top-level names other than livegan) `path` imports, lazily or not."""
+    found = _imported_names(path.read_text(encoding="utf-8"), _package_of(path), set())
+    return {name[0] for name in found if name and name[0] != "livegan"}
 
 
 def import_graph() -> dict[tuple[str, ...], set[tuple[str, ...]]]:
@@ -113,17 +133,62 @@ def test_the_cycle_finder_finds_a_loop() -> None:
     assert _cycle({"a": {"b"}, "b": {"c"}}) is None
 
 
+# livegan's packages an inner layer never imports, lazily or not; the libraries it never
+# imports; patchfile (a show's TOML file) sits above control, engine and show, and fills
+# their settings
+LAYER_RULES = {
+    "nets": ({"control", "show", "stage", "engine", "train", "patchfile"}, set()),
+    "engine": ({"control", "show", "stage", "train", "patchfile"}, set()),
+    "show": ({"control", "stage", "engine", "train", "patchfile"}, set()),
+    "control": ({"show", "engine", "stage", "train", "nets", "patchfile"}, {"torch", "pygame"}),
+}
+
+
+def _layer_breaches(graph: dict, libraries: dict) -> list[str]:
+    """"module imports name" for each import that LAYER_RULES forbids."""
+    bad = []
+    for source, targets in graph.items():
+        if len(source) < 2 or source[1] not in LAYER_RULES:
+            continue
+        packages, libs = LAYER_RULES[source[1]]
+        bad += [f"{'.'.join(source)} imports {'.'.join(t)}" for t in sorted(targets)
+                if len(t) > 1 and t[1] in packages]
+        bad += [f"{'.'.join(source)} imports {lib}" for lib in sorted(libraries[source] & libs)]
+    return bad
+
+
 def test_inner_layers_know_nothing_of_the_outer_ones() -> None:
     """nets and engine never import control, show, stage or train; show never imports
-    control, stage, engine or train (it takes uint8 frames)."""
+    control, stage, engine or train (it takes uint8 frames); control never imports show,
+    engine, stage, train, nets, torch or pygame (input threads only write control state).
+    Imports inside function bodies count: a lazy import is an import."""
     graph = import_graph()
-    rules = {"nets": {"control", "show", "stage", "engine", "train"},
-             "engine": {"control", "show", "stage", "train"},
-             "show": {"control", "stage", "engine", "train"}}
-    for source, targets in graph.items():
-        forbidden = rules.get(source[1], set()) if len(source) > 1 else set()
-        bad = sorted(".".join(t) for t in targets if len(t) > 1 and t[1] in forbidden)
-        assert not bad, f"{'.'.join(source)} imports {bad}"
+    libraries = {_module_name(p): _libraries(p) for p in ROOT.rglob("*.py")}
+    bad = _layer_breaches(graph, libraries)
+    assert not bad, bad
+
+
+def test_the_rules_see_lazy_imports() -> None:
+    """An import inside a function body is found like one at the top of the module."""
+    source = ("import numpy\n\n\ndef build():\n    from livegan.engine import Engine\n"
+              "    import torch.nn\n    return Engine\n")
+    modules = {("livegan", "engine")}
+    found = _imported_names(source, ("livegan", "control"), modules)
+    assert {("numpy",), ("livegan", "engine"), ("torch", "nn")} <= found
+    graph = {("livegan", "control", "x"): {("livegan", "engine")}}
+    assert _layer_breaches(graph, {("livegan", "control", "x"): {"torch"}}) == [
+        "livegan.control.x imports livegan.engine", "livegan.control.x imports torch"]
+
+
+def test_control_runs_without_torch_or_pygame() -> None:
+    """Every module of control imports without loading torch or pygame (what control's
+    own imports pull in counts too)."""
+    names = sorted(".".join(_module_name(p)) for p in (ROOT / "control").rglob("*.py"))
+    code = ("import sys\n" + "".join(f"import {n}\n" for n in names)
+            + "print(sorted({'torch', 'pygame'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]", f"importing livegan.control loads {out}"
 
 
 MAX_MODULE_LINES = 400  # a module past this is two concepts: split it

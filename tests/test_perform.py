@@ -386,7 +386,7 @@ def test_max_fps_spaces_the_rendered_frames(tiny_model: Path, monkeypatch) -> No
 
 
 def test_max_fps_flag_and_patch_key(tmp_path: Path, tiny_model: Path) -> None:
-    from livegan.control.patch.load import load_patch
+    from livegan.patchfile.load import load_patch
 
     patch = tmp_path / "capped.toml"
     patch.write_text("[window]\nmax_fps = 60\n")

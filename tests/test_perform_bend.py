@@ -10,7 +10,7 @@ from pythonosc.udp_client import SimpleUDPClient
 from showdriver import drive, frames_after, until
 
 from livegan.control.osc.config import OscConfig
-from livegan.control.patch.load import parse_patch
+from livegan.patchfile.load import parse_patch
 from livegan.perform import PerformConfig, Show
 from livegan.show.window import WindowConfig
 

@@ -12,8 +12,8 @@ from PIL import Image
 from showdriver import drive, headless_show
 
 from livegan.cli import main
-from livegan.control.patch.load import PatchConfig, parse_patch
 from livegan.errors import PatchError
+from livegan.patchfile.load import PatchConfig, parse_patch
 from livegan.perform import Show
 from livegan.show.window import WindowConfig
 from livegan.showconfig import perform_config

@@ -13,7 +13,7 @@ from showdriver import Inbox, drive, until
 from livegan.cli import build_parser
 from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
-from livegan.control.patch.load import parse_patch
+from livegan.patchfile.load import parse_patch
 from livegan.perform import PerformConfig, Show
 from livegan.show.window import WindowConfig
 from livegan.showconfig import perform_config

@@ -21,10 +21,10 @@ from livegan.control.controls import Controls
 from livegan.control.inputs import ShowInputs
 from livegan.control.osc.namespace import OscNamespace
 from livegan.control.osc.server import OscServer
-from livegan.control.patch.load import load_patch, parse_patch
 from livegan.engine.guard import load_checked
 from livegan.errors import LiveganError, ModelFileError, PatchError
 from livegan.modelfile import find_model, load_model
+from livegan.patchfile.load import load_patch, parse_patch
 
 PACKAGE = Path(livegan.__file__).parent
 ATTACK = "__import__('os').system('touch PWNED')"
@@ -216,7 +216,7 @@ def test_code_in_a_patch_or_a_message_stays_a_string(tmp_path: Path,
     assert list(patch.scenes) == [ATTACK]
     controls = Controls(16, 4)
     namespace = OscNamespace(controls)
-    inputs = ShowInputs(controls, namespace, patch, watch=False)
+    inputs = ShowInputs(controls, namespace, patch)
     server = OscServer(inputs.dispatcher, port=0)
     for address in ("/x", "/y", "/livegan/scene", "/livegan/label", "/livegan/mode",
                     "/livegan/model"):

@@ -27,7 +27,7 @@ from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
 from livegan.control.osc.server import DROP_REASONS
 from livegan.control.osc.wire import encode_message, parse_datagram
-from livegan.control.patch.load import load_patch
+from livegan.patchfile.load import load_patch
 from livegan.perform import Show
 from livegan.show.frames import Frame
 from livegan.show.window import WindowConfig
@@ -298,7 +298,7 @@ def test_a_broken_patch_edit_keeps_the_old_patch_in_a_running_show(
     path = tmp_path / "live.toml"
     path.write_text('[[map]]\nosc = "/a"\nto = "speed"\nrange = [0.0, 1.0]\n')
     show = make_show(patch=load_patch(path), osc=OscConfig(port=0, feedback=inbox.target))
-    show.inputs.watcher.interval = 0.0
+    show.watcher.interval = 0.0
 
     def script(show: Show):
         yield

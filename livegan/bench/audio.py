@@ -94,7 +94,7 @@ def run_audio_bench(model: str = "default", backend: str = "auto",
     import pygame
 
     from livegan.control.osc.config import OscConfig
-    from livegan.control.patch.load import parse_patch
+    from livegan.patchfile.load import parse_patch
     from livegan.perform import PerformConfig, Show
 
     with tempfile.TemporaryDirectory(prefix="livegan-audiobench-") as tmp:

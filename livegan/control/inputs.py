@@ -1,5 +1,4 @@
-"""A show's inputs: the OSC routes (namespace, patch, query), MIDI, sound, keys and patch
-reloads."""
+"""A show's inputs: the OSC routes (namespace, patch, query), MIDI, sound and keys."""
 
 from __future__ import annotations
 
@@ -14,9 +13,8 @@ from livegan.control.osc.namespace import NAMESPACE, OscNamespace
 from livegan.control.osc.query import Entry, QueryResponder
 from livegan.control.oscquery.tree import Live
 from livegan.control.patch.audio import AudioRoutes
-from livegan.control.patch.load import PatchConfig
+from livegan.control.patch.config import PatchControls
 from livegan.control.patch.router import Router
-from livegan.control.patch.watch import PatchWatcher
 from livegan.control.tempo.clock import BeatClock
 from livegan.control.tempo.link import open_link
 from livegan.control.tempo.quantize import Quantizer
@@ -24,7 +22,7 @@ from livegan.control.tempo.quantize import Quantizer
 log = logging.getLogger(__name__)
 
 
-def namespace_entries(patch: PatchConfig | None = None,
+def namespace_entries(patch: PatchControls | None = None,
                       layers: Sequence[str] = ()) -> list[Entry]:
     """The OSC namespace with parameter ranges and the model's bend layers, then the
     patch's own addresses."""
@@ -43,7 +41,7 @@ def namespace_entries(patch: PatchConfig | None = None,
     return entries
 
 
-def describe_patch(patch: PatchConfig) -> list[str]:
+def describe_patch(patch: PatchControls) -> list[str]:
     """Lines for `livegan osc PATCH`: every mapping (MIDI and keys too) and the scenes."""
     lines = [f"  {m.describe()}" + (f"   [line {m.line}]" if m.line else "")
              for m in patch.maps]
@@ -61,7 +59,8 @@ def describe_patch(patch: PatchConfig) -> list[str]:
 
 
 class ShowInputs:
-    """Ties a patch to a show: router, MIDI inputs, a MIDI file, keys and live reloads.
+    """Ties a patch to a show: router, MIDI inputs, a MIDI file and keys; `set_patch` plays
+    an edited patch (the show watches the file).
 
     Pure control code (no torch, no pygame). The show calls `start()`, then `tick()`
     once a frame on the main thread, `key(name)` for key presses, `stop()` at the end,
@@ -70,7 +69,7 @@ class ShowInputs:
     Args:
         controls: the show's control state.
         namespace: the show's default OSC routes; the patch's routes go in front of them.
-        patch: the patch (PatchConfig() when performing without one).
+        patch: the patch (PatchControls() when performing without one).
         labels: returns the playing model's class labels.
         midi: port name substrings; when given they replace the patch's [midi] input.
         midi_file: a MIDI file to play as input (replaces the patch's).
@@ -79,14 +78,13 @@ class ShowInputs:
         audio_file: a sound file played as input instead (WAV; FLAC with soundfile).
         audio_loop: loop the sound file.
         link: join an Ableton Link session (also when the patch's [tempo] link is on).
-        watch: reload the patch when its file changes.
     """
 
-    def __init__(self, controls: Controls, namespace: OscNamespace, patch: PatchConfig, *,
+    def __init__(self, controls: Controls, namespace: OscNamespace, patch: PatchControls, *,
                  labels: Callable[[], list[str]] = list, midi: Sequence[str] = (),
                  midi_file: str | None = None, midi_loop: bool = False,
                  audio: str | None = None, audio_file: str | None = None,
-                 audio_loop: bool = False, link: bool = False, watch: bool = True) -> None:
+                 audio_loop: bool = False, link: bool = False) -> None:
         self.controls = controls
         self.namespace = namespace
         self.patch = patch
@@ -112,8 +110,6 @@ class ShowInputs:
         self.sound = SoundInput(audio, audio_file, loop=audio_loop,
                                 on_values=self.audio_routes.apply) \
             if audio is not None or audio_file else None
-        self.watcher = PatchWatcher(patch.path, self.set_patch) \
-            if watch and patch.path is not None else None
         self.on_midi: Callable[[object], None] | None = None
         """Sees each MIDI message before the router does (the control page's learn)."""
 
@@ -130,10 +126,8 @@ class ShowInputs:
             self.sound.start()
 
     def tick(self) -> None:
-        """Once a frame, main thread: reload an edited patch, apply MIDI, advance glides and
-        the beat, and apply the changes held for the beat or bar that began."""
-        if self.watcher is not None:
-            self.watcher.poll()
+        """Once a frame, main thread: apply MIDI, advance glides and the beat, and apply the
+        changes held for the beat or bar that began."""
         for msg in self.midi.drain():
             if self.on_midi is not None:
                 self.on_midi(msg)
@@ -196,7 +190,7 @@ class ShowInputs:
         if self.patch.midi.clock and self.beats.link is None:  # Link's tempo leads when on
             self.controls.set_param("tempo", bpm)
 
-    def set_patch(self, patch: PatchConfig) -> None:
+    def set_patch(self, patch: PatchControls) -> None:
         """Play `patch` from now on (main thread): an edited file, or mappings and scenes
         made on the control page; what needs a restart says so in one line."""
         old, self.patch = self.patch, patch
@@ -208,9 +202,7 @@ class ShowInputs:
             self.midi.set_wanted(patch.midi.input)
         self.beats.per_bar = patch.tempo.beats_per_bar
         self.beats.midi = self.midi.tempo if patch.midi.clock else None
-        later = [name for name in ("model", "backend", "osc", "audio", "window")
-                 if getattr(patch, name) != getattr(old, name)]
-        later += ["tempo link"] if patch.tempo.link != old.tempo.link else []
+        later = patch.needs_restart(old)
         if later:
             log.warning("patch changes to %s take effect when the show restarts",
                         ", ".join(later))

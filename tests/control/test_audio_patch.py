@@ -16,9 +16,10 @@ from livegan.bench.audio import write_wav
 from livegan.control.audio.features import AudioValues
 from livegan.control.controls import Controls
 from livegan.control.patch.audio import AudioRoutes
-from livegan.control.patch.load import AudioConfig, load_patch, parse_patch
+from livegan.control.patch.config import AudioConfig
 from livegan.control.patch.router import Router
 from livegan.errors import PatchError
+from livegan.patchfile.load import load_patch, parse_patch
 from livegan.show.telemetry import Telemetry
 
 RATE = 44100

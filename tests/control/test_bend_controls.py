@@ -17,9 +17,9 @@ from livegan.control.osc.dispatch import Dispatcher
 from livegan.control.osc.namespace import OscNamespace
 from livegan.control.osc.wire import encode_message, parse_datagram
 from livegan.control.patch.audio import AudioRoutes
-from livegan.control.patch.load import parse_patch
 from livegan.control.patch.router import Router
 from livegan.errors import PatchError
+from livegan.patchfile.load import parse_patch
 
 LAYERS = ("4", "8", "16", "32")
 SENDER = ("127.0.0.1", 9000)

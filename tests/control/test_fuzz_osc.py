@@ -17,8 +17,8 @@ from livegan.control.osc.dispatch import Dispatcher
 from livegan.control.osc.namespace import OscNamespace
 from livegan.control.osc.server import DROP_REASONS, OscServer
 from livegan.control.osc.wire import MAX_BUNDLE_DEPTH, parse_datagram
-from livegan.control.patch.load import parse_patch
 from livegan.latent import random_directions
+from livegan.patchfile.load import parse_patch
 
 PACKETS = 100_000
 Z, DIRS = 128, 16
@@ -84,8 +84,7 @@ def rig(tmp_path: Path):
     """A patch's router in front of the namespace, behind an OscServer (fed, not bound)."""
     controls = Controls(Z, DIRS)
     namespace = OscNamespace(controls, NAMES)
-    inputs = ShowInputs(controls, namespace, parse_patch(PATCH, str(tmp_path / "fuzz.toml")),
-                        watch=False)
+    inputs = ShowInputs(controls, namespace, parse_patch(PATCH, str(tmp_path / "fuzz.toml")))
     clock = Clock()
     inputs.router.clock = clock
     server = OscServer(inputs.dispatcher, port=0)

@@ -22,9 +22,9 @@ from livegan.control.midi.ports import (
     NoMidiBackend,
 )
 from livegan.control.osc.namespace import OscNamespace
-from livegan.control.patch.load import load_patch, parse_patch
 from livegan.control.patch.router import Router
 from livegan.control.tempo.midiclock import CLOCKS_PER_BEAT, TempoClock
+from livegan.patchfile.load import load_patch, parse_patch
 
 WAIT = 5.0
 NANO = "nanoKONTROL2:nanoKONTROL2 MIDI 1 20:0"

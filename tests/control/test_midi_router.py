@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from livegan.control.controls import Controls
-from livegan.control.patch.load import parse_patch
 from livegan.control.patch.mapping import PICKUP_WINDOW
 from livegan.control.patch.router import Router
+from livegan.patchfile.load import parse_patch
 
 
 def cc(control: int, value: int, channel: int = 0) -> mido.Message:

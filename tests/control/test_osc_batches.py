@@ -12,8 +12,8 @@ from livegan.control.controls import Controls
 from livegan.control.osc.batch import Coalescer, Coalescing
 from livegan.control.osc.server import OscServer
 from livegan.control.osc.wire import encode_message
-from livegan.control.patch.load import parse_patch
 from livegan.control.patch.router import Router
+from livegan.patchfile.load import parse_patch
 
 WAIT = 10.0
 ONE_ADDRESS = Coalescing(frozenset({"/x"}))

@@ -18,9 +18,9 @@ from livegan.control.inputs import ShowInputs
 from livegan.control.osc.namespace import OscNamespace
 from livegan.control.osc.server import OscServer
 from livegan.control.oscquery.mdns import advertise
-from livegan.control.patch.load import parse_patch
 from livegan.control.web.server import WebServer
 from livegan.errors import LiveganError
+from livegan.patchfile.load import parse_patch
 
 WAIT = 5.0  # loopback delivery bound; each wait ends as soon as the condition holds
 PATCH = """
@@ -44,8 +44,7 @@ class Rig:
     def __init__(self, allow: list[str] | None = None) -> None:
         self.controls = Controls(z_dim=6, n_dirs=4)
         namespace = OscNamespace(self.controls, ["pc0", "pc1", "warm", "calm"])
-        self.inputs = ShowInputs(self.controls, namespace, parse_patch(PATCH, "t.toml"),
-                                 watch=False)
+        self.inputs = ShowInputs(self.controls, namespace, parse_patch(PATCH, "t.toml"))
         self.osc = OscServer(self.inputs.dispatcher, port=0).start()
         self.http = WebServer(self.inputs.oscquery, "127.0.0.1", 0, lambda: self.osc.port,
                               allow).start()

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from livegan import cli
-from livegan.control.patch.load import PatchConfig, load_patch, parse_patch
 from livegan.control.patch.mapping import Source, Target
 from livegan.errors import PatchError
+from livegan.patchfile.load import PatchConfig, load_patch, parse_patch
 
 PATCHES = Path(__file__).resolve().parents[2] / "patches"
 

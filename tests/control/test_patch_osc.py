@@ -16,8 +16,8 @@ from livegan.control.inputs import ShowInputs
 from livegan.control.osc.namespace import NAMESPACE, OscNamespace
 from livegan.control.osc.server import OscServer
 from livegan.control.osc.wire import parse_datagram
-from livegan.control.patch.load import parse_patch
 from livegan.control.patch.mapping import PICKUP_WINDOW, shape_curve
+from livegan.patchfile.load import parse_patch
 
 NAMES = ["pc0", "pc1", "warm", "calm"]
 
@@ -39,7 +39,7 @@ class Rig:
         self.controls = Controls(z_dim=16, n_dirs=4)
         self.namespace = OscNamespace(self.controls, NAMES)
         self.inputs = ShowInputs(self.controls, self.namespace, parse_patch(text, "t.toml"),
-                                 labels=lambda: list(labels or []), watch=False)
+                                 labels=lambda: list(labels or []))
         self.clock = FakeClock()
         self.inputs.router.clock = self.clock
         self.server = OscServer(self.inputs.dispatcher, port=0).start()

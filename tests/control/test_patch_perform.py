@@ -14,7 +14,8 @@ from livegan.control.controls import Controls
 from livegan.control.inputs import ShowInputs
 from livegan.control.osc.namespace import OscNamespace
 from livegan.control.osc.server import OscServer
-from livegan.control.patch.load import load_patch
+from livegan.patchfile.load import load_patch
+from livegan.patchfile.watch import PatchWatcher
 
 PATCHES = Path(__file__).resolve().parents[2] / "patches"
 
@@ -56,7 +57,7 @@ def test_keys_and_live_reload_in_a_running_show(tmp_path: Path, tiny_model: Path
                                              scancode=0))
 
     def on_frame(frame) -> None:
-        router, watcher = show.inputs.router, show.inputs.watcher
+        router, watcher = show.inputs.router, show.watcher
         if not steps:
             press(pygame.K_1)
             steps.append("pressed 1")
@@ -82,6 +83,7 @@ def test_live_reload_changes_routes_and_a_broken_edit_keeps_the_old(tmp_path: Pa
     controls = Controls(z_dim=16, n_dirs=4)
     namespace = OscNamespace(controls)
     inputs = ShowInputs(controls, namespace, load_patch(path))
+    watcher = PatchWatcher(path, inputs.set_patch)
     server = OscServer(inputs.dispatcher, port=0).start()
     client = SimpleUDPClient("127.0.0.1", server.port)
     sent = 0
@@ -95,15 +97,15 @@ def test_live_reload_changes_routes_and_a_broken_edit_keeps_the_old(tmp_path: Pa
     try:
         send("/a", 1.0)
         write(path, '[[map]]\nosc = "/a"\nto = "dir[1]"\nrange = [0.0, 4.0]\n')
-        assert inputs.watcher.poll(force=True) is not None
+        assert watcher.poll(force=True) is not None
         send("/a", 0.5)
         assert list(controls.snapshot().dirs) == [1.0, 2.0, 0.0, 0.0]
         write(path, '[[map]]\nosc = "/a"\nto = "dir[2]"\n\nrange = [0.0, "x"]\n')
-        assert inputs.watcher.poll(force=True) is None
-        assert inputs.watcher.error.startswith(f"{path}:5: map[0].range: expected two numbers")
+        assert watcher.poll(force=True) is None
+        assert watcher.error.startswith(f"{path}:5: map[0].range: expected two numbers")
         send("/a", 1.0)  # the old patch keeps playing
         assert list(controls.snapshot().dirs) == [1.0, 4.0, 0.0, 0.0]
-        assert inputs.watcher.poll(force=True) is None  # unchanged since: not read again
+        assert watcher.poll(force=True) is None  # unchanged since: not read again
     finally:
         server.stop()
         inputs.stop()

@@ -14,7 +14,7 @@ from livegan.control.osc import query
 from livegan.control.osc.namespace import NAMESPACE, OscNamespace
 from livegan.control.osc.server import OscServer
 from livegan.control.osc.wire import encode_message, parse_datagram
-from livegan.control.patch.load import PatchConfig
+from livegan.patchfile.load import PatchConfig
 
 WAIT = 10.0
 
@@ -22,7 +22,7 @@ WAIT = 10.0
 @pytest.fixture
 def show_inputs():
     controls = Controls(16, 4)
-    inputs = ShowInputs(controls, OscNamespace(controls), PatchConfig(), watch=False)
+    inputs = ShowInputs(controls, OscNamespace(controls), PatchConfig())
     now = [100.0]  # seconds on the responder's clock; tests move it on by hand
     inputs.query.clock = lambda: now[0]
     server = OscServer(inputs.dispatcher, port=0).start()

@@ -17,11 +17,11 @@ from livegan.control.controls import Controls, latest_events
 from livegan.control.inputs import ShowInputs
 from livegan.control.osc.namespace import OscNamespace
 from livegan.control.osc.server import OscServer
-from livegan.control.patch.load import parse_patch
 from livegan.control.tempo.clock import BeatClock
 from livegan.control.tempo.link import open_link
 from livegan.control.tempo.midiclock import CLOCKS_PER_BEAT
 from livegan.errors import PatchError
+from livegan.patchfile.load import parse_patch
 
 LINK_WAIT = 15.0  # Link peers find each other by multicast, usually within a second
 
@@ -40,7 +40,7 @@ class Rig:
     def __init__(self, text: str) -> None:
         self.controls = Controls(z_dim=8, n_dirs=4)
         self.inputs = ShowInputs(self.controls, OscNamespace(self.controls, []),
-                                 parse_patch(text, "t.toml"), watch=False)
+                                 parse_patch(text, "t.toml"))
         self.clock = FakeClock()
         self.inputs.beats.clock = self.clock
         self.inputs.midi.clock = self.clock
@@ -223,7 +223,7 @@ def test_link_beats_drive_speed_in_beats_through_the_tempo_api() -> None:
     rig_controls = Controls(z_dim=8, n_dirs=4)
     inputs = ShowInputs(rig_controls, OscNamespace(rig_controls, []),
                         parse_patch('[tempo]\nlink = true\n[motion]\nspeed = 0.5\n'
-                                    'speed_unit = "beats"\n', "t.toml"), watch=False)
+                                    'speed_unit = "beats"\n', "t.toml"))
     inputs.start()
     try:
         assert inputs.beats.link is not None

@@ -19,10 +19,10 @@ from livegan.control.controls import Controls
 from livegan.control.inputs import ShowInputs
 from livegan.control.osc.namespace import OscNamespace
 from livegan.control.osc.server import OscServer
-from livegan.control.patch.load import PatchConfig, load_patch
 from livegan.control.web.config import WebConfig
 from livegan.control.web.hooks import ShowHooks
 from livegan.control.web.server import WebServer
+from livegan.patchfile.load import PatchConfig, load_patch, parse_patch
 
 PAGE = WebConfig()  # the page on the OSCQuery port, loopback
 WAIT = 5.0  # loopback delivery bound; each wait ends as soon as its message arrives
@@ -58,8 +58,7 @@ class PageRig:
         self.controls = Controls(z_dim=6, n_dirs=4)
         namespace = OscNamespace(self.controls, ["pc0", "pc1", "warm", "calm"])
         self.inputs = ShowInputs(self.controls, namespace,
-                                 load_patch(self.path) if self.path else PatchConfig(),
-                                 watch=False)
+                                 load_patch(self.path) if self.path else PatchConfig())
         self.osc = OscServer(self._osc_in, port=0).start()
         self.thumbs_asked: list[tuple[str | None, int]] = []
 
@@ -72,6 +71,7 @@ class PageRig:
             models=lambda: [{"name": "tiny", "resolution": 32, "arch": "lite"}],
             model_name=lambda: "tiny", render_thumb=render if render_thumb else None,
             patch=lambda: self.inputs.patch, apply_patch=self.inputs.set_patch,
+            check_patch=parse_patch,
             patch_text=patch or "", patch_path=self.path, patch_model="tiny")
         self.server = WebServer(self.inputs.oscquery, "127.0.0.1", 0, lambda: self.osc.port,
                                 allow, web=web, hooks=hooks)

@@ -9,9 +9,9 @@ import pytest
 
 from livegan.bench import web as webbench
 from livegan.cli import build_parser, main
-from livegan.control.patch.load import PatchConfig
 from livegan.control.web.config import WebConfig
 from livegan.control.web.server import WebServer
+from livegan.patchfile.load import PatchConfig
 from livegan.showconfig import perform_config
 from livegan.showpage import announce, hud_line
 

@@ -28,11 +28,11 @@ from livegan.cli import main
 from livegan.control.controls import Controls
 from livegan.control.inputs import ShowInputs
 from livegan.control.osc.namespace import OscNamespace
-from livegan.control.patch.load import PatchConfig, load_patch
 from livegan.control.web.config import WebConfig
 from livegan.control.web.hooks import ShowHooks
 from livegan.control.web.server import WebServer
 from livegan.latent import seed_latent
+from livegan.patchfile.load import PatchConfig, load_patch
 from livegan.perform import Show
 from livegan.show.windowconfig import WindowConfig
 
@@ -312,7 +312,7 @@ def test_the_page_throttles_its_messages_and_reconnects(desktop: Page) -> None:
     """Without a show or a model: the page's side of the WebSocket."""
     controls = Controls(z_dim=6, n_dirs=4)
     inputs = ShowInputs(controls, OscNamespace(controls, ["pc0", "pc1", "warm", "calm"]),
-                        PatchConfig(), watch=False)
+                        PatchConfig())
 
     def serve(port: int) -> WebServer:
         hooks = ShowHooks(dispatcher=inputs.dispatcher, version=lambda: controls.version,

@@ -6,11 +6,11 @@ import mido
 import pytest
 
 from livegan.control.oscquery.tree import Live
-from livegan.control.patch.load import parse_patch
 from livegan.control.web import protocol
 from livegan.control.web.pairing import LOCKED_S, MAX_WRONG, Pairing, PairingRefused
 from livegan.control.web.patchedit import LearnSession, PatchEditor, scene_toml
 from livegan.control.web.protocol import Refused
+from livegan.patchfile.load import parse_patch
 
 
 @pytest.mark.parametrize("text, command", [
@@ -102,7 +102,7 @@ def test_learned_controls_become_mappings_that_the_patch_loader_accepts(tmp_path
     learn.arm("truncation")
     assert learn.osc("/livegan/speed", (1.0,)) is None  # livegan's own addresses are taken
     fader = learn.osc("/1/fader4", (0.5, 0.1))
-    editor = PatchEditor("[scenes.calm]\nspeed = 0.5\n", tmp_path / "p.toml")
+    editor = PatchEditor(parse_patch, "[scenes.calm]\nspeed = 0.5\n", tmp_path / "p.toml")
     for mapping in (made, button, fader):
         patch = editor.add_map(mapping.toml)
     rotate, scene, truncation = patch.maps
@@ -116,7 +116,7 @@ def test_learned_controls_become_mappings_that_the_patch_loader_accepts(tmp_path
 def test_a_stored_scene_replaces_the_one_of_its_name(tmp_path) -> None:
     text = "# mine\n[scenes.calm]\nspeed = 0.5\n[scenes.calm.dir]\nwarm = 1.0\n" \
            "[scenes.wild]\nspeed = 2.0\n"
-    editor = PatchEditor(text, tmp_path / "p.toml")
+    editor = PatchEditor(parse_patch, text, tmp_path / "p.toml")
     live = Live(params={"speed": 0.25, "truncation": 0.7, "smooth": 0.1, "morph": 0.0},
                 mode="hold", dirs=[0.5, -1.0], bends={("8", "rotate"): (45.0,)})
     patch = editor.store_scene("calm", scene_toml("calm", live))

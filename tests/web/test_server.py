@@ -20,9 +20,9 @@ from PIL import Image
 from pythonosc.udp_client import SimpleUDPClient
 
 from livegan.control.osc.wire import parse_datagram
-from livegan.control.patch.load import load_patch
 from livegan.control.web import pairing
 from livegan.control.web.config import WebConfig
+from livegan.patchfile.load import load_patch
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from showdriver import drive, frames_after, headless_show, until
 
 from livegan.cli import main
 from livegan.control.osc.sender import OscSender
-from livegan.control.patch.load import load_patch, parse_patch
+from livegan.patchfile.load import load_patch, parse_patch
 from livegan.perform import Show
 
 LIMIT = 60.0  # seconds before the watchdog ends a show (a hang, not a timing)

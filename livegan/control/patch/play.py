@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from livegan.control.controls import Controls
-from livegan.control.patch.load import PatchConfig
+from livegan.control.patch.config import PatchControls
 from livegan.control.patch.mapping import Mapping, MappingState
 from livegan.control.patch.targets import Key, Targets, number
 
@@ -31,7 +31,7 @@ class MappingPlayer:
         self._scenes = 0
         self._smoothing: set[int] = set()
 
-    def set_patch(self, patch: PatchConfig) -> None:
+    def set_patch(self, patch: PatchControls) -> None:
         """Play `patch`'s mappings from now on, each from a fresh state."""
         self.maps = patch.maps
         self.states = [MappingState() for _ in patch.maps]

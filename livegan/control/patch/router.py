@@ -11,7 +11,7 @@ from livegan.control.controls import Controls
 from livegan.control.osc.batch import Coalescing
 from livegan.control.osc.dispatch import IndexedRoute, Route, RouteTable
 from livegan.control.osc.namespace import CONTINUOUS
-from livegan.control.patch.load import PatchConfig, Scene
+from livegan.control.patch.config import PatchControls, Scene
 from livegan.control.patch.mapping import Mapping
 from livegan.control.patch.play import MappingPlayer
 from livegan.control.patch.targets import Targets, number
@@ -42,7 +42,7 @@ class Router:
         quantizer: holds quantized scene, seed and key changes (None: they apply at once).
     """
 
-    def __init__(self, controls: Controls, patch: PatchConfig | None = None, *,
+    def __init__(self, controls: Controls, patch: PatchControls | None = None, *,
                  labels: Callable[[], list[str]] = list,
                  direction_names: Callable[[], list[str]] = list,
                  clock: Callable[[], float] = time.monotonic,
@@ -57,12 +57,12 @@ class Router:
         self.lock = threading.RLock()  # held while mappings play (AudioRoutes takes it too)
         self._last_tick: float | None = None
         self._ratelog = RateLimitedLog(log)
-        self.patch = PatchConfig()
-        self.set_patch(patch or PatchConfig())
+        self.patch = PatchControls()
+        self.set_patch(patch or PatchControls())
 
     # --- patch ---------------------------------------------------------------------------
 
-    def set_patch(self, patch: PatchConfig) -> None:
+    def set_patch(self, patch: PatchControls) -> None:
         """Use `patch` from now on (live reload); motion settings apply when they changed."""
         with self.lock:
             old, self.patch = self.patch, patch

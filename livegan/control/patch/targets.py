@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 
 from livegan.control.controls import MODES, PARAMS, Controls
-from livegan.control.patch.load import Scene
+from livegan.control.patch.config import Scene
 from livegan.control.patch.mapping import PARAM_TARGETS, Target
 from livegan.control.tempo.quantize import Quantizer
 from livegan.latent import smoothstep

@@ -10,7 +10,9 @@ from typing import Any
 import numpy as np
 
 from livegan.control.osc.dispatch import Dispatcher, RouteTable
-from livegan.control.patch.load import PatchConfig
+from livegan.control.patch.config import PatchControls
+from livegan.control.web.patchedit import CheckPatch
+from livegan.errors import PatchError
 
 #: (model name, or None for the playing model; seed) -> uint8 [H, W, 3]
 RenderThumb = Callable[[str | None, int], np.ndarray]
@@ -18,6 +20,10 @@ RenderThumb = Callable[[str | None, int], np.ndarray]
 
 def _no_models() -> list[dict[str, Any]]:
     return []
+
+
+def _no_patch_checks(text: str, path: Path) -> PatchControls:
+    raise PatchError("this show cannot check patches: nothing learned, stored or saved")
 
 
 @dataclass
@@ -39,10 +45,12 @@ class ShowHooks:
     """The playing model's name."""
     render_thumb: RenderThumb | None = None
     """Renders one seed of a model on the calling thread (the thumbnail worker)."""
-    patch: Callable[[], PatchConfig] = PatchConfig
+    patch: Callable[[], PatchControls] = PatchControls
     """The patch playing now."""
-    apply_patch: Callable[[PatchConfig], None] = lambda patch: None
+    apply_patch: Callable[[PatchControls], None] = lambda patch: None
     """Plays a changed patch (learned mappings, stored scenes) from the next frame on."""
+    check_patch: CheckPatch = _no_patch_checks
+    """Checks a patch's text as the patch loader does (learned mappings, stored scenes, save)."""
     patch_text: str = ""
     """The text of the patch file the show started with ("" when none)."""
     patch_path: Path | None = None

@@ -8,19 +8,23 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from livegan.control.midi.learn import LEARN_RANGE, Learned, Learner
 from livegan.control.oscquery.tree import Live
-from livegan.control.patch.load import PatchConfig, parse_patch
+from livegan.control.patch.config import PatchControls
 from livegan.control.patch.mapping import DEFAULT_RANGES, parse_target
 from livegan.control.web.protocol import Refused, check_name
 from livegan.errors import PatchError
 
 DEFAULT_FOLDER = Path("patches")  # where patches go when the show started without one
 SCENE_PARAMS = ("speed", "truncation", "smooth", "morph")  # what a stored scene keeps
+#: checks a patch's text (its file named for messages) as the patch loader does: the patch to
+#: play, or PatchError naming the line (livegan.patchfile.load.parse_patch)
+CheckPatch = Callable[[str, Path], PatchControls]
 NEW_PATCH = "# Made on livegan's control page: `livegan perform {path}` plays it.\n"
 ADDED = "\n# Added on the control page\n"
 
@@ -176,13 +180,15 @@ class PatchEditor:
     patch loader before it plays; `save` writes the text into the patches folder only.
 
     Args:
+        check: the patch loader's check of a patch's text.
         text: the patch file's text the show started with ("" when none).
         path: that file (None: the show started without a patch).
         model: the model a new patch names (when there was no patch).
     """
 
-    def __init__(self, text: str = "", path: Path | None = None,
+    def __init__(self, check: CheckPatch, text: str = "", path: Path | None = None,
                  model: str | None = None) -> None:
+        self.check = check
         self.path = path
         self.folder = path.parent if path is not None else DEFAULT_FOLDER
         self._base = text if path is not None else (
@@ -202,13 +208,13 @@ class PatchEditor:
             return base
         return base.rstrip("\n") + "\n" + ADDED + "\n".join(added)
 
-    def add_map(self, block: str) -> PatchConfig:
+    def add_map(self, block: str) -> PatchControls:
         """Add a learned [[map]]; returns the patch to play. Raises PatchError (nothing added)."""
         with self._lock:
             self._maps.append(block)
         return self._checked(lambda: self._maps.remove(block))
 
-    def store_scene(self, name: str, block: str) -> PatchConfig:
+    def store_scene(self, name: str, block: str) -> PatchControls:
         """Add or replace a scene; returns the patch to play. Raises PatchError."""
         with self._lock:
             old = self._scenes.get(name)
@@ -221,9 +227,9 @@ class PatchEditor:
                 self._scenes[name] = old
         return self._checked(undo)
 
-    def _checked(self, undo) -> PatchConfig:
+    def _checked(self, undo) -> PatchControls:
         try:
-            return parse_patch(self.text(), self.path or self.folder / "page.toml")
+            return self.check(self.text(), self.path or self.folder / "page.toml")
         except PatchError:
             with self._lock:
                 undo()
@@ -241,7 +247,7 @@ class PatchEditor:
             target = self.folder / f"{check_name(name, 'patch')}.toml"
         text = self.text()
         try:
-            parse_patch(text, target)
+            self.check(text, target)
         except PatchError as exc:
             raise Refused("save_refused", f"not saved: {exc}") from None
         try:

@@ -13,7 +13,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from livegan.control.osc.wire import encode_message
 from livegan.control.oscquery.tree import find
-from livegan.control.patch.load import PatchConfig
+from livegan.control.patch.config import PatchControls
 from livegan.control.web import protocol
 from livegan.control.web.client import RATE, Client
 from livegan.control.web.pairing import PairingRefused
@@ -45,7 +45,8 @@ class Sockets:
         self.clients: set[Client] = set()
         self.learn = LearnSession()
         hooks = state.hooks
-        self.editor = PatchEditor(hooks.patch_text, hooks.patch_path, hooks.patch_model)
+        self.editor = PatchEditor(hooks.check_patch, hooks.patch_text, hooks.patch_path,
+                                  hooks.patch_model)
         self.values = Values(state.answers.describe, state.hooks.version)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pump: asyncio.Task | None = None
@@ -298,7 +299,7 @@ class Sockets:
         log.info("learned on the control page: %s -> %s", mapping.source, mapping.target)
         self.broadcast({"type": "learned", "mapping": mapping.message()})
 
-    def _play(self, patch: PatchConfig) -> None:
+    def _play(self, patch: PatchControls) -> None:
         """Hand the page's mappings and scenes to the show (its other settings stay)."""
         self.hooks.apply_patch(dataclasses.replace(self.hooks.patch(), maps=patch.maps,
                                                    scenes=patch.scenes))

@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from livegan.control.patch.load import PatchConfig, load_patch
 from livegan.errors import PatchError
+from livegan.patchfile.load import PatchConfig, load_patch
 
 log = logging.getLogger(__name__)
 
