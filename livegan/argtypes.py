@@ -7,6 +7,31 @@ ArgumentTypeError says what was expected. Heavy modules load only when a flag ne
 from __future__ import annotations
 
 import argparse
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def arch(text: str) -> str:
+    """A generator architecture (--arch); an old name is taken as the name it has now."""
+    from livegan.nets import OLD_ARCH_NAMES
+
+    return _renamed("--arch", text, OLD_ARCH_NAMES)
+
+
+def recipe(text: str) -> str:
+    """A training recipe (--recipe); an old name is taken as the name it has now."""
+    from livegan.train.recipes import OLD_RECIPE_NAMES
+
+    return _renamed("--recipe", text, OLD_RECIPE_NAMES)
+
+
+def _renamed(flag: str, text: str, old_names: dict[str, str]) -> str:
+    new = old_names.get(text)
+    if new is None:
+        return text
+    log.warning("%s %s is called %s now; using %s", flag, text, new, new)
+    return new
 
 
 def bend(text: str) -> tuple[str, str, list[float]]:

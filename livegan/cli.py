@@ -9,7 +9,18 @@ import sys
 
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-from livegan.argtypes import bend, canvas, grid, port, positive, positive_float, seeds, size
+from livegan.argtypes import (
+    arch,
+    bend,
+    canvas,
+    grid,
+    port,
+    positive,
+    positive_float,
+    recipe,
+    seeds,
+    size,
+)
 from livegan.bench.flags import add_bench
 from livegan.control.osc.server import DEFAULT_PORT
 from livegan.engine import BACKENDS
@@ -143,8 +154,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("data", help="folder of images (see `livegan data prepare`)")
     p.add_argument("--out", required=True, default=argparse.SUPPRESS,
                    help="run folder: checkpoints, samples, metrics")
-    p.add_argument("--arch", default=argparse.SUPPRESS,
-                   help=f"generator architecture: lite, stage or dcgan {_RECIPE_SAYS}")
+    p.add_argument("--arch", type=arch, default=argparse.SUPPRESS,
+                   help=f"generator architecture: lite, fastgan or dcgan {_RECIPE_SAYS}")
     p.add_argument("--res", type=int, default=d.res, help="resolution (power of two)")
     p.add_argument("--steps", type=positive, default=argparse.SUPPRESS,
                    help=f"total steps (default: {d.steps}; with --resume, the run's own)")
@@ -161,7 +172,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ndf", type=positive, default=argparse.SUPPRESS,
                    help=f"discriminator width (0: the discriminator's own) {_RECIPE_SAYS}")
     p.add_argument("--g-options", default=argparse.SUPPRESS, metavar="NAME=VALUE,...",
-                   help="more generator options, e.g. norm=pixel,noise=1 (stage: cap, norm, "
+                   help="more generator options, e.g. norm=pixel,noise=1 (fastgan: cap, norm, "
                    "double_up, noise, excite, shuffle; lite: cap, norm); added to the "
                    "recipe's (projected: norm=pixel), a name given here replacing the recipe's "
                    f"value {_RECIPE_SAYS}")
@@ -183,7 +194,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    help="steps between rows of metrics.jsonl / metrics.csv")
     p.add_argument("--no-quality", action="store_true",
                    help="skip the quality figures computed at each sample grid")
-    p.add_argument("--recipe", default="default", choices=sorted(RECIPES),
+    p.add_argument("--recipe", type=recipe, default="default", choices=sorted(RECIPES),
                    help="a named set of settings: default is projected where the quality "
                    "extra is installed (else the first trainer's, v1); flags you give win "
                    "over it")

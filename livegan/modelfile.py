@@ -14,7 +14,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from livegan.errors import ModelFileError
-from livegan.nets import ARCHS, build_generator
+from livegan.nets import ARCHS, arch_name, build_generator
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def save_model(
         direction_names = []
     metadata = {
         "livegan.format": FORMAT,
-        "arch": arch,
+        "arch": arch_name(arch),
         "config": json.dumps(config),
         "resolution": str(config["resolution"]),
         "z_dim": str(config["z_dim"]),
@@ -131,7 +131,7 @@ def read_info(path: Path) -> ModelInfo:
                               f"({FORMAT}); upgrade livegan")
         raise _fail(path, f"unknown model format '{version[:40]}' (this livegan reads "
                           f"{FORMAT}); re-export the model")
-    arch = meta.get("arch", "")
+    arch = arch_name(meta.get("arch", ""))  # a file written before a rename plays as it is
     if arch not in ARCHS:
         raise _fail(path, f"unknown arch '{arch}' (known: {', '.join(sorted(ARCHS))})")
     config = _json(path, meta, "config", None)

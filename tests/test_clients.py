@@ -27,7 +27,7 @@ TELEMETRY = {"/livegan/fps", "/livegan/frame", "/livegan/heartbeat", "/livegan/m
 
 
 # the layers of the bundled models (256x256 `stage` generators) that the clients bend
-BUNDLED_LAYERS = tuple(feature_layers(build_generator("stage", {"resolution": 256})))
+BUNDLED_LAYERS = tuple(feature_layers(build_generator("fastgan", {"resolution": 256})))
 BEND = re.compile(r"livegan/bend/([A-Za-z0-9_]+)/([A-Za-z0-9_]+)")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from livegan.argtypes import canvas, positive
+from livegan.argtypes import canvas, positive, recipe
 from livegan.engine import BACKENDS
 from livegan.show.snapshot import DEFAULT_OUT_DIR
 
@@ -70,7 +70,8 @@ def _add_quality(p: argparse.ArgumentParser) -> None:
     p.add_argument("--images", type=positive, default=None, metavar="N",
                    help="--quality: synthetic training images (default 2000); e.g. 400 to see "
                         "how a recipe does on an artist-sized set (not with --data)")
-    p.add_argument("--recipe", default="default", help="--quality: training recipe")
+    p.add_argument("--recipe", type=recipe, default="default",
+                   help="--quality: training recipe")
     p.add_argument("--set", action="append", default=[], dest="settings", metavar="KEY=VALUE",
                    help="--quality: a training setting over the recipe, e.g. --set lr=2e-4")
     p.add_argument("--seed", type=int, default=0, help="--quality: training seed")

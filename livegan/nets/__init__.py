@@ -8,27 +8,34 @@ from torch import nn
 
 from livegan.nets.dcgan import DCGANGenerator
 from livegan.nets.discriminator import Discriminator, SelfSupervisedDiscriminator
+from livegan.nets.fastgan import FastGANGenerator
 from livegan.nets.lite import LiteGenerator
 from livegan.nets.lsg2 import LucidStyleGAN2Generator
 from livegan.nets.lwgan import LightweightGenerator
 from livegan.nets.projected import ProjectedDiscriminator
-from livegan.nets.stage import StageGenerator
 from livegan.nets.stylegan2 import StyleGAN2Generator
 from livegan.nets.stylegan3 import StyleGAN3Generator
 
 ARCHS: dict[str, type[nn.Module]] = {
     "dcgan": DCGANGenerator,
+    "fastgan": FastGANGenerator,
     "lite": LiteGenerator,
     "lsg2": LucidStyleGAN2Generator,
     "lwgan": LightweightGenerator,
-    "stage": StageGenerator,
     "stylegan2": StyleGAN2Generator,
     "stylegan3": StyleGAN3Generator,
 }
 
 DEFAULT_ARCH = "lite"  # what `livegan train` builds unless told otherwise
-TRAINABLE = ("dcgan", "lite", "stage")  # livegan's own: what `livegan train --arch` builds
+TRAINABLE = ("dcgan", "lite", "fastgan")  # livegan's own: what `livegan train --arch` builds
 # (the others are imported from files other programs made: livegan.foreign)
+OLD_ARCH_NAMES = {"stage": "fastgan"}  # names model files and runs were written with before
+
+
+def arch_name(name: str) -> str:
+    """The architecture's name now for a name a model file or a run may have been written
+    with (FastGAN's generator was "stage" before it was "fastgan")."""
+    return OLD_ARCH_NAMES.get(name, name)
 
 # Discriminators by name (training only; model files hold generators).
 D_ARCHS: dict[str, type[nn.Module]] = {
@@ -40,6 +47,7 @@ D_ARCHS: dict[str, type[nn.Module]] = {
 
 def generator_config(arch: str, **overrides: object) -> dict:
     """The full constructor arguments of `arch` with defaults filled in (stored in model files)."""
+    arch = arch_name(arch)
     if arch not in ARCHS:
         raise KeyError(arch)
     params = inspect.signature(ARCHS[arch].__init__).parameters
@@ -52,8 +60,9 @@ def generator_config(arch: str, **overrides: object) -> dict:
 
 
 def build_generator(arch: str, config: dict) -> nn.Module:
-    """Instantiate a generator from its registered name and constructor arguments."""
-    return ARCHS[arch](**config)
+    """Instantiate a generator from its registered name (or an old one) and constructor
+    arguments."""
+    return ARCHS[arch_name(arch)](**config)
 
 
 def build_discriminator(resolution: int, n_labels: int = 0, ndf: int = 16,

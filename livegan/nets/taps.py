@@ -6,7 +6,7 @@ of each module named here (livegan.engine.bend).
 Layer names are the side of the square feature map at the model's own resolution:
   dcgan   4, 8, ..., R      (the LeakyReLU after each transposed convolution)
   lite    4, 8, ..., R      (the stem, then each UpBlock)
-  stage   4, 8, ..., R/2    (the stem, then each StageUp; the last doubling is a pixel shuffle)
+  fastgan 4, 8, ..., R/2    (the stem, then each FastGANUp; the last doubling is a pixel shuffle)
   imported generators (stylegan2, stylegan3, lwgan, lsg2) list theirs with `taps()`
 """
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from livegan.errors import LiveganError
-from livegan.nets import D_ARCHS, DEFAULT_ARCH, TRAINABLE
+from livegan.nets import D_ARCHS, DEFAULT_ARCH, TRAINABLE, arch_name
 from livegan.train.augment import parse_policy
 
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -38,7 +38,7 @@ class TrainConfig:
 
     The defaults are the recipe measured best per CPU-minute by `livegan bench --quality`
     (docs/training.md, "The recipe"): still the first trainer's (FIRST_RECIPE), which arithmetic
-    aside the `stage` recipe has not yet beaten there.
+    aside the `fastgan` recipe has not yet beaten there.
     """
 
     data: str  # folder of training images (subfolders are labels with labels=True)
@@ -77,6 +77,7 @@ class TrainConfig:
         """A run's saved config; keys it predates take the first recipe's values, so an
         old run resumes exactly as it started."""
         raw = json.loads(path.read_text())
+        raw["arch"] = arch_name(raw.get("arch", FIRST_RECIPE["arch"]))  # a run before a rename
         known = {f.name for f in fields(cls)}
         old = {k: v for k, v in FIRST_RECIPE.items() if k not in raw}
         return cls(**{**old, **{k: v for k, v in raw.items() if k in known}})
@@ -136,11 +137,11 @@ class TrainConfig:
         return options
 
     def generator_width(self) -> int:
-        """ngf, or for `stage` by resolution, for a frame cheap enough to play live on a CPU:
+        """ngf, or for `fastgan` by resolution, for a frame cheap enough to play live on a CPU:
         16 up to 128x128, 12 at 256x256, 8 above (other archs: 16)."""
         if self.ngf:
             return self.ngf
-        if self.arch != "stage":
+        if self.arch != "fastgan":
             return 16
         return 16 if self.res <= 128 else 12 if self.res == 256 else 8
 

@@ -13,15 +13,15 @@ log = logging.getLogger(__name__)
 
 # name -> TrainConfig field overrides. "default" is "projected" where the quality extra is
 # installed, else TrainConfig's own defaults (the first trainer's recipe); "v1" is the first
-# trainer's recipe spelled out, so a bench can always compare with it; "stage" is FastGAN's
+# trainer's recipe spelled out, so a bench can always compare with it; "fastgan" is FastGAN's
 # recipe sized for CPUs; "projected" judges the images on frozen InceptionV3 features.
 RECIPES: dict[str, dict] = {
     "default": {},
     "v1": FIRST_RECIPE,
-    # FastGAN's ingredients: the stage generator, the self-supervised discriminator and
+    # FastGAN's ingredients: its generator, the self-supervised discriminator and
     # FastGAN's optimiser settings (docs/training.md, "The recipe"; not yet the default).
-    "stage": {
-        "arch": "stage",
+    "fastgan": {
+        "arch": "fastgan",
         "d_arch": "selfsup",
         "recon": 1.0,
         "lr": 2e-4,
@@ -44,6 +44,7 @@ RECIPES: dict[str, dict] = {
         "augment": "auto",
     },
 }
+OLD_RECIPE_NAMES = {"stage": "fastgan"}  # what --recipe still takes, as the recipe's name now
 # `livegan train` flags whose default is the recipe's (argparse leaves them out unless
 # given): only the ones given override the recipe
 RECIPE_FLAGS = ("arch", "batch", "lr", "lr_d", "ngf", "ndf", "g_options", "precision",

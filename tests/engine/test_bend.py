@@ -66,9 +66,9 @@ def test_the_second_amount_alone_changes_nothing(eager: Engine, op: str) -> None
 
 
 def test_each_layer_is_named_by_its_map_size(make_tiny_model, tmp_path: Path) -> None:
-    """dcgan and lite: 4 .. R; stage: 4 .. R/2 (its last doubling is a pixel shuffle)."""
+    """dcgan and lite: 4 .. R; fastgan: 4 .. R/2 (its last doubling is a pixel shuffle)."""
     expect = {"dcgan": ["4", "8", "16", "32"], "lite": ["4", "8", "16", "32"],
-              "stage": ["4", "8", "16"]}
+              "fastgan": ["4", "8", "16"]}
     for arch, names in expect.items():
         model = load_model(make_tiny_model(tmp_path / f"{arch}.safetensors", arch=arch))
         layers = feature_layers(model.generator)

@@ -22,9 +22,9 @@ data = data_fixture("recipedata", 8, 32)
 _trainer = trainer_maker(res=32, ndf=8, steps=8, checkpoint_every=1000, sample_every=1000)
 
 
-def test_stage_recipe_trains_with_the_reconstruction_loss(data: Path, tmp_path: Path) -> None:
-    trainer = _trainer(data, tmp_path / "run", **RECIPES["stage"])
-    assert trainer.cfg.arch == "stage" and trainer.cfg.d_arch == "selfsup"
+def test_fastgan_recipe_trains_with_the_reconstruction_loss(data: Path, tmp_path: Path) -> None:
+    trainer = _trainer(data, tmp_path / "run", **RECIPES["fastgan"])
+    assert trainer.cfg.arch == "fastgan" and trainer.cfg.d_arch == "selfsup"
     losses = [trainer.step_once() for _ in range(3)]
     assert all(row["recon"] > 0 for row in losses)
     assert all(torch.isfinite(torch.tensor(list(row.values()))).all() for row in losses)
@@ -105,7 +105,7 @@ def test_a_run_from_before_the_new_recipe_resumes_as_it_started(tmp_path: Path) 
 
 
 def test_widths_by_resolution_and_bad_settings() -> None:
-    widths = [TrainConfig(data="x", res=r, arch="stage").generator_width()
+    widths = [TrainConfig(data="x", res=r, arch="fastgan").generator_width()
               for r in (64, 128, 256, 512)]
     assert widths == [16, 16, 12, 8]
     assert TrainConfig(data="x", res=256).generator_width() == 16  # lite: as it always was
@@ -120,7 +120,7 @@ def test_widths_by_resolution_and_bad_settings() -> None:
 
 
 def test_generator_options_reach_the_network(data: Path, tmp_path: Path) -> None:
-    trainer = _trainer(data, tmp_path / "run", arch="stage", g_options="noise=1, double_up=8")
+    trainer = _trainer(data, tmp_path / "run", arch="fastgan", g_options="noise=1, double_up=8")
     assert trainer.g_config["noise"] is True and trainer.g_config["double_up"] == 8
     kinds = {type(m).__name__ for m in trainer.g.modules()}
     assert "NoiseInjection" in kinds
@@ -152,10 +152,10 @@ def test_train_command_takes_a_recipe_then_flags_then_settings(data: Path,
 def test_a_flag_given_with_its_usual_value_still_beats_the_recipe(data: Path,
                                                                    tmp_path: Path) -> None:
     """`--batch 16` means 16, even where 16 was the old default and the recipe says 8."""
-    saved = _train_one_step(data, tmp_path / "run", "--recipe", "stage", "--batch", "16",
+    saved = _train_one_step(data, tmp_path / "run", "--recipe", "fastgan", "--batch", "16",
                             "--lr", "1e-4", "--ngf", "4", "--ndf", "4")
     assert (saved["batch"], saved["lr"]) == (16, 1e-4)  # given: the flags' values
-    assert (saved["lr_d"], saved["arch"]) == (2e-4, "stage")  # not given: the recipe's
+    assert (saved["lr_d"], saved["arch"]) == (2e-4, "fastgan")  # not given: the recipe's
 
 
 def _busy(seconds: float) -> None:
@@ -199,11 +199,11 @@ def test_generator_options_add_to_the_recipes_name_by_name() -> None:
 def test_g_options_on_the_command_line_keep_the_recipes_own(data: Path, tmp_path: Path,
                                                            monkeypatch) -> None:
     """`--g-options noise=1` on a recipe that sets norm=pixel trains with both."""
-    monkeypatch.setitem(RECIPES, "stage", {**RECIPES["stage"], "g_options": "norm=pixel"})
+    monkeypatch.setitem(RECIPES, "fastgan", {**RECIPES["fastgan"], "g_options": "norm=pixel"})
     small = ("--ngf", "4", "--ndf", "4", "--batch", "2")
-    saved = _train_one_step(data, tmp_path / "both", "--recipe", "stage",
+    saved = _train_one_step(data, tmp_path / "both", "--recipe", "fastgan",
                             "--g-options", "noise=1", *small)
     assert saved["g_options"] == "norm=pixel,noise=1"
-    saved = _train_one_step(data, tmp_path / "batch", "--recipe", "stage",
+    saved = _train_one_step(data, tmp_path / "batch", "--recipe", "fastgan",
                             "--g-options", "norm=batch", *small)
     assert saved["g_options"] == "norm=batch"

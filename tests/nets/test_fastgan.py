@@ -1,4 +1,4 @@
-"""The stage generator and the self-supervised discriminator: what each part does."""
+"""FastGAN's generator and the self-supervised discriminator: what each part does."""
 
 from __future__ import annotations
 
@@ -6,23 +6,23 @@ import pytest
 import torch
 
 from livegan.nets import build_discriminator, build_generator, count_gflop, generator_config
-from livegan.nets.stage import StageGenerator, excite_pairs
+from livegan.nets.fastgan import FastGANGenerator, excite_pairs
 
 
-def _stage(res: int, **overrides: object) -> StageGenerator:
+def _fastgan(res: int, **overrides: object) -> FastGANGenerator:
     torch.manual_seed(0)
-    return build_generator("stage", generator_config("stage", resolution=res, z_dim=16,
-                                                     **overrides))
+    return build_generator("fastgan", generator_config("fastgan", resolution=res, z_dim=16,
+                                                         **overrides))
 
 
-def test_stage_costs_far_less_than_lite_at_256() -> None:
-    stage = _stage(256)
+def test_fastgan_costs_far_less_than_lite_at_256() -> None:
+    fastgan = _fastgan(256)
     lite = build_generator("lite", generator_config("lite", resolution=256, z_dim=16))
-    assert count_gflop(stage) < 0.5 * count_gflop(lite)
+    assert count_gflop(fastgan) < 0.5 * count_gflop(lite)
 
 
 def test_sub_pixel_read_out_has_no_full_resolution_feature_map() -> None:
-    g = _stage(64).eval()
+    g = _fastgan(64).eval()
     sizes = []
     for module in g.modules():
         if isinstance(module, torch.nn.Conv2d):
@@ -30,13 +30,13 @@ def test_sub_pixel_read_out_has_no_full_resolution_feature_map() -> None:
     with torch.no_grad():
         assert g(torch.randn(2, 16)).shape == (2, 3, 64, 64)
     assert max(sizes) == 32  # the last conv works at R/2; the pixel shuffle makes R
-    plain = _stage(64, shuffle=False).eval()
+    plain = _fastgan(64, shuffle=False).eval()
     with torch.no_grad():
         assert plain(torch.randn(2, 16)).shape == (2, 3, 64, 64)
 
 
 def test_noise_is_injected_while_training_only() -> None:
-    g = _stage(32, noise=True)
+    g = _fastgan(32, noise=True)
     for module in g.modules():
         if hasattr(module, "weight") and module.__class__.__name__ == "NoiseInjection":
             module.weight.data.fill_(0.5)
@@ -50,7 +50,7 @@ def test_noise_is_injected_while_training_only() -> None:
 
 
 def test_double_convolutions_only_up_to_double_up() -> None:
-    g = _stage(128, double_up=16)
+    g = _fastgan(128, double_up=16)
     gated = [up.convs[0].__class__.__name__ == "GluConv" for up in g.ups]
     assert gated == [s <= 16 for s in g.sizes]
 
@@ -90,9 +90,43 @@ def test_self_supervised_discriminator_at_high_resolution_and_without_decoders()
 
 
 def test_sub_pixel_read_out_starts_as_nearest_upsampling() -> None:
-    g = _stage(64).eval()  # ICNR: no checkerboard before training has taught any detail
+    g = _fastgan(64).eval()  # ICNR: no checkerboard before training has taught any detail
     with torch.no_grad():
         x = g(torch.randn(2, 16))
     blocks = x.unfold(2, 2, 2).unfold(3, 2, 2)  # [N, 3, 32, 32, 2, 2]
     assert torch.equal(blocks, blocks[..., :1, :1].expand_as(blocks))
     assert x.std() > 0
+
+
+def test_models_written_as_stage_play_as_fastgan() -> None:
+    """FastGAN's generator was "stage" before: the bundled models still say so, and load."""
+    from safetensors import safe_open
+
+    from livegan.modelfile import DEFAULT_MODEL, find_model, load_model
+
+    path = find_model(DEFAULT_MODEL)
+    with safe_open(str(path), framework="pt") as f:
+        assert f.metadata()["arch"] == "stage"
+    model = load_model(path)
+    assert model.info.arch == "fastgan" and isinstance(model.generator, FastGANGenerator)
+
+
+def test_train_takes_the_old_names_with_a_note(caplog: pytest.LogCaptureFixture) -> None:
+    from livegan.cli import build_parser
+
+    with caplog.at_level("WARNING", logger="livegan.argtypes"):
+        args = build_parser().parse_args(["train", "data", "--out", "run", "--arch", "stage",
+                                          "--recipe", "stage"])
+    assert (args.arch, args.recipe) == ("fastgan", "fastgan")
+    assert [r.getMessage() for r in caplog.records] == [
+        "--arch stage is called fastgan now; using fastgan",
+        "--recipe stage is called fastgan now; using fastgan"]
+
+
+def test_a_run_begun_as_stage_resumes_as_fastgan(tmp_path) -> None:
+    import json
+
+    from livegan.train.config import TrainConfig
+
+    (tmp_path / "config.json").write_text(json.dumps({"data": "x", "arch": "stage"}))
+    assert TrainConfig.from_json(tmp_path / "config.json").arch == "fastgan"

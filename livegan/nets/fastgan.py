@@ -1,4 +1,4 @@
-"""The stage generator: FastGAN's ingredients sized so a 2-core CPU renders 256x256 live.
+"""FastGAN's generator (Liu et al. 2021), sized so a 2-core CPU renders 256x256 live.
 
 Compared with `lite`, it adds what FastGAN found to learn shapes fast on a few hundred
 images (two convolutions with GLU per coarse scale, skip-layer excitation at three scales,
@@ -59,7 +59,7 @@ class GluConv(nn.Module):
         return self.glu(self.norm(self.noise(self.conv(x))))
 
 
-class StageUp(nn.Module):
+class FastGANUp(nn.Module):
     """Double the map (nearest), then two GluConvs (FastGAN's UpBlockComp) on coarse maps,
     or one conv, norm and LeakyReLU on fine ones, where a GLU's doubled channels cost most."""
 
@@ -100,7 +100,7 @@ def icnr_(conv: nn.Conv2d, scale: int) -> None:
         conv.bias.copy_(conv.bias[::groups].repeat_interleave(groups))
 
 
-class StageGenerator(nn.Module):
+class FastGANGenerator(nn.Module):
     """z [N, Z] (or spatial [N, Z, h, w]) -> image [N, 3, R, R] in [-1, 1].
 
     Feature maps grow from 4x4 to R/2 (or R with shuffle=False); scales up to `double_up`
@@ -122,7 +122,7 @@ class StageGenerator(nn.Module):
         self.init = latent_stem(z_dim, n_labels, plan[4], norm)
         self.sizes = [4 * 2**i for i in range(1, int(math.log2(top)) - 1)]
         self.ups = nn.ModuleList(
-            StageUp(plan[s // 2], plan[s], norm, noise, s <= double_up) for s in self.sizes)
+            FastGANUp(plan[s // 2], plan[s], norm, noise, s <= double_up) for s in self.sizes)
         self.pairs = excite_pairs(resolution, top, excite)
         self.excite = nn.ModuleDict({str(fine): SkipExcitation(plan[coarse], plan[fine])
                                      for fine, coarse in self.pairs.items()})
