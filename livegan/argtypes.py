@@ -35,7 +35,7 @@ def _renamed(flag: str, text: str, old_names: dict[str, str]) -> str:
 
 
 def bend(text: str) -> tuple[str, str, list[float]]:
-    from livegan.bends import parse_bend
+    from livegan.bendops import parse_bend
 
     try:
         return parse_bend(text)

@@ -101,7 +101,7 @@ def render(args: argparse.Namespace) -> int:
 
 def _bends(given: list[tuple[str, str, list[float]]]) -> dict:
     """--bend LAYER/OP=A[,B] flags -> (layer, op) -> amounts (the other amounts 0)."""
-    from livegan.bends import BY_NAME
+    from livegan.bendops import BY_NAME
 
     return {(layer, op): tuple(values + [0.0] * (BY_NAME[op].size - len(values)))
             for layer, op, values in given}
@@ -162,7 +162,7 @@ def models(args: argparse.Namespace) -> int:
 
 
 def osc(args: argparse.Namespace) -> int:
-    from livegan.bends import describe_ops
+    from livegan.bendops import describe_ops
     from livegan.control.inputs import describe_patch, namespace_entries
     from livegan.control.osc.server import DEFAULT_HOST, DEFAULT_PORT
     from livegan.patchfile.load import load_patch

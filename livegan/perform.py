@@ -30,7 +30,7 @@ from livegan.patchfile.load import PatchConfig
 from livegan.patchfile.watch import PatchWatcher
 from livegan.ratelog import RateLimitedLog
 from livegan.show.frames import FrameQueue
-from livegan.show.heap import limit_malloc_arenas, release_free_memory
+from livegan.show.allocator import limit_malloc_arenas, release_free_memory
 from livegan.show.outputs import Outputs, OutputsConfig
 from livegan.show.recorder import DEFAULT_FPS
 from livegan.show.snapshot import DEFAULT_OUT_DIR

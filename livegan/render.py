@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from livegan.bends import check
+from livegan.bendops import check
 from livegan.engine import Engine
 from livegan.engine.base import own_copy, to_frame
 from livegan.engine.bend import BendHooks, bend_amounts
@@ -61,7 +61,7 @@ class RenderConfig:
     max_res: int = 0  # a StyleGAN2 skip model renders only up to this block (0: all of it)
     space: str = "z"  # a style model's seeds and loops in z, or in w (livegan.nets.wspace)
     bends: dict[tuple[str, str], tuple[float, ...]] = field(default_factory=dict)  # network
-    # bending: (layer, op) -> amounts, as /livegan/bend/{layer}/{op} (livegan.bends)
+    # bending: (layer, op) -> amounts, as /livegan/bend/{layer}/{op} (livegan.bendops)
 
 
 class Renderer:

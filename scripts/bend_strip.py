@@ -11,12 +11,12 @@ import argparse
 import numpy as np
 from PIL import Image, ImageDraw
 
-from livegan.bends import OPS
+from livegan.bendops import OPS
 from livegan.latent import seed_latent
 from livegan.modelfile import find_model, load_model
 from livegan.render import Renderer
 
-# a telling amount of each op (within its range; see livegan.bends)
+# a telling amount of each op (within its range; see livegan.bendops)
 AMOUNTS = {"ablate": (0.6, 0.0), "invert": (1.0,), "erode": (1.0,), "dilate": (1.0,),
            "translate": (0.25, 0.0), "rotate": (90.0,), "scale": (1.0,), "flip": (1.0, 0.0),
            "noise": (0.8, 0.0)}

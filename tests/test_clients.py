@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from livegan.bends import BY_NAME, OPS
+from livegan.bendops import BY_NAME, OPS
 from livegan.control.controls import Controls
 from livegan.control.osc.dispatch import Dispatcher
 from livegan.control.osc.namespace import NAMESPACE, OscNamespace
@@ -99,7 +99,7 @@ def bend_inputs(kinds: dict, edges: list, ranges: dict, formats: dict) -> dict:
 
 
 def assert_faders_fit(found: dict) -> None:
-    """Every fader feeding a bend spans no more than its amount's range in livegan.bends."""
+    """Every fader feeding a bend spans no more than its amount's range in livegan.bendops."""
     for address, amounts in found.items():
         op = BEND.search(address)[2]
         spec = BY_NAME[op]

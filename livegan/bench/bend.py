@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from livegan.bends import OPS
+from livegan.bendops import OPS
 from livegan.engine import Engine
 from livegan.library import open_model
 

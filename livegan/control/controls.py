@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from livegan.control.bends import BendControls
+from livegan.control.bendcontrols import BendControls
 
 MODES = ("walk", "keys", "hold")
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -46,7 +46,7 @@ class Snapshot:
     events: list[tuple] = field(default_factory=list)  # motion events: ("seed", i, s), ("key", i)…
     label: int = 0
     bends: Mapping[tuple[str, str], tuple[float, ...]] = field(default_factory=dict)  # never
-    # changed once handed out: (layer, op) -> amounts (livegan.bends)
+    # changed once handed out: (layer, op) -> amounts (livegan.bendops)
 
 
 class Controls:

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from livegan.bends import Key
+from livegan.bendops import Key
 from livegan.engine.base import STYLE_DEFAULT, Backend, is_style
 from livegan.engine.bend import bend_amounts
 from livegan.engine.canvas import CannotGrow, Canvas, CanvasRequest, cells_for, pixels_per_cell

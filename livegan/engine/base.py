@@ -73,7 +73,7 @@ class Backend:
         take any shape. Raises BackendError where this backend renders one shape only."""
 
     def set_bends(self, amounts: np.ndarray) -> bool:
-        """Bend the feature maps from the next frame on: amounts [L, SLOTS] (livegan.bends;
+        """Bend the feature maps from the next frame on: amounts [L, SLOTS] (livegan.bendops;
         all zeros: no bend). False where this backend cannot bend (the engine renders bent
         frames elsewhere). This default hooks the layers of an eager `self.generator`."""
         if self.hooks is None:

@@ -6,7 +6,7 @@ Two ways to run them, one set of kernels:
   the amounts as a graph input [L, SLOTS]; each layer's ops sit behind in-graph conditions,
   so all-zero amounts cost one check a layer and render exactly the unbent frame.
 
-The vocabulary (ops, slots, ranges) is livegan.bends; the layers are livegan.nets.taps.
+The vocabulary (ops, slots, ranges) is livegan.bendops; the layers are livegan.nets.taps.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from livegan.bends import BY_NAME, OP_NAMES, SLOT, SLOTS, Key, is_identity
+from livegan.bendops import BY_NAME, OP_NAMES, SLOT, SLOTS, Key, is_identity
 from livegan.nets.taps import feature_layers
 
 # The slots the scripted driver reads (TorchScript takes no dict lookups at trace time).
 assert (SLOT["ablate"], SLOT["invert"], SLOT["erode"], SLOT["dilate"], SLOT["translate"],
         SLOT["rotate"], SLOT["scale"], SLOT["flip"], SLOT["noise"], SLOTS) == \
-    (0, 2, 3, 4, 5, 7, 8, 9, 11, 13), "livegan.bends changed its slots: update bend.py"
+    (0, 2, 3, 4, 5, 7, 8, 9, 11, 13), "livegan.bendops changed its slots: update bend.py"
 
 WARP_OPS = ("translate", "rotate", "scale")  # one resampling does all three
 
@@ -243,7 +243,7 @@ class Bent(nn.Module):
 
 
 def bend_amounts(layers: list[str], bends: Mapping[Key, tuple[float, ...]]) -> np.ndarray:
-    """The amounts [L, SLOTS] of `bends` ((layer, op) -> amounts, livegan.bends) on these
+    """The amounts [L, SLOTS] of `bends` ((layer, op) -> amounts, livegan.bendops) on these
     layers; bends on other layers are left out."""
     amounts = np.zeros((len(layers), SLOTS), np.float32)
     for (layer, op), values in bends.items():

@@ -6,7 +6,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from livegan.bends import BY_NAME
+from livegan.bendops import BY_NAME
 from livegan.control.controls import MODES, PARAMS
 from livegan.control.osc.config import OscConfig
 from livegan.control.patch.config import (

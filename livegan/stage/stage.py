@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -15,13 +15,39 @@ from livegan.engine import Engine
 from livegan.engine.guard import Failover
 from livegan.ratelog import RateLimitedLog
 from livegan.show.frames import Frame
-from livegan.stage.bends import StageBends
 from livegan.stage.crossfade import Crossfade
 
 log = logging.getLogger(__name__)
 
 #: called as on_render(engine, index, time, z, label) after each frame (the control log)
 RenderHook = Callable[[Engine, int, float, np.ndarray, int], None]
+
+
+class StageBends:
+    """Network bending on the render side: the newest bends reach the engine playing, once a
+    frame before it renders (and again after a hot-swap, so a new model plays bent too).
+
+    The control side replaces its bends mapping on every write and never changes one it
+    handed out, so "changed" is an identity test: nothing is compared or copied per frame.
+    """
+
+    def __init__(self) -> None:
+        self.applied: Mapping | None = None  # the bends the engine has now
+        self.engine: Engine | None = None  # the engine they were given to
+        self.errors = 0  # bends an engine refused (the frame renders unbent)
+        self._ratelog = RateLimitedLog(log)
+
+    def apply(self, engine: Engine, bends: Mapping) -> None:
+        """Give `engine` the bends `bends` ((layer, op) -> amounts) unless it has them."""
+        if bends is self.applied and engine is self.engine:
+            return
+        self.applied, self.engine = bends, engine
+        try:
+            engine.set_bends(bends)
+        except Exception as exc:  # noqa: BLE001 - a bend never stops the show
+            self.errors += 1
+            self._ratelog.error("bend", "bends not applied, rendering unbent: %s", exc)
+            engine.set_bends({})
 
 
 class Stage:

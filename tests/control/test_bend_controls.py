@@ -9,7 +9,7 @@ import math
 import mido
 import pytest
 
-from livegan.bends import parse_bend
+from livegan.bendops import parse_bend
 from livegan.control.audio.features import AudioValues
 from livegan.control.controls import Controls
 from livegan.control.inputs import namespace_entries
@@ -60,7 +60,7 @@ def test_osc_sets_and_clears_bends(controls: Controls) -> None:
 def test_bad_bends_are_counted_logged_once_and_clipped(controls: Controls, caplog) -> None:
     d = Dispatcher(OscNamespace(controls).table())
     send(d, "/livegan/bend/16/rotate", 30.0)
-    with caplog.at_level(logging.WARNING, logger="livegan.control.bends"):
+    with caplog.at_level(logging.WARNING, logger="livegan.control.bendcontrols"):
         for _ in range(50):  # a flood of each kind: counted every time, logged once
             send(d, "/livegan/bend/99/rotate", 10.0)
             send(d, "/livegan/bend/16/wobble", 1.0)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from livegan.bends import BY_NAME, OPS
+from livegan.bendops import BY_NAME, OPS
 from livegan.engine import Engine
 from livegan.engine.bend import BendHooks, bend_amounts
 from livegan.engine.canvas import CanvasRequest

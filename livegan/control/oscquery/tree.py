@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from livegan.bends import OPS
+from livegan.bendops import OPS
 from livegan.control.controls import MODES, NOISE_MODES, PARAMS
 
 DIRECTION_LIMIT = 10.0  # the amounts the motion takes (control/motion.py LATENT_LIMIT)

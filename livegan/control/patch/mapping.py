@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from livegan.bends import BY_NAME, OP_NAMES
+from livegan.bendops import BY_NAME, OP_NAMES
 
 SOURCE_KINDS = ("osc", "cc", "note", "pitchbend", "key", "audio")
 CURVES = ("lin", "exp", "log")

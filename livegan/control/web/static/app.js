@@ -11,7 +11,7 @@
   const EXPLORE_COUNT = 9;  // seeds in the explorer grid
   const FIRST_DIRECTIONS = 8;  // direction sliders shown; the rest are folded
   const STYLE_ARCHS = new Set(["stylegan2", "stylegan3", "lsg2"]);  // noise and space apply
-  // each bend op's amounts, as livegan.bends names them (the tree gives only their ranges)
+  // each bend op's amounts, as livegan.bendops names them (the tree gives only their ranges)
   const BEND_AMOUNTS = {ablate: ["share", "offset"], translate: ["x", "y"],
     flip: ["horizontal", "vertical"], noise: ["amount", "phase"]};
   const SKIP = new Set(["/livegan/z", "/livegan/dirs", "/livegan/query", "/wek/outputs"]);

@@ -8,7 +8,7 @@ import logging
 import threading
 from collections.abc import Mapping, Sequence
 
-from livegan.bends import BY_NAME, OP_NAMES, Bends, Key, check
+from livegan.bendops import BY_NAME, OP_NAMES, Bends, Key, check
 from livegan.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)

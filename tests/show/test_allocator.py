@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from livegan.show import heap
+from livegan.show import allocator
 
 GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 
@@ -18,7 +18,7 @@ GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 # "Arena N:" block per arena on stderr.
 THREADS = textwrap.dedent("""
     import ctypes, sys, threading
-    from livegan.show.heap import limit_malloc_arenas
+    from livegan.show.allocator import limit_malloc_arenas
     if sys.argv[1] == "cap":
         assert limit_malloc_arenas()
     barrier = threading.Barrier(8)
@@ -44,13 +44,13 @@ def _arenas(mode: str) -> int:
 
 @pytest.mark.skipif(not GLIBC, reason="malloc arenas are glibc's")
 def test_threads_share_two_arenas_once_capped():
-    assert _arenas("free") > heap.SHOW_ARENAS  # what the cap is for
-    assert 1 <= _arenas("cap") <= heap.SHOW_ARENAS
+    assert _arenas("free") > allocator.SHOW_ARENAS  # what the cap is for
+    assert 1 <= _arenas("cap") <= allocator.SHOW_ARENAS
 
 
 def test_an_explicit_malloc_arena_max_is_respected(monkeypatch):
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
-    assert heap.limit_malloc_arenas() is False
+    assert allocator.limit_malloc_arenas() is False
 
 
 def test_without_a_c_library_it_does_nothing(monkeypatch):
@@ -59,8 +59,8 @@ def test_without_a_c_library_it_does_nothing(monkeypatch):
     def no_library(name):
         raise OSError("no C library here")
 
-    monkeypatch.setattr(heap.ctypes, "CDLL", no_library)
-    assert heap.limit_malloc_arenas() is False
+    monkeypatch.setattr(allocator.ctypes, "CDLL", no_library)
+    assert allocator.limit_malloc_arenas() is False
 
 
 def test_a_c_library_without_mallopt_is_not_an_error(monkeypatch):
@@ -70,5 +70,5 @@ def test_a_c_library_without_mallopt_is_not_an_error(monkeypatch):
         def __init__(self, name):
             pass
 
-    monkeypatch.setattr(heap.ctypes, "CDLL", NoMallopt)
-    assert heap.limit_malloc_arenas() is False
+    monkeypatch.setattr(allocator.ctypes, "CDLL", NoMallopt)
+    assert allocator.limit_malloc_arenas() is False

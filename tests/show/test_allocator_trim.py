@@ -11,7 +11,7 @@ import pytest
 # keeps for reuse unless it is told to give them back.
 HOLES = r"""
 import sys
-from livegan.show.heap import release_free_memory
+from livegan.show.allocator import release_free_memory
 
 def rss():
     return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20

@@ -1,5 +1,5 @@
-"""Keep a long show's memory flat: fewer malloc arenas for its many threads, and free
-memory handed back to the system after a model swap (glibc)."""
+"""The C allocator tuned for a long show: fewer malloc arenas for its many threads, and free
+memory handed back to the system after a model swap (glibc), so its memory stays flat."""
 
 from __future__ import annotations
 
