@@ -23,6 +23,7 @@ from livegan.argtypes import (
 )
 from livegan.bench.flags import add_bench
 from livegan.control.osc.server import DEFAULT_PORT
+from livegan.distil.flags import add_distil
 from livegan.engine import BACKENDS
 from livegan.errors import LiveganError
 from livegan.show.snapshot import DEFAULT_OUT_DIR
@@ -45,6 +46,7 @@ EPILOG = """examples:
   livegan render default wide.png --canvas 1920x1080
   livegan import ffhq.pkl                 a StyleGAN2/3 .pkl becomes models/ffhq.safetensors
   livegan perform --model ffhq.pkl        (or play it directly: imported once, then cached)
+  livegan distil ffhq.pkl --out faces-fast --minutes 120    a StyleGAN at livegan's speed
 """
 
 
@@ -339,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_render(sub)
     _add_misc(sub)
+    add_distil(sub)
     return parser
 
 

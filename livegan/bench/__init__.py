@@ -1,7 +1,7 @@
 """`livegan bench` and its modes, one module each: the show's figures (show.py: the default,
 `--res`, `--contended`), `--stops` (stops.py), `--flood` (flood.py, its sender traffic.py), `--audio`,
 `--bend`, `--train`, `--quality` (quality.py, its data qualitydata.py), `--web` (web.py, its
-clients webclients.py). A CPU-bound neighbour for `--contended`: cpuload.py.
+clients webclients.py), `--distil` (distil.py). A CPU-bound neighbour for `--contended`: cpuload.py.
 
 MODES maps a mode's flag to what runs it: each takes the parsed arguments and returns the
 result (printed as JSON with --json) and the function that formats it for people.
@@ -60,10 +60,16 @@ def _flood(args: argparse.Namespace) -> Formatted:
     return result, format_flood
 
 
+def _distil(args: argparse.Namespace) -> Formatted:
+    from livegan.bench.distil import from_args
+
+    return from_args(args)
+
+
 # flag -> runner, in the order a command line naming several is read (the first wins)
 MODES: dict[str, Callable[[argparse.Namespace], Formatted]] = {
     "quality": _quality, "train": _train, "audio": _audio, "web": _web, "bend": _bend,
-    "stops": _stops, "flood": _flood,
+    "stops": _stops, "flood": _flood, "distil": _distil,
 }
 
 
