@@ -6,10 +6,10 @@ from typing import Any
 
 from livegan.showpage import hud_line
 
-Show = Any  # livegan.perform.Show (not imported: perform imports this module)
+Performance = Any  # livegan.perform.Performance (not imported: perform imports this module)
 
 
-def hud_lines(show: Show) -> list[str]:
+def hud_lines(show: Performance) -> list[str]:
     """What the HUD shows of a running show: fps, model, backend, OSC in and dropped, the
     last message, mode and errors, bends, sound, the inputs' and outputs' lines, the
     control page's address."""
@@ -33,7 +33,7 @@ def hud_lines(show: Show) -> list[str]:
     ]
 
 
-def _bend_hud(show: Show) -> list[str]:
+def _bend_hud(show: Performance) -> list[str]:
     """One HUD line of the bends that are on."""
     bends = show.controls.bends.current()
     on = " ".join(f"{layer}/{op} " + ",".join(f"{a:.3g}" for a in amounts)
@@ -41,7 +41,7 @@ def _bend_hud(show: Show) -> list[str]:
     return [_hud_text(f"bends {on}", 60)] if bends else []
 
 
-def _sound_hud(show: Show) -> list[str]:
+def _sound_hud(show: Performance) -> list[str]:
     """One HUD line of the sound analysis, with sound in."""
     v = show.inputs.sound.values if show.inputs.sound is not None else None
     if v is None:

@@ -7,34 +7,29 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from livegan.control.controls import Controls, latest_events
 from livegan.control.inputs import ShowInputs
-from livegan.control.osc.config import OscConfig
 from livegan.control.osc.namespace import OscNamespace
 from livegan.control.osc.sender import OscSender
 from livegan.control.osc.server import DROP_REASONS, OscServer
 from livegan.control.oscquery.mdns import Advert
-from livegan.control.web.config import WebConfig
 from livegan.control.web.server import WebServer
-from livegan.engine import BACKENDS, Engine, off_main_thread
+from livegan.engine import Engine, off_main_thread
 from livegan.engine.canvas import canvas_request
 from livegan.engine.cpu import CpuCaches
 from livegan.engine.guard import Failover, load_checked
 from livegan.errors import LiveganError
 from livegan.hudlines import hud_lines
 from livegan.library import SPACES, open_model
-from livegan.modelfile import DEFAULT_MODEL
 from livegan.patchfile.load import PatchConfig
 from livegan.patchfile.watch import PatchWatcher
+from livegan.performconfig import PerformConfig
 from livegan.ratelog import RateLimitedLog
-from livegan.show.frames import FrameQueue
 from livegan.show.allocator import limit_malloc_arenas, release_free_memory
+from livegan.show.frames import FrameQueue
 from livegan.show.outputs import Outputs, OutputsConfig
-from livegan.show.recorder import DEFAULT_FPS
-from livegan.show.snapshot import DEFAULT_OUT_DIR
-from livegan.show.window import Action, Window, WindowConfig
+from livegan.show.window import Action, Window
 from livegan.showpage import page_server, start_page
 from livegan.stage.stage import Stage
 from livegan.stage.thread import RenderThread
@@ -46,37 +41,7 @@ GIL_SWITCH_S = 0.001  # seconds between interpreter-lock hand-overs during a sho
 STALL_SECONDS = 30.0  # kiosk: no frame for this long and the show exits for its service to restart
 
 
-@dataclass(frozen=True)
-class PerformConfig:
-    """Everything a show needs; built from the CLI flags and the patch."""
-
-    model: str = DEFAULT_MODEL  # model name in the model folders, or a path
-    backend: str = BACKENDS[0]  # one of livegan.engine.BACKENDS; "auto" picks the fastest
-    osc: OscConfig = field(default_factory=OscConfig)  # where OSC listens, telemetry target
-    window: WindowConfig = field(default_factory=WindowConfig)  # window, frame cap, canvas
-    frames: int | None = None  # quit after this many frames shown (scripts, tests)
-    seed: int = 0  # seeds the walk
-    out_dir: str = DEFAULT_OUT_DIR  # recordings, control logs and snapshots go here only
-    record: str | None = None  # record from the start: a file name in out_dir ("" = generated)
-    record_fps: int = DEFAULT_FPS  # frame rate of recordings
-    ndi: str | None = None  # NDI source name (needs livegan[ndi]); None: no NDI
-    vcam: bool = False  # send frames to a virtual webcam (needs livegan[vcam])
-    syphon: str | None = None  # Syphon server name (macOS, needs livegan[syphon]); None: none
-    spout: str | None = None  # Spout sender name (Windows, needs livegan[spout]); None: none
-    patch: PatchConfig | None = None  # mappings, scenes, motion (None: no patch)
-    midi: tuple[str, ...] = ()  # MIDI input name substrings (replace the patch's)
-    midi_file: str | None = None  # a MIDI file played as input
-    midi_loop: bool = False  # loop the MIDI file
-    audio: str | None = None  # sound card name or index ("" = the default input); None: none
-    audio_file: str | None = None  # a sound file played as input (WAV; FLAC with soundfile)
-    audio_loop: bool = False  # loop the sound file
-    link: bool = False  # join an Ableton Link session (needs livegan[link])
-    max_res: int = 0  # render a StyleGAN2 skip model only up to this block (0: all of it)
-    space: str = "z"  # play a style model from z or w (/livegan/space)
-    web: WebConfig = field(default_factory=WebConfig)  # the control page (--no-web, --web-*)
-
-
-class Show:
+class Performance:
     """One performance: owns the engine, controls, OSC server, window and render thread."""
 
     def __init__(self, cfg: PerformConfig) -> None:
@@ -397,4 +362,4 @@ class Show:
 
 def perform(cfg: PerformConfig) -> int:
     """Run a show; returns the number of frames shown."""
-    return Show(cfg).run()
+    return Performance(cfg).run()

@@ -45,7 +45,8 @@ from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
 from livegan.modelfile import find_model
 from livegan.patchfile.load import load_patch
-from livegan.perform import PerformConfig, Show
+from livegan.perform import Performance
+from livegan.performconfig import PerformConfig
 from livegan.show.window import WindowConfig
 
 DEVICE = "nanoKONTROL2:nanoKONTROL2 MIDI 1 20:0"
@@ -170,7 +171,7 @@ class Soak:
         self.midi = FakeController(args.midi_rate, 60.0)
         midi_module.input_names = self.midi.list  # the MIDI backend is the fake controller
         midi_module.open_port = self.midi.open
-        self.show = Show(PerformConfig(
+        self.show = Performance(PerformConfig(
             model="soak-a", backend=args.backend, osc=OscConfig(port=0), frames=None,
             window=WindowConfig(size=(256, 256), hud=True, max_fps=args.max_fps),
             out_dir=str(work / "out"),

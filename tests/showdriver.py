@@ -1,4 +1,4 @@
-"""Drive a real headless Show from a test, frame by frame (shared by the show tests)."""
+"""Drive a real headless Performance from a test, frame by frame (shared by the show tests)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,15 @@ import pygame
 
 from livegan.control.osc.config import OscConfig
 from livegan.control.osc.server import OscServer
-from livegan.perform import PerformConfig, Show
+from livegan.perform import Performance
+from livegan.performconfig import PerformConfig
 from livegan.show.frames import Frame
 from livegan.show.window import WindowConfig
 
-Script = Callable[[Show], Generator[None, Frame, None]]
+Script = Callable[[Performance], Generator[None, Frame, None]]
 
 
-def drive(show: Show, script: Script, limit: float, check: Callable[[Frame], None] | None = None,
+def drive(show: Performance, script: Script, limit: float, check: Callable[[Frame], None] | None = None,
           render_errors_fail: bool = True) -> int:
     """Run `show` on this (main) thread; `script` receives every frame shown (`frame = yield`)
     and the show quits when it returns. `check` runs on every frame first. An assertion
@@ -77,13 +78,13 @@ def until(condition: Callable[[], bool]) -> Generator[None, Frame, Frame]:
 
 
 def headless_show(model: str, out_dir: str, size: tuple[int, int], frames: int,
-                  **overrides: object) -> Show:
-    """A Show on `model` (cpu backend), OSC on a free port, a `size` window, output in
+                  **overrides: object) -> Performance:
+    """A Performance on `model` (cpu backend), OSC on a free port, a `size` window, output in
     `out_dir`; `overrides` replace any PerformConfig field."""
     options = {"model": model, "backend": "cpu", "osc": OscConfig(port=0),
                "window": WindowConfig(size=size), "frames": frames, "out_dir": out_dir,
                **overrides}
-    return Show(PerformConfig(**options))
+    return Performance(PerformConfig(**options))
 
 
 class Inbox:
@@ -141,7 +142,7 @@ def failed_out_warning(out, caplog) -> str:
     return messages[0]
 
 
-def frames_after(show: Show, count: int) -> Generator[None, Frame, list[np.ndarray]]:
+def frames_after(show: Performance, count: int) -> Generator[None, Frame, list[np.ndarray]]:
     """Inside a script: the pixels of the next `count` frames rendered from the control
     state as it is now (frames already in flight are skipped)."""
     version = show.controls.version

@@ -1,5 +1,5 @@
 """Live shows end to end: headless windows, real UDP from other processes, render errors,
-model hot-swap and the HUD, driven frame by frame through Show.on_frame."""
+model hot-swap and the HUD, driven frame by frame through Performance.on_frame."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from livegan.control.osc.sender import OscSender
 from livegan.control.osc.wire import encode_message
 from livegan.engine import Engine
 from livegan.modelfile import load_model
-from livegan.perform import Show
+from livegan.perform import Performance
 from livegan.show.frames import Frame, FrameQueue
 from livegan.stage.stage import Stage
 from livegan.stage.thread import RenderThread
@@ -77,7 +77,7 @@ class Sender:
         self.process.stdin.close()
 
 
-def drive(show: Show, script: Script, limit: float = LIMIT) -> None:
+def drive(show: Performance, script: Script, limit: float = LIMIT) -> None:
     """Run `show` with `script` (see showdriver.drive); render errors fail the test."""
     shared_drive(show, script, limit)
 
@@ -86,9 +86,9 @@ wait_until = until
 
 
 @pytest.fixture
-def make_show(dummy_video, tiny_model: Path, tmp_path: Path) -> Callable[..., Show]:
-    """Show(PerformConfig) on the tiny model, OSC on a free port, a 64x64 window."""
-    def make(**overrides: object) -> Show:
+def make_show(dummy_video, tiny_model: Path, tmp_path: Path) -> Callable[..., Performance]:
+    """Performance(PerformConfig) on the tiny model, OSC on a free port, a 64x64 window."""
+    def make(**overrides: object) -> Performance:
         return headless_show(str(tiny_model), str(tmp_path / "out"), (64, 64), 100_000,
                              **overrides)
     return make
@@ -125,7 +125,7 @@ def test_osc_from_another_process_changes_the_frame(make_show) -> None:
     target = [3.0 if i % 2 else -3.0 for i in range(Z)]
     senders: list[Sender] = []
 
-    def script(show: Show):
+    def script(show: Performance):
         yield
         sender = Sender(show.osc.port)
         senders.append(sender)
@@ -165,7 +165,7 @@ def test_malformed_packets_are_dropped_and_the_show_goes_on(make_show) -> None:
     good = encode_message("/livegan/speed", 0.5)
     junk = [np.random.default_rng(0).bytes(64), good[:-2], good[:5], b"", LOOPING_BUNDLE]
 
-    def script(show: Show):
+    def script(show: Performance):
         yield
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             for datagram in junk:
@@ -275,7 +275,7 @@ def test_model_hot_swap_by_name(make_show, models_dir: Path, make_tiny_model,
     def refusals() -> int:
         return caplog.text.count("model swap refused")
 
-    def script(show: Show):
+    def script(show: Performance):
         nonlocal out
         yield
         out = OscSender("127.0.0.1", show.osc.port)
@@ -311,7 +311,7 @@ def test_hud_toggles_over_osc(make_show) -> None:
     show = make_show()
     out: list[OscSender] = []
 
-    def script(show: Show):
+    def script(show: Performance):
         yield
         out.append(OscSender("127.0.0.1", show.osc.port))
         assert not show.window.hud_visible

@@ -11,14 +11,15 @@ from showdriver import drive, frames_after, until
 
 from livegan.control.osc.config import OscConfig
 from livegan.patchfile.load import parse_patch
-from livegan.perform import PerformConfig, Show
+from livegan.perform import Performance
+from livegan.performconfig import PerformConfig
 from livegan.show.window import WindowConfig
 
 LIMIT = 60.0
 
 
-def _show(model: Path, tmp_path: Path, patch: str = "") -> Show:
-    return Show(PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0),
+def _show(model: Path, tmp_path: Path, patch: str = "") -> Performance:
+    return Performance(PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0),
                               window=WindowConfig(size=(64, 64)), frames=100_000,
                               out_dir=str(tmp_path / "out"),
                               patch=parse_patch(patch) if patch else None))
@@ -26,7 +27,7 @@ def _show(model: Path, tmp_path: Path, patch: str = "") -> Show:
 
 
 
-def _held(show: Show, client: SimpleUDPClient):
+def _held(show: Performance, client: SimpleUDPClient):
     """Inside a script: hold the latent still, so only bends change the picture."""
     client.send_message("/livegan/mode", "hold")
     client.send_message("/livegan/speed", 0.0)
@@ -45,7 +46,7 @@ def _diff(a: np.ndarray, b: np.ndarray) -> float:
 def test_osc_bends_the_frame_on_screen(dummy_video, tiny_model: Path, tmp_path: Path) -> None:
     show = _show(tiny_model, tmp_path)
 
-    def script(show: Show):
+    def script(show: Performance):
         yield
         client = SimpleUDPClient("127.0.0.1", show.osc.port)
         plain = yield from _held(show, client)
@@ -69,7 +70,7 @@ def test_a_patch_mapping_bends_the_frame(dummy_video, tiny_model: Path, tmp_path
     patch = '[[map]]\nosc = "/knob"\nto = "bend[8/scale]"\nrange = [0, 2]\n'
     show = _show(tiny_model, tmp_path, patch)
 
-    def script(show: Show):
+    def script(show: Performance):
         yield
         client = SimpleUDPClient("127.0.0.1", show.osc.port)
         plain = yield from _held(show, client)

@@ -14,14 +14,14 @@ from showdriver import drive, headless_show
 from livegan.cli import main
 from livegan.errors import PatchError
 from livegan.patchfile.load import PatchConfig, parse_patch
-from livegan.perform import Show
+from livegan.perform import Performance
+from livegan.performconfig import perform_config
 from livegan.show.window import WindowConfig
-from livegan.showconfig import perform_config
 
 
 @pytest.fixture
-def make_show(dummy_video, tiny_model: Path, tmp_path: Path) -> Callable[..., Show]:
-    def make(**overrides: object) -> Show:
+def make_show(dummy_video, tiny_model: Path, tmp_path: Path) -> Callable[..., Performance]:
+    def make(**overrides: object) -> Performance:
         return headless_show(str(tiny_model), str(tmp_path / "out"), (128, 72), 100_000,
                              **overrides)
     return make
@@ -31,7 +31,7 @@ def test_auto_canvas_fills_a_wide_window_and_steering_moves_all_of_it(make_show,
     show = make_show(window=WindowConfig(size=(128, 72), canvas="auto"))
     seen: dict[str, object] = {}
 
-    def script(show: Show):
+    def script(show: Performance):
         frame = yield
         assert frame.pixels.shape == (32, 56, 3)  # 16:9 at the model's 32 px height, even (56.9 -> 56)
         show.controls.set_mode("hold")
@@ -61,7 +61,7 @@ def test_auto_canvas_fills_a_wide_window_and_steering_moves_all_of_it(make_show,
 def test_without_a_canvas_the_frames_stay_square(make_show):
     show = make_show()
 
-    def script(show: Show):
+    def script(show: Performance):
         frame = yield
         assert frame.pixels.shape == (32, 32, 3) and show.engine.canvas is None
 
@@ -97,7 +97,7 @@ def test_a_hot_swap_keeps_the_canvas(make_show, make_tiny_model, models_dir):
     make_tiny_model(models_dir / "plain.safetensors", name="plain", seed=1, directions=False)
     show = make_show(window=WindowConfig(size=(128, 72), canvas="auto"))
 
-    def script(show: Show):
+    def script(show: Performance):
         frame = yield
         show.controls.push_app("model", "plain")
         while show.stage.engine.info.name != "plain" or not show.stage.settled:
@@ -118,7 +118,7 @@ def test_a_replay_renders_the_show_s_canvas(make_show, tmp_path):
     show = make_show(window=WindowConfig(size=(128, 72), canvas="auto"), record="wide.mp4")
     shown: dict[int, np.ndarray] = {}
 
-    def script(show: Show):
+    def script(show: Performance):
         for _ in range(12):
             frame = yield
             shown[frame.index] = frame.pixels.copy()

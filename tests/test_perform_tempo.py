@@ -14,9 +14,9 @@ from livegan.cli import build_parser
 from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
 from livegan.patchfile.load import parse_patch
-from livegan.perform import PerformConfig, Show
+from livegan.perform import Performance
+from livegan.performconfig import PerformConfig, perform_config
 from livegan.show.window import WindowConfig
-from livegan.showconfig import perform_config
 
 PATCH = """
 [tempo]
@@ -40,9 +40,9 @@ def get(port: int, target: str) -> object:
         conn.close()
 
 
-def make_show(tmp_path, make_tiny_model, osc: OscConfig) -> Show:
+def make_show(tmp_path, make_tiny_model, osc: OscConfig) -> Performance:
     model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan", name="tiny")
-    return Show(PerformConfig(model=str(model), backend="cpu", frames=100000, osc=osc,
+    return Performance(PerformConfig(model=str(model), backend="cpu", frames=100000, osc=osc,
                               out_dir=str(tmp_path / "out"), window=WindowConfig(size=(64, 64)),
                               patch=parse_patch(PATCH, tmp_path / "p.toml")))
 
@@ -54,7 +54,7 @@ def test_a_show_serves_oscquery_and_reports_its_beats(tmp_path, make_tiny_model)
     show.controls.set_param("tempo", 300.0)  # five beats a second, a bar every 0.4 s
     sender: list[OscSender] = []
 
-    def script(show: Show):
+    def script(show: Performance):
         yield
         assert show.oscquery is not None and show.oscquery.port > 0
         info = get(show.oscquery.port, "/?HOST_INFO")
@@ -87,7 +87,7 @@ def test_a_taken_oscquery_port_costs_one_line_not_the_show(tmp_path, make_tiny_m
         show = make_show(tmp_path, make_tiny_model,
                          OscConfig(port=0, oscquery_port=taken.getsockname()[1]))
 
-        def script(show: Show):
+        def script(show: Performance):
             for _ in range(3):
                 yield
 

@@ -28,7 +28,7 @@ from livegan.control.osc.sender import OscSender
 from livegan.control.osc.server import DROP_REASONS
 from livegan.control.osc.wire import encode_message, parse_datagram
 from livegan.patchfile.load import load_patch
-from livegan.perform import Show
+from livegan.perform import Performance
 from livegan.show.frames import Frame
 from livegan.show.window import WindowConfig
 
@@ -44,8 +44,8 @@ def inbox():
 
 
 @pytest.fixture
-def make_show(dummy_video, tiny_model: Path, tmp_path: Path) -> Callable[..., Show]:
-    def make(**overrides: object) -> Show:
+def make_show(dummy_video, tiny_model: Path, tmp_path: Path) -> Callable[..., Performance]:
+    def make(**overrides: object) -> Performance:
         return headless_show(str(tiny_model), str(tmp_path / "out"), (64, 64), 1_000_000,
                              **overrides)
     return make
@@ -58,7 +58,7 @@ def check_frame(frame: Frame) -> None:
     assert pixels.max() > 0, f"frame {frame.index} is black"
 
 
-def drive(show: Show, script: Script, limit: float = LIMIT) -> int:
+def drive(show: Performance, script: Script, limit: float = LIMIT) -> int:
     """Run `show` with `script` (see showdriver.drive), checking every frame; render errors
     are part of what these tests provoke, so they do not fail it by themselves."""
     return shared_drive(show, script, limit, check=check_frame, render_errors_fail=False)
@@ -116,7 +116,7 @@ def test_hostile_udp_at_a_running_show(make_show, inbox: Inbox, tmp_path: Path,
     show.stage.on_render = on_render
     sent = 0
 
-    def script(show: Show):
+    def script(show: Performance):
         nonlocal sent
         yield
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -162,7 +162,7 @@ def test_a_flood_from_another_process_keeps_frames_coming_and_memory_flat(make_s
     samples: dict[str, float] = {}
     flood: list[subprocess.Popen] = []
 
-    def script(show: Show):
+    def script(show: Performance):
         yield from frames(20)  # warmed up
         samples["before"] = rss_mb()
         flood.append(subprocess.Popen(
@@ -201,7 +201,7 @@ def test_a_burst_of_queries_draws_few_replies_and_never_reaches_the_main_loop(ma
         sock.setblocking(False)
         listeners.append(sock)
 
-    def script(show: Show):
+    def script(show: Performance):
         yield from frames(10)
         rendered = show.stage.rendered
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
@@ -268,7 +268,7 @@ def test_broken_models_keep_the_old_one_playing_and_a_good_swap_crossfades(
     first = show.engine
     fading: list[bool] = []
 
-    def script(show: Show):
+    def script(show: Performance):
         yield
         out = OscSender("127.0.0.1", show.osc.port)
         for count, name in enumerate(bad, 1):
@@ -300,7 +300,7 @@ def test_a_broken_patch_edit_keeps_the_old_patch_in_a_running_show(
     show = make_show(patch=load_patch(path), osc=OscConfig(port=0, feedback=inbox.target))
     show.watcher.interval = 0.0
 
-    def script(show: Show):
+    def script(show: Performance):
         yield
         out = OscSender("127.0.0.1", show.osc.port)
         path.write_text('[[map]]\nosc = "/a"\nto = "speed"\nrange = [0.0, "x"]\n')
@@ -331,7 +331,7 @@ def test_out_of_memory_keeps_the_last_frame_then_falls_back(make_show, inbox: In
     monkeypatch.setattr(failing, "render", render)
     monkeypatch.setattr(failing.backend, "name", "cuda")  # as if on a GPU: cpu comes next
 
-    def script(show: Show):
+    def script(show: Performance):
         yield from frames(5)
         shown, state["failing"] = show.shown, True
         yield from until(lambda: show.stage.engine is not failing)
@@ -381,7 +381,7 @@ def test_a_midi_device_vanishing_mid_show_is_survived_and_reconnected(
     show.inputs.midi.rescan = 0.02
     midi = show.inputs.midi
 
-    def script(show: Show):
+    def script(show: Performance):
         yield
         yield from until(lambda: len(midi.ports) == 1)
         fake.play(127)

@@ -95,12 +95,13 @@ def run_audio_bench(model: str = "default", backend: str = "auto",
 
     from livegan.control.osc.config import OscConfig
     from livegan.patchfile.load import parse_patch
-    from livegan.perform import PerformConfig, Show
+    from livegan.perform import Performance
+    from livegan.performconfig import PerformConfig
 
     with tempfile.TemporaryDirectory(prefix="livegan-audiobench-") as tmp:
         track = Path(tmp) / "clicks.wav"
         starts = write_click_track(track, clicks)
-        show = Show(PerformConfig(model=model, backend=backend, osc=OscConfig(port=0),
+        show = Performance(PerformConfig(model=model, backend=backend, osc=OscConfig(port=0),
                                   window=WindowConfig(size=WINDOW), patch=parse_patch(PATCH),
                                   audio_file=str(track), out_dir=str(Path(tmp) / "out")))
         timer = ClickTimer(show, starts)

@@ -39,11 +39,12 @@ class FloodBench:
     def __init__(self, model: str, backend: str, rate: float, seconds: float) -> None:
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
         from livegan.control.osc.config import OscConfig
-        from livegan.perform import PerformConfig, Show
+        from livegan.perform import Performance
+        from livegan.performconfig import PerformConfig
         from livegan.show.window import WindowConfig
 
         self.rate, self.seconds = rate, seconds
-        self.show = Show(PerformConfig(model=model, backend=backend, osc=OscConfig(port=0),
+        self.show = Performance(PerformConfig(model=model, backend=backend, osc=OscConfig(port=0),
                                        window=WindowConfig(size=WINDOW), frames=None))
         self.stamps: list[float] = []
         self.show.on_frame = lambda frame: self.stamps.append(time.perf_counter())

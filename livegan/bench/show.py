@@ -119,13 +119,14 @@ def end_to_end(model: str, backend: str, frames: int,
 
     from livegan.control.osc.config import OscConfig
     from livegan.control.osc.sender import OscSender
-    from livegan.perform import PerformConfig, Show
+    from livegan.perform import Performance
+    from livegan.performconfig import PerformConfig
 
     window = WindowConfig(size=WINDOW if canvas == "off" else CANVAS_WINDOW, canvas=canvas,
                           max_fps=max_fps)
     cfg = PerformConfig(model=model, backend=backend, osc=OscConfig(port=0), window=window,
                         frames=None)
-    show = Show(cfg)
+    show = Performance(cfg)
     pending: list[tuple[float, int]] = []  # (send time, control version just before it)
     latencies: list[float] = []
     stamps: list[float] = []

@@ -33,10 +33,11 @@ def _show(model: str, backend: str, max_fps: float | None = None):
     """A headless show with its control page on free ports."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     from livegan.control.osc.config import OscConfig
-    from livegan.perform import PerformConfig, Show
+    from livegan.perform import Performance
+    from livegan.performconfig import PerformConfig
     from livegan.show.window import WindowConfig
 
-    return Show(PerformConfig(model=model, backend=backend, osc=OscConfig(port=0),
+    return Performance(PerformConfig(model=model, backend=backend, osc=OscConfig(port=0),
                               window=WindowConfig(size=WINDOW, max_fps=max_fps), frames=None))
 
 

@@ -74,7 +74,7 @@ def test_the_audio_section_names_a_card_or_a_file() -> None:
 
 
 def test_audio_flags_replace_the_patch_section() -> None:
-    from livegan.showconfig import perform_config
+    from livegan.performconfig import perform_config
 
     patch = parse_patch('[audio]\nfile = "set.wav"\nloop = true\n', "/shows/p.toml")
     cfg = perform_config(patch, {})
@@ -191,8 +191,8 @@ def tone_with_clicks(seconds: float = 30.0) -> np.ndarray:
 
 @pytest.mark.usefixtures("dummy_video")
 def test_a_running_show_follows_its_sound_file(tmp_path: Path, tiny_model: Path) -> None:
-    from livegan.perform import Show
-    from livegan.showconfig import perform_config
+    from livegan.perform import Performance
+    from livegan.performconfig import perform_config
 
     write_wav(tmp_path / "tone.wav", tone_with_clicks())
     patch = tmp_path / "sound.toml"
@@ -200,13 +200,13 @@ def test_a_running_show_follows_its_sound_file(tmp_path: Path, tiny_model: Path)
                      '[[map]]\naudio = "bass"\nto = "truncation"\nrange = [0.2, 1.8]\n'
                      '[[map]]\naudio = "onset"\nto = "scene"\nvalue = "hit"\n' + SCENES)
     inbox = Inbox()
-    show = Show(perform_config(load_patch(patch), {
+    show = Performance(perform_config(load_patch(patch), {
         "model": str(tiny_model), "backend": "cpu", "osc_port": 0, "frames": 100000,
         "size": (64, 64), "feedback": inbox.target, "out_dir": str(tmp_path / "out")}))
     seen: list[float] = []
     hud: list[str] = []
 
-    def script(show: Show):
+    def script(show: Performance):
         controls, router = show.controls, show.inputs.router
         yield from until(lambda: router.scene == "hit")  # a click recalled the scene
         yield from until(lambda: controls.param("truncation") > 1.6)  # the tone's bass

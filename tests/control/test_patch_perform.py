@@ -43,12 +43,13 @@ def test_keys_and_live_reload_in_a_running_show(tmp_path: Path, tiny_model: Path
     import pygame
 
     from livegan.control.osc.config import OscConfig
-    from livegan.perform import PerformConfig, Show
+    from livegan.perform import Performance
+    from livegan.performconfig import PerformConfig
     from livegan.show.window import WindowConfig
 
     path = tmp_path / "live.toml"
     write(path, '[[map]]\nkey = "1"\nto = "scene"\nvalue = "calm"\n' + SCENES)
-    show = Show(PerformConfig(model=str(tiny_model), osc=OscConfig(port=0), frames=5000,
+    show = Performance(PerformConfig(model=str(tiny_model), osc=OscConfig(port=0), frames=5000,
                               window=WindowConfig(size=(64, 64)), patch=load_patch(path)))
     steps: list[str] = []
 

@@ -8,7 +8,8 @@ import pygame
 import pytest
 
 from livegan.control.osc.config import OscConfig
-from livegan.perform import PerformConfig, Show
+from livegan.perform import Performance
+from livegan.performconfig import PerformConfig
 from livegan.show.window import WindowConfig
 
 
@@ -20,7 +21,7 @@ def test_kiosk_ignores_quit_and_restarts_a_dead_render_thread(tmp_path, make_tin
     cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=12,
                         out_dir=str(tmp_path / "out"),
                         window=WindowConfig(size=(64, 64), kiosk=True))
-    show = Show(cfg)
+    show = Performance(cfg)
     put = show.frames.put
     state = {"failed": False}
 

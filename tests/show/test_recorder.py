@@ -15,7 +15,8 @@ from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
 from livegan.engine.cpu import CpuBackend
 from livegan.errors import OutputError
-from livegan.perform import PerformConfig, Show
+from livegan.perform import Performance
+from livegan.performconfig import PerformConfig
 from livegan.render import RenderConfig, Replay, replay
 from livegan.show.controllog import ControlLog, ModelRef, decode_latent, encode_latent, read_log
 from livegan.show.recorder import Recorder
@@ -109,11 +110,11 @@ def test_control_log_round_trip_and_slerp_between_entries(tmp_path):
     assert np.array_equal(timeline.at(-1.0)[0], a) and np.array_equal(timeline.at(9.0)[0], b)
 
 
-def _run_show(tmp_path, model, on_frame, **overrides) -> Show:
+def _run_show(tmp_path, model, on_frame, **overrides) -> Performance:
     cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=400,
                         out_dir=str(tmp_path / "out"), window=WindowConfig(size=(64, 64)),
                         **overrides)
-    show = Show(cfg)
+    show = Performance(cfg)
     show.on_frame = lambda frame: on_frame(show, frame)
     show.run()
     return show
@@ -125,7 +126,7 @@ def test_record_toggled_over_osc_starts_and_stops(tmp_path, make_tiny_model):
     state = {"sent": 0}
     sender = None
 
-    def steer(show: Show, frame) -> None:
+    def steer(show: Performance, frame) -> None:
         nonlocal sender
         sender = sender or OscSender("127.0.0.1", show.osc.port)
         recording = show.outputs.recording
@@ -160,7 +161,7 @@ def test_replay_of_the_control_log_reproduces_the_shown_frames(tmp_path, make_ti
     shown: dict[int, np.ndarray] = {}
     state: dict[str, object] = {"sender": None, "swapped_at": None}
 
-    def steer(show: Show, frame) -> None:
+    def steer(show: Performance, frame) -> None:
         if state["sender"] is None:
             state["sender"] = OscSender("127.0.0.1", show.osc.port)
         if frame.index >= 10 and not state.get("asked"):
@@ -183,7 +184,7 @@ def test_replay_of_the_control_log_reproduces_the_shown_frames(tmp_path, make_ti
                             out_dir=str(tmp_path / "out"),
                             window=WindowConfig(size=(64, 64), max_fps=120),
                             record="show.mp4")
-        show = Show(cfg)
+        show = Performance(cfg)
         put = show.frames.put
 
         def keep(frame) -> None:  # every frame the show produced, shown or not
@@ -240,7 +241,7 @@ def test_a_replay_in_another_process_gives_the_same_bits(tmp_path, make_tiny_mod
     cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=40,
                         out_dir=str(tmp_path / "out"), window=WindowConfig(size=(64, 64)),
                         record="show.mp4")
-    show = Show(cfg)
+    show = Performance(cfg)
     put = show.frames.put
 
     def keep(frame) -> None:

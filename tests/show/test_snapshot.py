@@ -14,7 +14,8 @@ from PIL import Image
 from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
 from livegan.errors import OutputError
-from livegan.perform import PerformConfig, Show
+from livegan.perform import Performance
+from livegan.performconfig import PerformConfig
 from livegan.show.snapshot import (
     NAMES_KEPT,
     WRITTEN_KEPT,
@@ -82,10 +83,10 @@ def test_osc_and_the_s_key_snapshot_into_the_output_folder_only(tmp_path, make_t
     monkeypatch.chdir(work)
     cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=2000,
                         window=WindowConfig(size=(64, 48)))  # default out_dir: ./livegan-out
-    show = Show(cfg)
+    show = Performance(cfg)
     senders: list[OscSender] = []
 
-    def steer(show: Show, frame) -> None:
+    def steer(show: Performance, frame) -> None:
         if not senders:
             senders.append(OscSender("127.0.0.1", show.osc.port))
             senders[0].send("/livegan/snapshot")
@@ -129,7 +130,7 @@ def test_perform_records_to_a_path_the_operator_typed(tmp_path, make_tiny_model,
     cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=8,
                         out_dir=str(tmp_path / "out"), record="~/show.mp4",
                         window=WindowConfig(size=(32, 32)))
-    Show(cfg).run()
+    Performance(cfg).run()
     assert (tmp_path / "home" / "show.mp4").stat().st_size > 0
     assert (tmp_path / "home" / "show.controls.jsonl").is_file()
 

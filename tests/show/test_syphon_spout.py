@@ -169,7 +169,8 @@ def test_the_command_line_names_the_senders():
 @pytest.mark.usefixtures("dummy_video")
 def test_a_show_sends_its_frames_to_syphon_and_spout(tmp_path, make_tiny_model, monkeypatch):
     from livegan.control.osc.config import OscConfig
-    from livegan.perform import PerformConfig, Show
+    from livegan.perform import Performance
+    from livegan.performconfig import PerformConfig
     from livegan.show.window import WindowConfig
 
     syphon_calls, spout_calls = fake_syphon(monkeypatch), fake_spout(monkeypatch)
@@ -177,7 +178,7 @@ def test_a_show_sends_its_frames_to_syphon_and_spout(tmp_path, make_tiny_model, 
     cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=20,
                         syphon="livegan", spout="livegan", out_dir=str(tmp_path / "out"),
                         window=WindowConfig(size=(64, 64)))
-    assert Show(cfg).run() == 20
+    assert Performance(cfg).run() == 20
     assert syphon_calls[0] == ("server", "livegan") and syphon_calls[-1] == ("stop",)
     assert any(c[0] == "publish" for c in syphon_calls)  # the newest frames, not every one
     assert spout_calls[0] == ("name", "livegan") and spout_calls[-1] == ("release",)

@@ -11,7 +11,8 @@ from showdriver import Inbox
 from livegan.control.osc.config import OscConfig
 from livegan.control.osc.sender import OscSender
 from livegan.errors import LiveganError
-from livegan.perform import PerformConfig, Show
+from livegan.perform import Performance
+from livegan.performconfig import PerformConfig
 from livegan.show.telemetry import Telemetry
 from livegan.show.window import WindowConfig
 
@@ -61,10 +62,10 @@ def test_a_show_reports_to_its_feedback_address(tmp_path, make_tiny_model, inbox
     cfg = PerformConfig(model=str(model), backend="cpu", frames=2000,
                         osc=OscConfig(port=0, feedback=inbox.target), out_dir=str(tmp_path / "out"),
                         window=WindowConfig(size=(64, 64)))
-    show = Show(cfg)
+    show = Performance(cfg)
     senders: list[OscSender] = []
 
-    def steer(show: Show, frame) -> None:
+    def steer(show: Performance, frame) -> None:
         if not senders:
             senders.append(OscSender("127.0.0.1", show.osc.port))
             senders[0].send("/livegan/model", "no-such-model")  # refused: reported as an error

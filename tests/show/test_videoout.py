@@ -11,7 +11,8 @@ import pytest
 from showdriver import failed_out_warning, warnings_from
 
 from livegan.control.osc.config import OscConfig
-from livegan.perform import PerformConfig, Show
+from livegan.perform import Performance
+from livegan.performconfig import PerformConfig
 from livegan.show.videoout import VirtualCamOut, open_video_outs
 from livegan.show.window import WindowConfig
 
@@ -94,5 +95,5 @@ def test_the_show_goes_on_without_ndi_and_virtual_camera(tmp_path, make_tiny_mod
     cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=5,
                         ndi="stage", vcam=True, out_dir=str(tmp_path / "out"),
                         window=WindowConfig(size=(64, 64)))
-    assert Show(cfg).run() == 5
+    assert Performance(cfg).run() == 5
     assert len(warnings_from(caplog)) == 2

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from showdriver import drive, until
 
-from livegan.perform import Show
+from livegan.perform import Performance
 from livegan.show.frames import Frame
 
 CHROMIUM = "/usr/bin/chromium"
@@ -195,10 +195,10 @@ class Frames:
                 self._arrived.wait(left)
 
 
-Steps = Callable[[Show, Frames], None]
+Steps = Callable[[Performance, Frames], None]
 
 
-def run_beside(show: Show, steps: Steps, limit: float = 60.0) -> None:
+def run_beside(show: Performance, steps: Steps, limit: float = 60.0) -> None:
     """Run `show` on this thread and `steps(show, frames)` on a worker thread; the show
     quits when the steps return. An assertion in the steps fails the test."""
     frames = Frames()
@@ -213,7 +213,7 @@ def run_beside(show: Show, steps: Steps, limit: float = 60.0) -> None:
         finally:
             done.set()
 
-    def script(show: Show):
+    def script(show: Performance):
         yield
         threading.Thread(target=work, name="browser-steps", daemon=True).start()
         yield from until(done.is_set)

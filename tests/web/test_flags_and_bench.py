@@ -12,7 +12,7 @@ from livegan.cli import build_parser, main
 from livegan.control.web.config import WebConfig
 from livegan.control.web.server import WebServer
 from livegan.patchfile.load import PatchConfig
-from livegan.showconfig import perform_config
+from livegan.performconfig import perform_config
 from livegan.showpage import announce, hud_line
 
 

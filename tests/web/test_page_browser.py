@@ -33,7 +33,7 @@ from livegan.control.web.hooks import ShowHooks
 from livegan.control.web.server import WebServer
 from livegan.latent import seed_latent
 from livegan.patchfile.load import PatchConfig, load_patch
-from livegan.perform import Show
+from livegan.perform import Performance
 from livegan.show.windowconfig import WindowConfig
 
 require_chromium()
@@ -57,7 +57,7 @@ def wait_for(condition, what: str, timeout: float = WAIT) -> None:
         time.sleep(0.01)
 
 
-def web(show: Show) -> WebServer:
+def web(show: Performance) -> WebServer:
     """The show's page server (once the show runs)."""
     assert show.web is not None and show.web.page_url, "the show serves no control page"
     return show.web
@@ -90,21 +90,21 @@ def desktop():
 
 @pytest.fixture
 def make_show(dummy_video, tmp_path: Path):
-    def make(**overrides: object) -> Show:
+    def make(**overrides: object) -> Performance:
         # 30 frames a second: the show leaves the browser a core on a small machine
         return headless_show("default", str(tmp_path / "out"), (256, 256), 10**7,
                              window=WindowConfig(size=(256, 256), max_fps=30), **overrides)
     return make
 
 
-def open_page(page: Page, show: Show) -> None:
+def open_page(page: Page, show: Performance) -> None:
     """Open the show's page and wait until its controls are built from the tree."""
     page.open(web(show).page_url)
     page.find(slider(SPEED))
     assert page.errors() == []
 
 
-def hold_still(page: Page, show: Show) -> None:
+def hold_still(page: Page, show: Performance) -> None:
     """From the page: hold the latent, no smoothing, so that frames only change when a
     control does."""
     page.click("#sec-motion .choices button[data-value='hold']")
@@ -116,7 +116,7 @@ def hold_still(page: Page, show: Show) -> None:
 def test_a_slider_moves_the_picture(desktop: Page, make_show, tmp_path: Path) -> None:
     show = make_show(patch=load_patch(REPO / "patches" / "default.toml"))
 
-    def steps(show: Show, frames: Frames) -> None:
+    def steps(show: Performance, frames: Frames) -> None:
         open_page(desktop, show)
         hold_still(desktop, show)
         before = frames.after(show.controls.version, 3)
@@ -150,7 +150,7 @@ def test_a_seed_button_glides(desktop: Page, make_show) -> None:
     seed = 5
     target = seed_latent(seed, show.engine.z_dim)
 
-    def steps(show: Show, frames: Frames) -> None:
+    def steps(show: Performance, frames: Frames) -> None:
         open_page(desktop, show)
         hold_still(desktop, show)
         desktop.type("#glide", "1")
@@ -183,7 +183,7 @@ for _ in range(5):  # UDP: a few copies; the newest value wins
 def test_osc_from_another_process_moves_the_page(desktop: Page, make_show) -> None:
     show = make_show()
 
-    def steps(show: Show, frames: Frames) -> None:
+    def steps(show: Performance, frames: Frames) -> None:
         open_page(desktop, show)
         assert desktop.value(SPEED) == pytest.approx(show.controls.param("speed"), abs=0.01)
         start = time.monotonic()
@@ -205,7 +205,7 @@ def test_osc_from_another_process_moves_the_page(desktop: Page, make_show) -> No
 def test_learn_maps_a_midi_knob(desktop: Page, make_show) -> None:
     show = make_show()
 
-    def steps(show: Show, frames: Frames) -> None:
+    def steps(show: Performance, frames: Frames) -> None:
         server = web(show)
         open_page(desktop, show)
         desktop.click(f"{slider(SPEED)} button.learn")
@@ -238,7 +238,7 @@ def test_save_writes_a_patch_that_plays(desktop: Page, make_show, tmp_path: Path
     monkeypatch.chdir(tmp_path)  # a show without a patch saves into ./patches
     show = make_show()
 
-    def steps(show: Show, frames: Frames) -> None:
+    def steps(show: Performance, frames: Frames) -> None:
         open_page(desktop, show)
         desktop.type(f"{slider(SPEED)} input.value", "0.7\n")
         wait_for(lambda: show.controls.param("speed") == pytest.approx(0.7), "speed 0.7")
@@ -267,7 +267,7 @@ def test_a_wrong_pairing_code_is_refused(make_show, tmp_path: Path) -> None:
     show = make_show()
     phone = Page((390, 844), mobile=True)
 
-    def steps(show: Show, frames: Frames) -> None:
+    def steps(show: Performance, frames: Frames) -> None:
         server = web(show)
         server.trust_loopback = False  # this browser plays a phone on the stage network
         code = server.pairing.code

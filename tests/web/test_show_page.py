@@ -13,7 +13,7 @@ from showdriver import drive, frames_after, headless_show, until
 from livegan.cli import main
 from livegan.control.osc.sender import OscSender
 from livegan.patchfile.load import load_patch, parse_patch
-from livegan.perform import Show
+from livegan.perform import Performance
 
 LIMIT = 60.0  # seconds before the watchdog ends a show (a hang, not a timing)
 PATCH = """\
@@ -22,12 +22,12 @@ speed = 0.02
 """
 
 
-def page(show: Show, **connect) -> PageClient:
+def page(show: Performance, **connect) -> PageClient:
     assert show.web is not None and show.web.page_port is not None
     return PageClient(f"http://127.0.0.1:{show.web.page_port}/ws", **connect)
 
 
-def make_show(tmp_path, make_tiny_model, **overrides) -> Show:
+def make_show(tmp_path, make_tiny_model, **overrides) -> Performance:
     model = make_tiny_model(tmp_path / "tiny.safetensors")
     return headless_show(str(model), str(tmp_path / "out"), (64, 64), 100000, **overrides)
 
@@ -38,7 +38,7 @@ def test_the_page_moves_controls_and_the_picture_and_hears_udp_osc(tmp_path,
     show = make_show(tmp_path, make_tiny_model)
     clients: list = []
 
-    def script(show: Show):
+    def script(show: Performance):
         yield
         clients.append(client := page(show))
         yield from until(lambda: client.seen("hello") is not None)
@@ -77,7 +77,7 @@ def test_learn_from_midi_then_save_a_patch_that_perform_plays(tmp_path, make_tin
     show = make_show(tmp_path, make_tiny_model, patch=parse_patch(PATCH, path))
     clients: list = []
 
-    def script(show: Show):
+    def script(show: Performance):
         yield
         clients.append(client := page(show))
         yield from until(lambda: client.seen("hello") is not None)
@@ -116,7 +116,7 @@ def test_a_device_on_the_network_must_pair_first(tmp_path, make_tiny_model) -> N
     show.web.trust_loopback = False  # 127.0.0.1 plays a phone on the stage network
     clients: list = []
 
-    def script(show: Show):
+    def script(show: Performance):
         yield
         clients.append(client := page(show))
         yield from until(lambda: client.seen("hello") is not None)

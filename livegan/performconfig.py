@@ -1,14 +1,51 @@
-"""A show's settings stated once: each default in its own home, then the patch, then the flags."""
+"""A performance's settings stated once: each default in its own home, then the patch, then
+the flags."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from livegan.control.osc.config import OscConfig
 from livegan.control.web.config import WebConfig
+from livegan.engine import BACKENDS
+from livegan.modelfile import DEFAULT_MODEL
 from livegan.patchfile.load import PatchConfig
-from livegan.perform import PerformConfig
+from livegan.show.recorder import DEFAULT_FPS
+from livegan.show.snapshot import DEFAULT_OUT_DIR
+from livegan.show.windowconfig import WindowConfig
+
+
+@dataclass(frozen=True)
+class PerformConfig:
+    """Everything a show needs; built from the CLI flags and the patch."""
+
+    model: str = DEFAULT_MODEL  # model name in the model folders, or a path
+    backend: str = BACKENDS[0]  # one of livegan.engine.BACKENDS; "auto" picks the fastest
+    osc: OscConfig = field(default_factory=OscConfig)  # where OSC listens, telemetry target
+    window: WindowConfig = field(default_factory=WindowConfig)  # window, frame cap, canvas
+    frames: int | None = None  # quit after this many frames shown (scripts, tests)
+    seed: int = 0  # seeds the walk
+    out_dir: str = DEFAULT_OUT_DIR  # recordings, control logs and snapshots go here only
+    record: str | None = None  # record from the start: a file name in out_dir ("" = generated)
+    record_fps: int = DEFAULT_FPS  # frame rate of recordings
+    ndi: str | None = None  # NDI source name (needs livegan[ndi]); None: no NDI
+    vcam: bool = False  # send frames to a virtual webcam (needs livegan[vcam])
+    syphon: str | None = None  # Syphon server name (macOS, needs livegan[syphon]); None: none
+    spout: str | None = None  # Spout sender name (Windows, needs livegan[spout]); None: none
+    patch: PatchConfig | None = None  # mappings, scenes, motion (None: no patch)
+    midi: tuple[str, ...] = ()  # MIDI input name substrings (replace the patch's)
+    midi_file: str | None = None  # a MIDI file played as input
+    midi_loop: bool = False  # loop the MIDI file
+    audio: str | None = None  # sound card name or index ("" = the default input); None: none
+    audio_file: str | None = None  # a sound file played as input (WAV; FLAC with soundfile)
+    audio_loop: bool = False  # loop the sound file
+    link: bool = False  # join an Ableton Link session (needs livegan[link])
+    max_res: int = 0  # render a StyleGAN2 skip model only up to this block (0: all of it)
+    space: str = "z"  # play a style model from z or w (/livegan/space)
+    web: WebConfig = field(default_factory=WebConfig)  # the control page (--no-web, --web-*)
+
 
 # Flags that replace a setting of the patch's [osc] or [window] when given: flag -> field.
 OSC_VALUES = {"host": "host", "osc_port": "port", "oscquery_port": "oscquery_port"}
@@ -53,9 +90,9 @@ def perform_config(patch: PatchConfig, flags: Mapping[str, Any]) -> PerformConfi
         "patch": patch,
     }
     # everything else comes from the command line alone, when given
-    for field in fields(PerformConfig):
-        if field.name not in settings and flags.get(field.name) is not None:
-            settings[field.name] = flags[field.name]
+    for option in fields(PerformConfig):
+        if option.name not in settings and flags.get(option.name) is not None:
+            settings[option.name] = flags[option.name]
     return PerformConfig(**settings)
 
 
