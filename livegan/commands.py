@@ -142,6 +142,17 @@ def import_(args: argparse.Namespace) -> int:
     return 0
 
 
+def distil(args: argparse.Namespace) -> int:
+    from livegan.distil.flags import config_from_args, paths_from_args
+    from livegan.distil.run import Distiller
+
+    out, run = paths_from_args(args)
+    distiller = Distiller(args.teacher, out, run, config_from_args(args), resume=args.resume,
+                          force=args.force, progress=not args.no_progress)
+    print(distiller.run())
+    return 0
+
+
 def models(args: argparse.Namespace) -> int:
     from livegan.modelfile import list_models
 
@@ -156,6 +167,8 @@ def models(args: argparse.Namespace) -> int:
         labels = f", labels: {', '.join(item.labels)}" if item.labels else ""
         source = item.source
         origin = f", from {source.get('format')} {source.get('file')}" if source else ""
+        if source.get("teacher"):  # a student of `livegan distil`
+            origin = f", distilled from {source['teacher']} ({source.get('file')})"
         print(f"  {item.name:<16} {item.resolution}px  {item.arch:<6} {dirs}{labels}{origin}  "
               f"{item.path}")
     return 0
