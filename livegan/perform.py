@@ -28,7 +28,7 @@ from livegan.performconfig import PerformConfig
 from livegan.ratelog import RateLimitedLog
 from livegan.show.allocator import limit_malloc_arenas, release_free_memory
 from livegan.show.frames import FrameQueue
-from livegan.show.outputs import Outputs, OutputsConfig
+from livegan.show.outputs import Outputs
 from livegan.show.window import Action, Window
 from livegan.showpage import page_server, start_page
 from livegan.stage.stage import Stage
@@ -77,8 +77,7 @@ class Performance:
         # stage -> frames -> window (main thread) and outputs
         self.frames = FrameQueue()
         self.render = RenderThread(self.stage, self.controls, self.frames, cfg.window.max_fps)
-        self.outputs = Outputs(OutputsConfig(cfg.out_dir, cfg.record, cfg.record_fps, cfg.ndi,
-                                             cfg.vcam, cfg.syphon, cfg.spout),
+        self.outputs = Outputs(cfg.outputs,
                                OscSender.to(cfg.osc.feedback) if cfg.osc.feedback else None)
         self.stage.on_render = self.outputs.rendered
         self.backend = cfg.backend  # what hot-swaps build on (a fallback changes it)

@@ -12,8 +12,7 @@ from livegan.control.web.config import WebConfig
 from livegan.engine import BACKENDS
 from livegan.modelfile import DEFAULT_MODEL
 from livegan.patchfile.load import PatchConfig
-from livegan.show.recorder import DEFAULT_FPS
-from livegan.show.snapshot import DEFAULT_OUT_DIR
+from livegan.show.outputs import OutputsConfig
 from livegan.show.windowconfig import WindowConfig
 
 
@@ -27,13 +26,8 @@ class PerformConfig:
     window: WindowConfig = field(default_factory=WindowConfig)  # window, frame cap, canvas
     frames: int | None = None  # quit after this many frames shown (scripts, tests)
     seed: int = 0  # seeds the walk
-    out_dir: str = DEFAULT_OUT_DIR  # recordings, control logs and snapshots go here only
-    record: str | None = None  # record from the start: a file name in out_dir ("" = generated)
-    record_fps: int = DEFAULT_FPS  # frame rate of recordings
-    ndi: str | None = None  # NDI source name (needs livegan[ndi]); None: no NDI
-    vcam: bool = False  # send frames to a virtual webcam (needs livegan[vcam])
-    syphon: str | None = None  # Syphon server name (macOS, needs livegan[syphon]); None: none
-    spout: str | None = None  # Spout sender name (Windows, needs livegan[spout]); None: none
+    outputs: OutputsConfig = field(default_factory=OutputsConfig)  # the output folder,
+    # recording, NDI, virtual camera, Syphon, Spout (--out-dir, --record, --ndi, ...)
     patch: PatchConfig | None = None  # mappings, scenes, motion (None: no patch)
     midi: tuple[str, ...] = ()  # MIDI input name substrings (replace the patch's)
     midi_file: str | None = None  # a MIDI file played as input
@@ -87,13 +81,17 @@ def perform_config(patch: PatchConfig, flags: Mapping[str, Any]) -> PerformConfi
         "osc": osc,
         "window": window,
         "web": _web(flags),
+        "outputs": OutputsConfig(**_flags_for(OutputsConfig, flags)),
         "patch": patch,
     }
     # everything else comes from the command line alone, when given
-    for option in fields(PerformConfig):
-        if option.name not in settings and flags.get(option.name) is not None:
-            settings[option.name] = flags[option.name]
-    return PerformConfig(**settings)
+    return PerformConfig(**{**_flags_for(PerformConfig, flags), **settings})
+
+
+def _flags_for(config: type, flags: Mapping[str, Any]) -> dict[str, Any]:
+    """The flags given (not None) that are named as fields of `config`."""
+    return {option.name: flags[option.name] for option in fields(config)
+            if flags.get(option.name) is not None}
 
 
 def _web(flags: Mapping[str, Any]) -> WebConfig:

@@ -41,11 +41,13 @@ def window(out: Path) -> Path:
     from livegan.control.osc.config import OscConfig
     from livegan.perform import Performance
     from livegan.performconfig import PerformConfig
+    from livegan.show.outputs import OutputsConfig
     from livegan.show.window import WindowConfig
 
     with tempfile.TemporaryDirectory() as folder:
         cfg = PerformConfig(osc=OscConfig(port=0, oscquery=False), frames=100_000,
-                            out_dir=folder, window=WindowConfig(size=WINDOW, hud=True))
+                            outputs=OutputsConfig(out_dir=folder),
+                            window=WindowConfig(size=WINDOW, hud=True))
         show = Performance(cfg)
         start, asked = time.perf_counter(), []
 

@@ -47,6 +47,7 @@ from livegan.modelfile import find_model
 from livegan.patchfile.load import load_patch
 from livegan.perform import Performance
 from livegan.performconfig import PerformConfig
+from livegan.show.outputs import OutputsConfig
 from livegan.show.window import WindowConfig
 
 DEVICE = "nanoKONTROL2:nanoKONTROL2 MIDI 1 20:0"
@@ -174,7 +175,7 @@ class Soak:
         self.show = Performance(PerformConfig(
             model="soak-a", backend=args.backend, osc=OscConfig(port=0), frames=None,
             window=WindowConfig(size=(256, 256), hud=True, max_fps=args.max_fps),
-            out_dir=str(work / "out"),
+            outputs=OutputsConfig(out_dir=str(work / "out")),
             patch=load_patch(work / "soak.toml")))
         self.show.inputs.midi.rescan = 0.5
         self.rows: list[dict] = []

@@ -15,6 +15,7 @@ from livegan.control.osc.server import OscServer
 from livegan.perform import Performance
 from livegan.performconfig import PerformConfig
 from livegan.show.frames import Frame
+from livegan.show.outputs import OutputsConfig
 from livegan.show.window import WindowConfig
 
 Script = Callable[[Performance], Generator[None, Frame, None]]
@@ -82,8 +83,8 @@ def headless_show(model: str, out_dir: str, size: tuple[int, int], frames: int,
     """A Performance on `model` (cpu backend), OSC on a free port, a `size` window, output in
     `out_dir`; `overrides` replace any PerformConfig field."""
     options = {"model": model, "backend": "cpu", "osc": OscConfig(port=0),
-               "window": WindowConfig(size=size), "frames": frames, "out_dir": out_dir,
-               **overrides}
+               "window": WindowConfig(size=size), "frames": frames,
+               "outputs": OutputsConfig(out_dir=out_dir), **overrides}
     return Performance(PerformConfig(**options))
 
 

@@ -13,6 +13,7 @@ from livegan.control.osc.config import OscConfig
 from livegan.patchfile.load import parse_patch
 from livegan.perform import Performance
 from livegan.performconfig import PerformConfig
+from livegan.show.outputs import OutputsConfig
 from livegan.show.window import WindowConfig
 
 LIMIT = 60.0
@@ -20,9 +21,9 @@ LIMIT = 60.0
 
 def _show(model: Path, tmp_path: Path, patch: str = "") -> Performance:
     return Performance(PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0),
-                              window=WindowConfig(size=(64, 64)), frames=100_000,
-                              out_dir=str(tmp_path / "out"),
-                              patch=parse_patch(patch) if patch else None))
+                                     window=WindowConfig(size=(64, 64)), frames=100_000,
+                                     outputs=OutputsConfig(out_dir=str(tmp_path / "out")),
+                                     patch=parse_patch(patch) if patch else None))
 
 
 

@@ -16,6 +16,7 @@ from livegan.errors import PatchError
 from livegan.patchfile.load import PatchConfig, parse_patch
 from livegan.perform import Performance
 from livegan.performconfig import perform_config
+from livegan.show.outputs import OutputsConfig
 from livegan.show.window import WindowConfig
 
 
@@ -115,7 +116,8 @@ def test_a_replay_renders_the_show_s_canvas(make_show, tmp_path):
     from livegan.render import Replay
     from livegan.show.controllog import read_log
 
-    show = make_show(window=WindowConfig(size=(128, 72), canvas="auto"), record="wide.mp4")
+    show = make_show(window=WindowConfig(size=(128, 72), canvas="auto"),
+                     outputs=OutputsConfig(out_dir=str(tmp_path / "out"), record="wide.mp4"))
     shown: dict[int, np.ndarray] = {}
 
     def script(show: Performance):

@@ -16,6 +16,7 @@ from livegan.control.osc.sender import OscSender
 from livegan.patchfile.load import parse_patch
 from livegan.perform import Performance
 from livegan.performconfig import PerformConfig, perform_config
+from livegan.show.outputs import OutputsConfig
 from livegan.show.window import WindowConfig
 
 PATCH = """
@@ -43,8 +44,9 @@ def get(port: int, target: str) -> object:
 def make_show(tmp_path, make_tiny_model, osc: OscConfig) -> Performance:
     model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan", name="tiny")
     return Performance(PerformConfig(model=str(model), backend="cpu", frames=100000, osc=osc,
-                              out_dir=str(tmp_path / "out"), window=WindowConfig(size=(64, 64)),
-                              patch=parse_patch(PATCH, tmp_path / "p.toml")))
+                                     outputs=OutputsConfig(out_dir=str(tmp_path / "out")),
+                                     window=WindowConfig(size=(64, 64)),
+                                     patch=parse_patch(PATCH, tmp_path / "p.toml")))
 
 
 @pytest.mark.usefixtures("dummy_video")

@@ -97,13 +97,15 @@ def run_audio_bench(model: str = "default", backend: str = "auto",
     from livegan.patchfile.load import parse_patch
     from livegan.perform import Performance
     from livegan.performconfig import PerformConfig
+    from livegan.show.outputs import OutputsConfig
 
     with tempfile.TemporaryDirectory(prefix="livegan-audiobench-") as tmp:
         track = Path(tmp) / "clicks.wav"
         starts = write_click_track(track, clicks)
-        show = Performance(PerformConfig(model=model, backend=backend, osc=OscConfig(port=0),
-                                  window=WindowConfig(size=WINDOW), patch=parse_patch(PATCH),
-                                  audio_file=str(track), out_dir=str(Path(tmp) / "out")))
+        show = Performance(PerformConfig(
+            model=model, backend=backend, osc=OscConfig(port=0), window=WindowConfig(size=WINDOW),
+            patch=parse_patch(PATCH), audio_file=str(track),
+            outputs=OutputsConfig(out_dir=str(Path(tmp) / "out"))))
         timer = ClickTimer(show, starts)
         done = threading.Event()
 

@@ -45,7 +45,7 @@ class FloodBench:
 
         self.rate, self.seconds = rate, seconds
         self.show = Performance(PerformConfig(model=model, backend=backend, osc=OscConfig(port=0),
-                                       window=WindowConfig(size=WINDOW), frames=None))
+                                              window=WindowConfig(size=WINDOW), frames=None))
         self.stamps: list[float] = []
         self.show.on_frame = lambda frame: self.stamps.append(time.perf_counter())
         self.spans: dict[str, list[tuple[float, float]]] = {name: [] for name in PHASES}

@@ -38,7 +38,7 @@ def _show(model: str, backend: str, max_fps: float | None = None):
     from livegan.show.window import WindowConfig
 
     return Performance(PerformConfig(model=model, backend=backend, osc=OscConfig(port=0),
-                              window=WindowConfig(size=WINDOW, max_fps=max_fps), frames=None))
+                                     window=WindowConfig(size=WINDOW, max_fps=max_fps), frames=None))
 
 
 def _quit() -> None:

@@ -50,7 +50,7 @@ def test_keys_and_live_reload_in_a_running_show(tmp_path: Path, tiny_model: Path
     path = tmp_path / "live.toml"
     write(path, '[[map]]\nkey = "1"\nto = "scene"\nvalue = "calm"\n' + SCENES)
     show = Performance(PerformConfig(model=str(tiny_model), osc=OscConfig(port=0), frames=5000,
-                              window=WindowConfig(size=(64, 64)), patch=load_patch(path)))
+                                     window=WindowConfig(size=(64, 64)), patch=load_patch(path)))
     steps: list[str] = []
 
     def press(key: int) -> None:

@@ -10,6 +10,7 @@ import pytest
 from livegan.control.osc.config import OscConfig
 from livegan.perform import Performance
 from livegan.performconfig import PerformConfig
+from livegan.show.outputs import OutputsConfig
 from livegan.show.window import WindowConfig
 
 
@@ -19,7 +20,7 @@ def test_kiosk_ignores_quit_and_restarts_a_dead_render_thread(tmp_path, make_tin
                                                               caplog):
     model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan")
     cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=12,
-                        out_dir=str(tmp_path / "out"),
+                        outputs=OutputsConfig(out_dir=str(tmp_path / "out")),
                         window=WindowConfig(size=(64, 64), kiosk=True))
     show = Performance(cfg)
     put = show.frames.put

@@ -19,6 +19,7 @@ from livegan.perform import Performance
 from livegan.performconfig import PerformConfig
 from livegan.render import RenderConfig, Replay, replay
 from livegan.show.controllog import ControlLog, ModelRef, decode_latent, encode_latent, read_log
+from livegan.show.outputs import OutputsConfig
 from livegan.show.recorder import Recorder
 from livegan.show.videofile import read_video
 from livegan.show.window import WindowConfig
@@ -112,8 +113,8 @@ def test_control_log_round_trip_and_slerp_between_entries(tmp_path):
 
 def _run_show(tmp_path, model, on_frame, **overrides) -> Performance:
     cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=400,
-                        out_dir=str(tmp_path / "out"), window=WindowConfig(size=(64, 64)),
-                        **overrides)
+                        outputs=OutputsConfig(out_dir=str(tmp_path / "out")),
+                        window=WindowConfig(size=(64, 64)), **overrides)
     show = Performance(cfg)
     show.on_frame = lambda frame: on_frame(show, frame)
     show.run()
@@ -181,9 +182,9 @@ def test_replay_of_the_control_log_reproduces_the_shown_frames(tmp_path, make_ti
     with monkeypatch.context() as patched:  # the show alone runs in bf16
         patched.setattr(CpuBackend, "__init__", bf16)
         cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=2000,
-                            out_dir=str(tmp_path / "out"),
-                            window=WindowConfig(size=(64, 64), max_fps=120),
-                            record="show.mp4")
+                            outputs=OutputsConfig(out_dir=str(tmp_path / "out"),
+                                                  record="show.mp4"),
+                            window=WindowConfig(size=(64, 64), max_fps=120))
         show = Performance(cfg)
         put = show.frames.put
 
@@ -239,8 +240,8 @@ def test_a_replay_in_another_process_gives_the_same_bits(tmp_path, make_tiny_mod
     model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan")
     shown: dict[int, np.ndarray] = {}
     cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=40,
-                        out_dir=str(tmp_path / "out"), window=WindowConfig(size=(64, 64)),
-                        record="show.mp4")
+                        outputs=OutputsConfig(out_dir=str(tmp_path / "out"), record="show.mp4"),
+                        window=WindowConfig(size=(64, 64)))
     show = Performance(cfg)
     put = show.frames.put
 

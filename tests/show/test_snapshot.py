@@ -16,6 +16,7 @@ from livegan.control.osc.sender import OscSender
 from livegan.errors import OutputError
 from livegan.perform import Performance
 from livegan.performconfig import PerformConfig
+from livegan.show.outputs import OutputsConfig
 from livegan.show.snapshot import (
     NAMES_KEPT,
     WRITTEN_KEPT,
@@ -128,7 +129,7 @@ def test_perform_records_to_a_path_the_operator_typed(tmp_path, make_tiny_model,
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan")
     cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=8,
-                        out_dir=str(tmp_path / "out"), record="~/show.mp4",
+                        outputs=OutputsConfig(out_dir=str(tmp_path / "out"), record="~/show.mp4"),
                         window=WindowConfig(size=(32, 32)))
     Performance(cfg).run()
     assert (tmp_path / "home" / "show.mp4").stat().st_size > 0

@@ -171,12 +171,14 @@ def test_a_show_sends_its_frames_to_syphon_and_spout(tmp_path, make_tiny_model, 
     from livegan.control.osc.config import OscConfig
     from livegan.perform import Performance
     from livegan.performconfig import PerformConfig
+    from livegan.show.outputs import OutputsConfig
     from livegan.show.window import WindowConfig
 
     syphon_calls, spout_calls = fake_syphon(monkeypatch), fake_spout(monkeypatch)
     model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan")
     cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=20,
-                        syphon="livegan", spout="livegan", out_dir=str(tmp_path / "out"),
+                        outputs=OutputsConfig(out_dir=str(tmp_path / "out"), syphon="livegan",
+                                              spout="livegan"),
                         window=WindowConfig(size=(64, 64)))
     assert Performance(cfg).run() == 20
     assert syphon_calls[0] == ("server", "livegan") and syphon_calls[-1] == ("stop",)

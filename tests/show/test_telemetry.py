@@ -13,6 +13,7 @@ from livegan.control.osc.sender import OscSender
 from livegan.errors import LiveganError
 from livegan.perform import Performance
 from livegan.performconfig import PerformConfig
+from livegan.show.outputs import OutputsConfig
 from livegan.show.telemetry import Telemetry
 from livegan.show.window import WindowConfig
 
@@ -60,7 +61,8 @@ def test_bad_feedback_target_is_a_clear_error():
 def test_a_show_reports_to_its_feedback_address(tmp_path, make_tiny_model, inbox):
     model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan", name="tiny")
     cfg = PerformConfig(model=str(model), backend="cpu", frames=2000,
-                        osc=OscConfig(port=0, feedback=inbox.target), out_dir=str(tmp_path / "out"),
+                        osc=OscConfig(port=0, feedback=inbox.target),
+                        outputs=OutputsConfig(out_dir=str(tmp_path / "out")),
                         window=WindowConfig(size=(64, 64)))
     show = Performance(cfg)
     senders: list[OscSender] = []

@@ -13,6 +13,7 @@ from showdriver import failed_out_warning, warnings_from
 from livegan.control.osc.config import OscConfig
 from livegan.perform import Performance
 from livegan.performconfig import PerformConfig
+from livegan.show.outputs import OutputsConfig
 from livegan.show.videoout import VirtualCamOut, open_video_outs
 from livegan.show.window import WindowConfig
 
@@ -93,7 +94,8 @@ def test_the_show_goes_on_without_ndi_and_virtual_camera(tmp_path, make_tiny_mod
                                                          no_video_libs, caplog):
     model = make_tiny_model(tmp_path / "m.safetensors", arch="dcgan")
     cfg = PerformConfig(model=str(model), backend="cpu", osc=OscConfig(port=0), frames=5,
-                        ndi="stage", vcam=True, out_dir=str(tmp_path / "out"),
+                        outputs=OutputsConfig(out_dir=str(tmp_path / "out"), ndi="stage",
+                                              vcam=True),
                         window=WindowConfig(size=(64, 64)))
     assert Performance(cfg).run() == 5
     assert len(warnings_from(caplog)) == 2
