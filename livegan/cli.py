@@ -188,6 +188,12 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    f"(translation alone from 1,000 pictures, all three below) {_RECIPE_SAYS}")
     p.add_argument("--r1", type=float, default=argparse.SUPPRESS,
                    help=f"R1 penalty weight (0 = off) {_RECIPE_SAYS}")
+    p.add_argument("--from", dest="start_from", default="", metavar="MODEL",
+                   help="start from a trained model (a name from `livegan models` or a "
+                   ".safetensors file of a trainable arch at the same --res) instead of noise")
+    p.add_argument("--mirror", choices=("on", "off", "auto"), default=argparse.SUPPRESS,
+                   help="flip training pictures left-right at random: auto (the default) "
+                   "does unless the pictures have a handedness, like letters or symbols")
     p.add_argument("--labels", action="store_true", help="conditional: subfolders are classes")
     p.add_argument("--sample-every", type=positive, default=d.sample_every)
     p.add_argument("--checkpoint-every", type=positive, default=d.checkpoint_every)

@@ -128,8 +128,8 @@ def test_recipes_name_trainconfig_fields_and_v1_is_spelled_out() -> None:
     v1 = apply(TrainConfig(data="x"), "v1", {"lr": 3e-4})
     assert (v1.arch, v1.ngf, v1.batch, v1.lr, v1.lr_d, v1.ema) == ("lite", 16, 16, 3e-4, 4e-4,
                                                                    0.999)
-    assert parse_settings(["mirror=no", "augment=none", "r1=10"]) == {
-        "mirror": False, "augment": "none", "r1": 10.0}
+    assert parse_settings(["mirror=off", "augment=none", "r1=10"]) == {
+        "mirror": "off", "augment": "none", "r1": 10.0}
 
 
 def test_synth_data_is_made_once_with_disjoint_held_out_images(tmp_path: Path) -> None:

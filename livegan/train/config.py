@@ -11,6 +11,7 @@ from livegan.nets import D_ARCHS, DEFAULT_ARCH, TRAINABLE, arch_name
 from livegan.train.augment import parse_policy
 
 PRECISIONS = ("auto", "fp32", "bf16")
+MIRROR_MODES = ("auto", "on", "off")  # --mirror (livegan/train/mirror.py decides auto)
 
 # The first trainer's recipe spelled out (recipe "v1"): what a run's saved config means for
 # the keys it predates.
@@ -29,6 +30,7 @@ FIRST_RECIPE: dict = {
     "d_arch": "residual",
     "recon": 0.0,
     "precision": "fp32",
+    "mirror": "on",
 }
 
 
@@ -58,13 +60,14 @@ class TrainConfig:
     recon: float = 1.0  # weight of the discriminator's reconstruction loss (selfsup only)
     augment: str = "color,translation,cutout"  # DiffAugment policy, "none", or "auto" (by set size)
     ada_target: float = 0.0  # adaptive augmentation (ADA): keep mean(sign(D(real))) here; 0 = off
-    mirror: bool = True  # random horizontal flips of the reals
+    mirror: str = "auto"  # random horizontal flips of the reals: on, off, or auto (mirror.py)
     ema: float = 0.999  # EMA decay of the generator weights that get exported
     cover: float = 0.0  # weight of the coverage term (projected only): reals pull fakes
     diverse: float = 0.0  # weight of the mode-seeking term (projected only)
     r1: float = 0.0  # R1 gradient penalty weight (0 = off; spectral norm is always on)
     precision: str = "auto"  # fp32, bf16 (autocast), or auto: bf16 where measured faster
     labels: bool = False  # conditional model: class labels from subfolder names
+    start_from: str = ""  # --from: a model (name or file) whose generator the run starts from
     sample_every: int = 250  # steps between sample grids
     checkpoint_every: int = 250  # steps between checkpoints
     checkpoint_minutes: float = 5.0  # also checkpoint after this much training time (0 = off)
@@ -80,6 +83,8 @@ class TrainConfig:
         raw["arch"] = arch_name(raw.get("arch", FIRST_RECIPE["arch"]))  # a run before a rename
         known = {f.name for f in fields(cls)}
         old = {k: v for k, v in FIRST_RECIPE.items() if k not in raw}
+        if isinstance(raw.get("mirror"), bool):  # runs from before on/off/auto
+            raw["mirror"] = "on" if raw["mirror"] else "off"
         return cls(**{**old, **{k: v for k, v in raw.items() if k in known}})
 
     def validate(self) -> None:
@@ -100,6 +105,10 @@ class TrainConfig:
             raise LiveganError("--ngf, --ndf, --recon and --checkpoint-minutes must not be "
                                "negative")
         parse_policy(self.augment)
+        if self.mirror not in MIRROR_MODES:
+            raise LiveganError(f"--mirror {self.mirror}: choose on (flip pictures at random), "
+                               "off (never), or auto (flip unless the pictures have a "
+                               "handedness, like letters)")
         for name in ("cover", "diverse"):
             weight = getattr(self, name)
             if weight < 0:

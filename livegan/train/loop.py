@@ -50,7 +50,13 @@ class Trainer:
             log.info("augmenting with %s (--augment auto, %d pictures)",
                      self.augment_policy or "nothing", self.data.pictures)
         self.n_labels = len(self.data.label_names) if cfg.labels else 0
-        self._build()
+        resuming = resume and bool(ckpt.list_checkpoints(self.ckpt_dir))
+        if cfg.start_from and not resuming:  # --from: the model's generator (start.py)
+            from livegan.train.start import adopt
+
+            self.cfg = cfg = adopt(cfg, self.n_labels)
+        self.mirror = None if resuming else self._decide_mirror()  # resume: the checkpoint's
+        self._build(start=bool(cfg.start_from) and not resuming)
         self.step = 0
         self.elapsed = 0.0
         self.saved_at = 0.0  # training time at the last checkpoint
@@ -64,13 +70,17 @@ class Trainer:
                 log.warning("cover and diverse are left out under several processes (they "
                             "need the one-process step); train on one for them")
 
-    def _build(self) -> None:
+    def _build(self, start: bool = False) -> None:
         cfg = self.cfg
         torch.manual_seed(cfg.seed)
         self.g_config = generator_config(cfg.arch, resolution=cfg.res, z_dim=cfg.z_dim,
                                          ngf=cfg.generator_width(), n_labels=self.n_labels,
                                          **cfg.generator_options())
         self.g = build_generator(cfg.arch, self.g_config).to(self.device)
+        if start:
+            from livegan.train.start import load_weights
+
+            load_weights(cfg, (self.g,))
         self.d = build_discriminator(cfg.res, self.n_labels, cfg.discriminator_width(),
                                      cfg.d_arch).to(self.device)
         self.g_ema = copy.deepcopy(self.g).eval().requires_grad_(False)
@@ -105,10 +115,21 @@ class Trainer:
             self.metrics.rewind(self.step)  # rows past the checkpoint are trained again
             meta = {**asdict(self.cfg), "label_names": self.data.label_names,
                     "images": len(self.data), "world_size": self.dist.world_size,
-                    "augment_policy": self.augment_policy}
+                    "augment_policy": self.augment_policy, "mirror_chosen": self.mirror,
+                    "mirror_accuracy": getattr(self, "mirror_accuracy", None)}
             ckpt.atomic_write(self.out / "config.json",
                               lambda f: f.write(json.dumps(meta, indent=2).encode()))
         self.dist.barrier()
+
+    def _decide_mirror(self) -> bool:
+        """--mirror: flip the reals at random or not; auto asks the data (mirror.py)."""
+        from livegan.train.mirror import decide
+
+        decision = decide(self.cfg.mirror, self.data.images, self.cfg.seed)
+        if self.cfg.mirror == "auto" and self.dist.is_main:
+            log.info(decision.sentence())
+        self.mirror_accuracy = decision.accuracy
+        return decision.flip
 
     @property
     def ckpt_dir(self) -> Path:
@@ -124,6 +145,7 @@ class Trainer:
             "rng": self.rng.get_state(), "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state() if self.device.type == "cuda" else None,
             "amp": self.amp, "augment_strength": self.strength.state_dict(),
+            "mirror": self.mirror,
         }
 
     def _restore(self) -> None:
@@ -140,6 +162,9 @@ class Trainer:
         self.saved_at = self.elapsed
         self.amp = state.get("amp", False)  # files from before it chose: fp32
         self.strength.load_state_dict(state.get("augment_strength"))
+        self.mirror = state.get("mirror")  # checkpoints from before --mirror auto: decide
+        if self.mirror is None:
+            self.mirror = self._decide_mirror()
         if self.dist.rank == 0:  # the saved random state is rank 0's: exact continuation
             self.rng.set_state(state["rng"])
             torch.set_rng_state(state["torch_rng"])
@@ -154,7 +179,7 @@ class Trainer:
     # -- one step ------------------------------------------------------------------------
     def _reals(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         x, y = self.data.batch(self.cfg.batch, self.rng)
-        if self.cfg.mirror:
+        if self.mirror:
             flip = torch.rand(x.shape[0], generator=self.rng) < 0.5
             x = torch.where(flip[:, None, None, None], x.flip(3), x)
         y = y.to(self.device) if self.n_labels else None

@@ -48,7 +48,7 @@ OLD_RECIPE_NAMES = {"stage": "fastgan"}  # what --recipe still takes, as the rec
 # `livegan train` flags whose default is the recipe's (argparse leaves them out unless
 # given): only the ones given override the recipe
 RECIPE_FLAGS = ("arch", "batch", "lr", "lr_d", "ngf", "ndf", "g_options", "precision",
-                "augment", "r1")
+                "augment", "r1", "mirror")
 NEEDS_EXTRA = "projected"  # the recipe that needs InceptionV3 (pip install 'livegan[quality]')
 
 

@@ -10,7 +10,9 @@ from livegan.train.loop import TrainConfig, Trainer
 from livegan.train.synth import synthesize
 
 # A trainer small enough for a test: fp32 (so runs compare exactly), no grids, no checkpoints.
-TINY = {"ngf": 4, "z_dim": 16, "batch": 4, "quality": False, "precision": "fp32"}
+# Flips on, as before --mirror auto (tests of auto ask for it).
+TINY = {"ngf": 4, "z_dim": 16, "batch": 4, "quality": False, "precision": "fp32",
+        "mirror": "on"}
 
 
 def tiny_data(factory: pytest.TempPathFactory, name: str, count: int, res: int) -> Path:
