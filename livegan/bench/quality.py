@@ -146,6 +146,7 @@ class QualityBench:
             "seed": cfg.seed, "samples": cfg.samples, "held_out": int(held_images.shape[0]),
             "train_config": {k: v for k, v in asdict(trainer.cfg).items() if k != "data"},
             "augment_policy": trainer.augment_policy,  # what `auto` chose for this set
+            "mirror": trainer.mirror,  # flips of the reals (what --mirror auto chose)
             "machine": {"cpu": cpu_model(), "threads": self.threads,
                         "bf16": bool(getattr(trainer, "amp", False)),
                         "device": str(trainer.device), "torch": torch.__version__},

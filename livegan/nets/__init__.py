@@ -66,9 +66,10 @@ def build_generator(arch: str, config: dict) -> nn.Module:
 
 
 def build_discriminator(resolution: int, n_labels: int = 0, ndf: int = 16,
-                        arch: str = "residual") -> nn.Module:
-    """A discriminator by name (D_ARCHS); any of them trains any generator."""
-    return D_ARCHS[arch](resolution=resolution, ndf=ndf, n_labels=n_labels)
+                        arch: str = "residual", **options: object) -> nn.Module:
+    """A discriminator by name (D_ARCHS); any of them trains any generator. `options`: more
+    constructor arguments of that one (the projected one's `colour`)."""
+    return D_ARCHS[arch](resolution=resolution, ndf=ndf, n_labels=n_labels, **options)
 
 
 def count_gflop(generator: nn.Module) -> float:

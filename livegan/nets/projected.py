@@ -116,7 +116,8 @@ class ProjectedDiscriminator(nn.Module):
     deepest map's pooled features to every score.
     """
 
-    def __init__(self, resolution: int = 128, ndf: int = 16, cap: int = 256, n_labels: int = 0):
+    def __init__(self, resolution: int = 128, ndf: int = 16, cap: int = 256, n_labels: int = 0,
+                 colour: int = 0):
         super().__init__()
         check_resolution(resolution)
         self.size = input_size(resolution)
@@ -129,6 +130,11 @@ class ProjectedDiscriminator(nn.Module):
                                  for i in range(len(widths) - 1))
         sizes = self._map_sizes()
         self.heads = nn.ModuleList(PatchHead(w, s, w) for w, s in zip(widths, sizes))
+        # colour: one more head on the picture itself, shrunk to colour x colour: InceptionV3
+        # was trained to ignore shifts of colour, so its maps alone let palettes drift
+        self.colour = min(colour, resolution)
+        if self.colour:
+            self.heads.insert(0, PatchHead(3, self.colour, widths[0]))
         self.embed = nn.utils.parametrizations.spectral_norm(
             nn.Embedding(n_labels, widths[-1])) if n_labels > 0 else None
 
@@ -143,6 +149,8 @@ class ProjectedDiscriminator(nn.Module):
         """The frozen part: image -> the projected, mixed maps the heads judge. Nothing here
         trains, so the trainer may judge one fake batch's maps before and after a
         discriminator update (a graph back to the image only when the image wants one)."""
+        pixels = [F.interpolate(x.float(), size=(self.colour,) * 2, mode="area")] \
+            if self.colour else []  # [N, 3, c, c]: the colour head's map, first
         if x.shape[-1] != self.size:  # in fp32: antialiased resizing has no bf16 kernel
             x = F.interpolate(x.float(), size=(self.size, self.size), mode="bilinear",
                               align_corners=False, antialias=x.shape[-1] > self.size)
@@ -157,7 +165,7 @@ class ProjectedDiscriminator(nn.Module):
                 up = F.interpolate(maps[i + 1], size=maps[i].shape[-2:], mode="bilinear",
                                    align_corners=False)
                 maps[i] = maps[i] + self.mix[i](up)
-        return maps
+        return pixels + maps
 
     def judge(self, maps: list[Tensor], labels: Tensor | None = None) -> Tensor:
         """The trainable heads on look()'s maps -> patch scores [N, P]."""

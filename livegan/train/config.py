@@ -57,6 +57,7 @@ class TrainConfig:
     g_options: str = ""  # more generator options, "name=value,...", e.g. "noise=1,double_up=8"
     ndf: int = 0  # discriminator width (0: the discriminator's own default)
     d_arch: str = "residual"  # discriminator (livegan.nets.D_ARCHS)
+    d_colour: int = 0  # projected only: a head on the picture shrunk to this size (0 = off)
     recon: float = 1.0  # weight of the discriminator's reconstruction loss (selfsup only)
     augment: str = "color,translation,cutout"  # DiffAugment policy, "none", or "auto" (by set size)
     ada_target: float = 0.0  # adaptive augmentation (ADA): keep mean(sign(D(real))) here; 0 = off
@@ -117,6 +118,9 @@ class TrainConfig:
                 raise LiveganError(f"{name} {weight}: this term compares pictures on the "
                                    "projected discriminator's frozen features; add --set "
                                    f"d_arch=projected or leave {name} at 0")
+        if self.d_colour and (self.d_arch != "projected" or self.d_colour < 4):
+            raise LiveganError(f"d_colour {self.d_colour}: a colour head of at least 4 px "
+                               "for the projected discriminator (e.g. 16), or 0 for none")
         if not 0 <= self.ada_target < 1:
             raise LiveganError(f"ada_target {self.ada_target}: use 0 (augment every image) or "
                                "a share between 0 and 1, e.g. 0.6 (ADA's)")

@@ -81,8 +81,9 @@ class Trainer:
             from livegan.train.start import load_weights
 
             load_weights(cfg, (self.g,))
+        colour = {"colour": cfg.d_colour} if cfg.d_colour else {}
         self.d = build_discriminator(cfg.res, self.n_labels, cfg.discriminator_width(),
-                                     cfg.d_arch).to(self.device)
+                                     cfg.d_arch, **colour).to(self.device)
         self.g_ema = copy.deepcopy(self.g).eval().requires_grad_(False)
         betas = (cfg.beta1, 0.99)
         self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr, betas=betas)

@@ -1,0 +1,50 @@
+"""The projected discriminator's colour head (d_colour): it judges the picture itself, shrunk,
+beside the frozen InceptionV3 maps, trains in a real step, and is refused elsewhere."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from livegan.errors import LiveganError
+from livegan.nets import build_discriminator, pretrained
+from livegan.train.config import TrainConfig
+from tests.train.tiny import data_fixture, tiny_trainer
+
+needs_extra = pytest.mark.skipif(not pretrained.available(),
+                                 reason="needs the quality extra: pip install 'livegan[quality]'")
+data = data_fixture("colour", 12, 32)
+
+
+@needs_extra
+def test_the_colour_head_sees_the_pictures_colours() -> None:
+    plain = build_discriminator(32, 0, 8, "projected")
+    coloured = build_discriminator(32, 0, 8, "projected", colour=16)
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    maps = coloured.look(x)
+    assert maps[0].shape == (2, 3, 16, 16)  # the picture, shrunk, first
+    assert torch.allclose(maps[0], torch.nn.functional.avg_pool2d(x, 2))
+    assert len(maps) == len(plain.look(x)) + 1
+    assert coloured(x).shape[1] > plain(x).shape[1]  # its patch scores join the others
+    # a change of hue alone reaches the colour head's map in full
+    hue = x[:, [2, 0, 1]]
+    assert (coloured.look(hue)[0] - maps[0]).abs().mean() > 0.1
+
+
+@needs_extra
+def test_a_run_trains_the_colour_head(data, tmp_path) -> None:
+    trainer = tiny_trainer(data, tmp_path / "run", res=32, d_arch="projected", d_colour=16,
+                           ndf=8)
+    head = trainer.d.heads[0]
+    before = [p.detach().clone() for p in head.parameters()]
+    for _ in range(2):
+        losses = trainer.step_once()
+    assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
+    assert any(not torch.equal(b, p) for b, p in zip(before, head.parameters()))
+
+
+def test_the_colour_head_needs_the_projected_discriminator() -> None:
+    with pytest.raises(LiveganError, match="d_colour 16"):
+        TrainConfig(data="x", d_arch="residual", d_colour=16).validate()
+    with pytest.raises(LiveganError, match="at least 4 px"):
+        TrainConfig(data="x", d_arch="projected", d_colour=2).validate()
