@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -10,6 +11,15 @@ from livegan.control.osc.batch import Sender
 from livegan.ratelog import RateLimitedLog
 
 log = logging.getLogger(__name__)
+
+def number(value: object) -> float | None:
+    """An argument as a finite float: an int, float or bool (True is 1.0); None for NaN,
+    infinities, strings and anything else. Every route, mapping and page value reads
+    numbers through it."""
+    if isinstance(value, (bool, int, float)) and math.isfinite(value):
+        return float(value)
+    return None
+
 
 #: A route for one address: True when it used the arguments, False when they were wrong.
 Route = Callable[[tuple, Sender], bool]

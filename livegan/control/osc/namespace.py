@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 from livegan.control.controls import NOISE_MODES, Controls
 from livegan.control.osc.batch import Coalescing
-from livegan.control.osc.dispatch import TOLD, Route, RouteTable
+from livegan.control.osc.dispatch import TOLD, Route, RouteTable, number
 
 # address -> (argument types, what it does); `livegan osc` and /livegan/query print this.
 NAMESPACE: dict[str, tuple[str, str]] = {
@@ -49,25 +48,17 @@ CONTINUOUS = Coalescing(
     ("/livegan/z/", "/livegan/dir/", "/livegan/bend/"))
 
 
-def _number(value: object) -> float | None:
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, (int, float)) and math.isfinite(value):
-        return float(value)
-    return None
-
-
 def _numbers(args: tuple) -> list[float] | None:
     if args and set(map(type, args)) == {float}:  # the usual list: floats, parsed finite
         return list(args)
-    values = [_number(a) for a in args]
+    values = [number(a) for a in args]
     return None if not values or any(v is None for v in values) else values  # type: ignore
 
 
 def _index(value: object) -> int | None:
     """An int, or a float that means one (Pd sends only floats)."""
-    number = _number(value)
-    return None if number is None else round(number)
+    value = number(value)
+    return None if value is None else round(value)
 
 
 class OscNamespace:
@@ -118,7 +109,7 @@ class OscNamespace:
 
     def _param_route(self, name: str) -> Route:
         def route(args: tuple, sender: tuple[str, int]) -> bool:
-            return len(args) >= 1 and (v := _number(args[0])) is not None \
+            return len(args) >= 1 and (v := number(args[0])) is not None \
                 and self.controls.set_param(name, v)
         return route
 
@@ -145,7 +136,7 @@ class OscNamespace:
         seed = _index(args[0]) if args else None
         if seed is None:
             return False
-        seconds = _number(args[1]) if len(args) > 1 else None
+        seconds = number(args[1]) if len(args) > 1 else None
         if seconds is not None:
             self.controls.push("seed", seed, max(0.0, seconds))
         else:
@@ -166,7 +157,7 @@ class OscNamespace:
         return True
 
     def _app_flag(self, args: tuple, kind: str) -> bool:
-        value = _number(args[0]) if args else None
+        value = number(args[0]) if args else None
         if value is None:
             return False
         self.controls.push_app(kind, value >= 0.5)
@@ -174,13 +165,13 @@ class OscNamespace:
 
     def _z_component(self, tail: str, args: tuple) -> bool:
         """/livegan/z/{i}."""
-        value = _number(args[0]) if len(args) == 1 else None
+        value = number(args[0]) if len(args) == 1 else None
         index = int(tail) if tail.isascii() and tail.isdigit() else None
         return value is not None and index is not None and self.controls.set_z([value], index) > 0
 
     def _direction(self, tail: str, args: tuple) -> bool:
         """/livegan/dir/{i|name}."""
-        value = _number(args[0]) if len(args) == 1 else None
+        value = number(args[0]) if len(args) == 1 else None
         if value is None:
             return False
         if tail in self.direction_names:

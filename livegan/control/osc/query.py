@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import math
 import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
 
 from livegan.control.osc.batch import Sender
+from livegan.control.osc.dispatch import number
 from livegan.control.osc.wire import encode_bundle, encode_message
 from livegan.ratelog import RateLimitedLog
 
@@ -102,7 +102,8 @@ class QueryResponder:
 
 def _port(value: object) -> int | None:
     """A UDP port 1..65535 from an int, or a float that means one (Pd sends only floats)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    value = None if isinstance(value, bool) else number(value)
+    if value is None:
         return None
     port = round(value)
     return port if 0 < port < 65536 else None

@@ -6,9 +6,10 @@ from __future__ import annotations
 import math
 
 from livegan.control.controls import Controls
+from livegan.control.osc.dispatch import number
 from livegan.control.patch.config import PatchControls
 from livegan.control.patch.mapping import Mapping, MappingState
-from livegan.control.patch.targets import Key, Targets, number
+from livegan.control.patch.targets import Key, Targets
 
 
 class MappingPlayer:

@@ -9,12 +9,12 @@ from collections.abc import Callable
 
 from livegan.control.controls import Controls
 from livegan.control.osc.batch import Coalescing
-from livegan.control.osc.dispatch import IndexedRoute, Route, RouteTable
+from livegan.control.osc.dispatch import IndexedRoute, Route, RouteTable, number
 from livegan.control.osc.namespace import CONTINUOUS
 from livegan.control.patch.config import PatchControls, Scene
 from livegan.control.patch.mapping import Mapping
 from livegan.control.patch.play import MappingPlayer
-from livegan.control.patch.targets import Targets, number
+from livegan.control.patch.targets import Targets
 from livegan.control.tempo.quantize import Quantizer
 from livegan.ratelog import RateLimitedLog
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable
 
 from livegan.control.controls import MODES, PARAMS, Controls
+from livegan.control.osc.dispatch import number
 from livegan.control.patch.config import Scene
 from livegan.control.patch.mapping import PARAM_TARGETS, Target
 from livegan.control.tempo.quantize import Quantizer
@@ -16,13 +16,6 @@ from livegan.ratelog import RateLimitedLog
 log = logging.getLogger(__name__)
 
 Key = tuple[str, int | None]  # ("speed", None), ("dir", 3), ("z", 0)
-
-
-def number(value: object) -> float | None:
-    """A finite int, float or bool as float, else None."""
-    if isinstance(value, (bool, int, float)) and math.isfinite(value):
-        return float(value)
-    return None
 
 
 def whole(text: str) -> int | None:
