@@ -13,26 +13,38 @@ def seed_latent(seed: int, z_dim: int) -> np.ndarray:
 
 
 def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
-    """Spherical interpolation from a to b (norms interpolated linearly): t=0 -> a, t=1 -> b."""
-    na, nb = float(np.linalg.norm(a)), float(np.linalg.norm(b))
-    if na < 1e-8 or nb < 1e-8:
-        return ((1 - t) * a + t * b).astype(np.float32)
-    ua, ub = a / na, b / nb
-    omega = math.acos(max(-1.0, min(1.0, float(np.dot(ua, ub)))))
-    if omega < 1e-4:
-        u = (1 - t) * ua + t * ub
-    elif omega > math.pi - 1e-4 and ua.shape[0] > 1:
-        # Opposite points: every great circle joins them; take one through a fixed
-        # perpendicular instead of the formula's 0/0, which would pass through zero.
-        axis = np.zeros_like(ua)
-        axis[int(np.argmin(np.abs(ua)))] = 1.0
-        perp = axis - np.dot(axis, ua) * ua
-        perp /= np.linalg.norm(perp)
-        u = math.cos(t * math.pi) * ua + math.sin(t * math.pi) * perp
+    """Spherical interpolation from a to b along axis 0, norms interpolated linearly: t <= 0
+    is a and t >= 1 is b exactly (a loop starts on a seed's own latent). a and b are latents
+    [Z] or fields [Z, h, w]; each position of a field takes its own great circle."""
+    if t <= 0.0 or t >= 1.0:
+        return np.array(a if t <= 0.0 else b, np.float32)
+    a64, b64 = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    na = np.sqrt(np.square(a64).sum(axis=0, keepdims=True))  # [1, ...]
+    nb = np.sqrt(np.square(b64).sum(axis=0, keepdims=True))
+    ua, ub = a64 / np.maximum(na, 1e-8), b64 / np.maximum(nb, 1e-8)
+    omega = np.arccos(np.clip((ua * ub).sum(axis=0, keepdims=True), -1.0, 1.0))
+    s = np.sin(omega)
+    apart = s > 1e-4  # elsewhere (nearly the same or opposite) the formula divides by ~0
+    if apart.all():
+        wa, wb = np.sin((1 - t) * omega) / s, np.sin(t * omega) / s
     else:
-        s = math.sin(omega)
-        u = math.sin((1 - t) * omega) / s * ua + math.sin(t * omega) / s * ub
-    return (u * ((1 - t) * na + t * nb)).astype(np.float32)
+        wa = np.where(apart, np.sin((1 - t) * omega) / np.where(apart, s, 1.0), 1 - t)
+        wb = np.where(apart, np.sin(t * omega) / np.where(apart, s, 1.0), t)
+    u = wa * ua + wb * ub
+    opposite = omega > math.pi - 1e-4
+    if a64.shape[0] > 1 and opposite.any():
+        # every great circle joins opposite points: take one through a fixed perpendicular
+        # instead of the straight line, which would pass through zero
+        k = np.argmin(np.abs(ua), axis=0)[None]  # [1, ...]
+        perp = -np.take_along_axis(ua, k, axis=0) * ua
+        np.put_along_axis(perp, k, np.take_along_axis(perp, k, axis=0) + 1.0, axis=0)
+        perp /= np.maximum(np.linalg.norm(perp, axis=0, keepdims=True), 1e-12)
+        u = np.where(opposite, math.cos(t * math.pi) * ua + math.sin(t * math.pi) * perp, u)
+    z = u * ((1 - t) * na + t * nb)
+    tiny = (na < 1e-8) | (nb < 1e-8)  # no direction to follow: a straight line
+    if tiny.any():
+        z = np.where(tiny, (1 - t) * a64 + t * b64, z)
+    return z.astype(np.float32)
 
 
 def smoothstep(t: float) -> float:

@@ -8,27 +8,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image
 from tqdm import tqdm
 
 from livegan.bendops import check
 from livegan.engine import Engine
-from livegan.engine.base import own_copy, to_frame
-from livegan.engine.bend import BendHooks, bend_amounts
 from livegan.engine.canvas import (
     CannotGrow,
     CanvasRequest,
     cells_for,
-    pixels_per_cell,
     smooth_field,
 )
 from livegan.engine.cpu import CpuBackend
 from livegan.errors import LiveganError, OutputError
-from livegan.latent import seed_latent, smoothstep
+from livegan.latent import seed_latent, slerp, smoothstep
 from livegan.library import open_model
 from livegan.modelfile import Model
-from livegan.nets.taps import feature_layers
 from livegan.show.controllog import ModelRef, Timeline, read_log
 from livegan.show.videofile import VIDEO_FPS, open_writer
 from livegan.stage.crossfade import FADE_SECONDS, blend
@@ -65,10 +60,10 @@ class RenderConfig:
 
 
 class Renderer:
-    """A model for offline work: its own latents [Z] render on the show's engine (same
-    backend, precision and frame conversion as a live show), spatial latents [Z, h, w]
-    (a canvas larger than the model: the generators are fully convolutional, so h x w
-    latent cells grow the picture) on its generator in fp32.
+    """A model for offline work on the show's engine: latents [Z] render with the same
+    backend, precision and frame conversion as a live show, spatial latents [Z, h, w] (a
+    canvas larger than the model: the generators are fully convolutional, so h x w latent
+    cells grow the picture) the way a live canvas renders, and bends as a show bends.
 
     Args:
         model: the loaded model.
@@ -83,18 +78,12 @@ class Renderer:
                  layout: str | None = None) -> None:
         self.model = model
         self.info = model.info
-        # what renders [Z] latents: Engine.render and Backend.render are the same call; a
-        # replay of a CPU show builds the show's own path (precision, layout), untimed
-        self.engine: Engine | CpuBackend
-        if backend == "cpu" and precision in CPU_PRECISIONS:
-            self.engine = CpuBackend(model.generator, self.info.z_dim,
-                                     int(self.info.config.get("n_labels", 0)), precision=precision,
-                                     layout=layout or None)
+        if backend == "cpu" and precision in CPU_PRECISIONS:  # the show's own path, untimed
+            self.engine = Engine(model, CpuBackend(
+                model.generator, self.info.z_dim, int(self.info.config.get("n_labels", 0)),
+                precision=precision, layout=layout or None))
         else:
             self.engine = Engine(model, backend)
-        self._mapping: tuple[int, int] | None = None
-        self._canvas_generator = model.generator  # renders canvases (a hooked copy when bent)
-        self._canvas_hooks: BendHooks | None = None
         self._bends: dict | None = None  # the bends set last
 
     @property
@@ -112,7 +101,7 @@ class Renderer:
         if bends == self._bends:
             return
         self._bends = dict(bends)
-        layers = list(feature_layers(self.model.generator))
+        layers = self.engine.bend_layers
         for (layer, op), values in bends.items():
             if layer not in layers:
                 raise LiveganError(f"{self.info.name} has no layer {layer} to bend; its "
@@ -122,39 +111,19 @@ class Renderer:
                 log.warning("bend %s/%s: amounts %s clipped to %s", layer, op, values,
                             checked.amounts)
             bends = {**bends, (layer, op): checked.amounts}
-        amounts = bend_amounts(layers, bends)
-        if isinstance(self.engine, Engine):
-            self.engine.set_bends(bends)
-        else:
-            self.engine.set_bends(amounts)
-        if self._canvas_hooks is None and bends:
-            self._canvas_generator = own_copy(self.model.generator).float()
-            self._canvas_hooks = BendHooks(self._canvas_generator)
-        if self._canvas_hooks is not None:
-            self._canvas_hooks.set(amounts)
+        self.engine.set_bends(bends)
 
     def frame(self, z: np.ndarray, label: int = 0) -> np.ndarray:
         """uint8 [H, W, 3] for a latent [Z] or [Z, h, w]."""
-        if z.ndim == 1:
-            return self.engine.render(z, label)
-        generator = self._canvas_generator.float().eval()
-        zt = torch.from_numpy(np.ascontiguousarray(z[None], np.float32))  # [1, Z, h, w]
-        labels = None
-        if self.info.labels:
-            labels = torch.tensor([min(max(int(label), 0), len(self.info.labels) - 1)])
-        with torch.inference_mode():
-            return to_frame(generator(zt, labels)).numpy()  # [H, W, 3]
+        return self.engine.render(z, label)
 
     def pixels_per_cell(self) -> tuple[int, int]:
         """(a, b) with output size = a * cells + b, found by rendering 1 and 2 latent cells."""
-        if self._mapping is None:
-            try:
-                self._mapping = pixels_per_cell(self.model.generator.float().eval(), self.z_dim,
-                                                len(self.info.labels or []))
-            except CannotGrow as exc:
-                raise LiveganError(f"{self.info.name}: {exc}, so its {self.info.arch} "
-                                   "generator cannot render a larger canvas") from None
-        return self._mapping
+        try:
+            return self.engine.cell_mapping()
+        except CannotGrow as exc:
+            raise LiveganError(f"{self.info.name}: {exc}, so its {self.info.arch} "
+                               "generator cannot render a larger canvas") from None
 
     def cells_for(self, width: int, height: int) -> tuple[int, int]:
         """Latent cells (h, w) whose picture covers width x height pixels."""
@@ -176,21 +145,6 @@ def latent_field(seed: int, z_dim: int, cells: tuple[int, int] | None) -> np.nda
     return smooth_field(seed, z_dim, cells)
 
 
-def slerp_field(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
-    """Slerp along axis 0 of two latents [Z, ...] (each position on its own great circle)."""
-    if t <= 0.0 or t >= 1.0:  # the ends exactly: a loop starts on the seed's own latent
-        return np.array(a if t <= 0.0 else b, np.float32)
-    na = np.linalg.norm(a, axis=0, keepdims=True)
-    nb = np.linalg.norm(b, axis=0, keepdims=True)
-    ua, ub = a / np.maximum(na, 1e-8), b / np.maximum(nb, 1e-8)
-    omega = np.arccos(np.clip((ua * ub).sum(axis=0, keepdims=True), -1.0, 1.0))
-    s = np.sin(omega)
-    safe = s > 1e-4
-    wa = np.where(safe, np.sin((1 - t) * omega) / np.where(safe, s, 1.0), 1 - t)
-    wb = np.where(safe, np.sin(t * omega) / np.where(safe, s, 1.0), t)
-    return ((wa * ua + wb * ub) * ((1 - t) * na + t * nb)).astype(np.float32)
-
-
 def loop_latents(cfg: RenderConfig, z_dim: int,
                  cells: tuple[int, int] | None) -> Iterator[np.ndarray]:
     """The latent of each frame of a loop through cfg.seeds that closes on itself.
@@ -204,7 +158,7 @@ def loop_latents(cfg: RenderConfig, z_dim: int,
         position = k / total * len(fields)
         i = int(position)
         a, b = fields[i], fields[(i + 1) % len(fields)]
-        yield slerp_field(a, b, ease(position - i)) * np.float32(cfg.truncation)
+        yield slerp(a, b, ease(position - i)) * np.float32(cfg.truncation)
 
 
 def finish(frame: np.ndarray, cfg: RenderConfig) -> np.ndarray:

@@ -9,13 +9,13 @@ import pytest
 from PIL import Image
 
 from livegan.cli import main
+from livegan.latent import slerp
 from livegan.render import (
     RenderConfig,
     latent_field,
     load_renderer,
     loop_latents,
     render,
-    slerp_field,
     timelapse,
 )
 from livegan.show.videofile import read_video
@@ -63,7 +63,7 @@ def test_the_canvas_latent_is_smooth_and_on_the_sphere():
     neighbour = np.linalg.norm(np.diff(field, axis=2), axis=0).mean()
     unrelated = np.linalg.norm(field[:, 0, 0] - latent_field(8, 16, (9, 13))[:, 0, 0])
     assert neighbour < unrelated / 3  # cells next to each other agree
-    assert np.allclose(slerp_field(field, field * 2, 0.0), field, atol=1e-5)
+    assert np.allclose(slerp(field, field * 2, 0.0), field, atol=1e-5)
 
 
 def test_the_canvas_mapping_is_found_by_probing(model):

@@ -122,18 +122,29 @@ def _one_line(exc: BaseException) -> str:
 class Engine:
     """A loaded model on a backend: latent in, uint8 frame out. Owns its device and caches.
 
-    With a canvas (`set_canvas`), each latent [Z] renders a frame of the canvas's size.
+    With a canvas (`set_canvas`), each latent [Z] renders a frame of the canvas's size; a
+    spatial latent [Z, h, w] (an offline canvas) renders as it is, on the same machinery.
+
+    Args:
+        model: the loaded model.
+        backend: a name of BACKENDS, or a backend already built for this model (a replay
+            builds the CPU path a show's log names).
+        canvas: the canvas to render latents [Z] onto (None: the model's square).
+        caches: what CPU engines keep between builds (a show shares one among its engines).
     """
 
-    def __init__(self, model: Model, backend: str = "auto",
+    def __init__(self, model: Model, backend: str | Backend = "auto",
                  canvas: CanvasRequest | None = None, caches: CpuCaches | None = None) -> None:
         self.model = model
         self.info = model.info
         self.caches = caches or CpuCaches()  # a show passes its own: shared by its engines
-        self.backend = create_backend(model, backend, self.caches)
+        self.backend = backend if isinstance(backend, Backend) \
+            else create_backend(model, backend, self.caches)
         self.canvas: Canvas | None = None  # the live canvas, when one is asked and possible
         self.canvas_request: CanvasRequest | None = None
         self._canvas_backend: Backend | None = None  # renders the canvas latent
+        self._shaped: dict[tuple[int, ...], Backend] = {}  # spatial latent shape -> backend
+        self._mapping: tuple[int, int] | None = None  # pixels per latent cell (cell_mapping)
         self.bend_layers = list(feature_layers(model.generator))  # livegan.nets.taps names
         self._bent: Backend | None = None  # renders bent frames where the backend cannot
         self._bent_on = False  # whether bent frames render on `_bent` now
@@ -168,31 +179,48 @@ class Engine:
         self.canvas_request = request
         if request is None:
             return
-        n_labels = int(self.info.config.get("n_labels", 0))
         try:
-            mapping = pixels_per_cell(self.model.generator, self.z_dim, n_labels)
+            mapping = self.cell_mapping()
         except CannotGrow as exc:
             log.warning("%s: no canvas, %s; its square frames are letterboxed",
                         self.info.name, exc)
             return
         size = request.target(self.resolution)
         canvas = Canvas(self.z_dim, cells_for(mapping, *size), size)
+        self.canvas, self._canvas_backend = canvas, self._backend_for(canvas.shape)
+        log.info("rendering %s on a %s", self.info.name, canvas.describe())
+
+    def cell_mapping(self) -> tuple[int, int]:
+        """(a, b) with output size = a * cells + b, found once by rendering 1 and 2 latent
+        cells; raises CannotGrow when the generator does not grow with a spatial latent."""
+        if self._mapping is None:
+            n_labels = int(self.info.config.get("n_labels", 0))
+            self._mapping = pixels_per_cell(self.model.generator, self.z_dim, n_labels)
+        return self._mapping
+
+    def _backend_for(self, shape: tuple[int, ...]) -> Backend:
+        """The backend for spatial latents of `shape` [1, Z, h, w]: this engine's where it
+        takes the shape, else the eager CPU path (said in one line); made once a shape."""
+        backend = self._shaped.get(shape)
+        if backend is not None:
+            return backend
         backend = self.backend
         try:
-            backend.prepare(canvas.shape)
+            backend.prepare(shape)
         except Exception as exc:  # noqa: BLE001 - any failure: the eager CPU path renders it
             from livegan.engine.cpu import CpuBackend
 
             log.warning("%s cannot render a canvas (%s); the canvas renders on eager cpu",
                         backend.name, _one_line(exc))
-            backend = CpuBackend(self.model.generator, self.z_dim, n_labels, precision="eager",
+            backend = CpuBackend(self.model.generator, self.z_dim,
+                                 int(self.info.config.get("n_labels", 0)), precision="eager",
                                  caches=self.caches)
         if self.style:
             backend.set_style(*self._style)
-        self.canvas, self._canvas_backend = canvas, backend
         if self._amounts is not None and backend is not self.backend:
             backend.set_bends(self._amounts)
-        log.info("rendering %s on a %s", self.info.name, canvas.describe())
+        self._shaped[shape] = backend
+        return backend
 
     def set_bends(self, bends: Mapping[Key, tuple[float, ...]]) -> None:
         """Bend the feature maps from the next frame on (the render thread, between frames).
@@ -209,8 +237,8 @@ class Engine:
                             self.backend.describe(), self._bent.describe())
             self._bent.set_bends(amounts)
             self._bent_on = bool(np.any(amounts))
-        if self._canvas_backend is not None and self._canvas_backend is not self.backend:
-            self._canvas_backend.set_bends(amounts)
+        for backend in self._own_shaped():
+            backend.set_bends(amounts)
 
     def set_style(self, truncation: float, noise: str) -> None:
         """A style model's truncation (psi) and noise mode (const, random, none) from the next
@@ -231,8 +259,12 @@ class Engine:
                             self._bent.describe())
             self._bent.set_style(*style)
             self._styled_on = style != STYLE_DEFAULT
-        if self._canvas_backend is not None and self._canvas_backend is not self.backend:
-            self._canvas_backend.set_style(*style)
+        for backend in self._own_shaped():
+            backend.set_style(*style)
+
+    def _own_shaped(self) -> list[Backend]:
+        """The backends of spatial latents other than this engine's own."""
+        return list(dict.fromkeys(b for b in self._shaped.values() if b is not self.backend))
 
     @property
     def style_now(self) -> tuple[float, str]:
@@ -263,7 +295,9 @@ class Engine:
 
     def render(self, z: np.ndarray, label: int | None = None) -> np.ndarray:
         """uint8 [H, W, 3] for latent z [Z]: the canvas's size with a canvas, else the
-        model's square."""
+        model's square; a spatial latent [Z, h, w] renders as it is (its picture grows)."""
+        if z.ndim == 3:
+            return self._backend_for((1, *z.shape)).render(z, label)
         canvas, backend = self.canvas, self._canvas_backend
         if canvas is None or backend is None:
             twin = self._bent_on or self._styled_on
@@ -271,8 +305,9 @@ class Engine:
         return canvas.crop(backend.render(canvas.latent(z), label))
 
     def _drop_canvas(self) -> None:
-        if self._canvas_backend is not None and self._canvas_backend is not self.backend:
-            self._canvas_backend.close()
+        for backend in self._own_shaped():
+            backend.close()
+        self._shaped.clear()
         self.canvas, self._canvas_backend = None, None
 
     def close(self) -> None:

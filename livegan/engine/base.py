@@ -45,6 +45,14 @@ def to_frame(images: torch.Tensor) -> torch.Tensor:
     return x.permute(1, 2, 0).contiguous()  # [H, W, 3]
 
 
+def label_tensor(label: int | None, n_labels: int) -> torch.Tensor | None:
+    """A class label as a conditional generator takes it, [1] long, clamped to the model's
+    labels (a label past them plays the last); None for a model without labels."""
+    if not n_labels:
+        return None
+    return torch.tensor([min(max(int(label or 0), 0), n_labels - 1)])
+
+
 class Backend:
     """Runs one generator. Subclasses set `name`, `device` and implement `_generate`.
 
@@ -95,10 +103,7 @@ class Backend:
     def _inputs(self, z: np.ndarray, label: int | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         zt = torch.from_numpy(np.ascontiguousarray(z, dtype=np.float32))
         zt = zt[None] if zt.dim() == 3 else zt.reshape(1, -1)  # [1, Z, h, w] or [1, Z]
-        labels = None
-        if self.n_labels:
-            labels = torch.tensor([min(max(int(label or 0), 0), self.n_labels - 1)])
-        return zt, labels
+        return zt, label_tensor(label, self.n_labels)
 
     def _generate(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
         """uint8 [H, W, 3] on the host for one latent [1, Z] (or [1, Z, h, w])."""

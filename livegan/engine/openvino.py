@@ -24,6 +24,7 @@ from livegan.engine.base import (
     STYLE_DEFAULT,
     Backend,
     cache_root,
+    label_tensor,
     looks_the_same,
     to_frame,
     weights_hash,
@@ -156,19 +157,15 @@ class OpenVinoBackend(Backend):
         """Whether this request's frames look the same as eager fp32's (base.looks_the_same)."""
         rng = np.random.default_rng(0)
         z = rng.standard_normal((2, self.z_dim)).astype(np.float32)
+        labels = label_tensor(0, self.n_labels)
         with torch.inference_mode():
-            ref = [to_frame(self.generator(torch.from_numpy(zi[None]), self._labels(0))).numpy()
+            ref = [to_frame(self.generator(torch.from_numpy(zi[None]), labels)).numpy()
                    for zi in z]
         got = [self._infer(zi[None], 0).copy() for zi in z]  # the request reuses its buffer
         same, words = looks_the_same(np.stack(ref), np.stack(got))
         if not same:
             log.info("OpenVINO bf16 frames differ from fp32 (%s); using fp32", words)
         return same
-
-    def _labels(self, label: int | None) -> torch.Tensor | None:
-        if not self.n_labels:
-            return None
-        return torch.tensor([min(max(int(label or 0), 0), self.n_labels - 1)])
 
     def _infer(self, z: np.ndarray, label: int | None) -> np.ndarray:
         z = np.ascontiguousarray(z, dtype=np.float32)
@@ -180,7 +177,7 @@ class OpenVinoBackend(Backend):
             request = self._requests[shape]
         inputs = [z[None] if z.ndim == 3 else z.reshape(1, -1), self._amounts]
         if self.n_labels:
-            inputs.append(self._labels(label).numpy())
+            inputs.append(label_tensor(label, self.n_labels).numpy())
         request.infer(inputs, share_inputs=True, share_outputs=True)
         return request.get_output_tensor(0).data  # [H, W, 3] uint8, reused per call
 

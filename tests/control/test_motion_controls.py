@@ -309,6 +309,23 @@ def test_slerp_between_opposite_points_never_passes_through_zero() -> None:
     np.testing.assert_allclose(slerp(a, -a, 1.0), -a, atol=1e-5)
 
 
+def test_a_field_slerps_each_position_on_its_own_circle() -> None:
+    """A canvas's latent [Z, h, w] (offline renders) slerps like each of its latents [Z]:
+    opposite cells, a cell at zero and the ends exactly included."""
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((Z, 2, 3)).astype(np.float32)
+    b = rng.standard_normal((Z, 2, 3)).astype(np.float32) * 2
+    b[:, 0, 1], a[:, 1, 2] = -a[:, 0, 1], 0.0
+    for t in (0.25, 0.5, 0.9):
+        field = slerp(a, b, t)
+        for i, j in np.ndindex(2, 3):
+            np.testing.assert_allclose(field[:, i, j], slerp(a[:, i, j], b[:, i, j], t),
+                                       atol=1e-5)
+        assert np.linalg.norm(field[:, 0, 1]) == pytest.approx(np.linalg.norm(a[:, 0, 1]),
+                                                               rel=1e-5)
+    assert np.array_equal(slerp(a, b, 0.0), a) and np.array_equal(slerp(a, b, 1.0), b)
+
+
 def test_seed_latent_is_reproducible() -> None:
     np.testing.assert_array_equal(seed_latent(42, Z), seed_latent(42, Z))
     assert not np.allclose(seed_latent(42, Z), seed_latent(43, Z))
