@@ -11,7 +11,9 @@ is retrained and the README shows the model as it is.
   layer 8 (scripts/bend_strip.py);
 - control_page.png, control_page_phone.png: the control page in headless Chromium (a wide
   window, then a 390x844 phone) beside a real show, taken by its browser tests
-  (tests/web/test_page_browser.py; needs chromium and chromium-driver).
+  (tests/web/test_page_browser.py; needs chromium and chromium-driver);
+- distil_pair.png: a StyleGAN2 teacher and its `livegan distil` student side by side, for
+  the same 16 held-out latents (the student, DISTIL_STUDENT, found in $LIVEGAN_MODELS).
 """
 
 from __future__ import annotations
@@ -98,6 +100,27 @@ def control_page(out: Path) -> Path:
     return out / "control_page.png"
 
 
+DISTIL_STUDENT = "teacher64-fast"  # a student of `livegan distil`, in a models folder
+
+
+def distil_pair(out: Path) -> Path:
+    """16 held-out latents drawn by a distilled student's teacher (left) and by the student
+    (right), twice the size: the teacher is the file the student's metadata names."""
+    from livegan.distil.agreement import draw, held_out_latents, side_by_side
+    from livegan.distil.teacher import open_teacher
+    from livegan.library import open_model
+
+    student = open_model(DISTIL_STUDENT)
+    was = student.info.training["distilled_from"]
+    teacher = open_teacher(was["path"], was["truncation"])
+    z = held_out_latents(student.info.z_dim, 16)
+    target = side_by_side(draw(teacher.generator, z), draw(student.generator, z),
+                          out / "distil_pair.png")
+    image = Image.open(target)
+    image.resize((image.width * 2, image.height * 2), Image.Resampling.NEAREST).save(target)
+    return target
+
+
 PICTURES = {
     "window": window,
     "default_grid": lambda out: grid("default", out),
@@ -105,6 +128,7 @@ PICTURES = {
     "bend_strip": bends,
     "control_page": control_page,  # makes control_page_phone.png too
     "control_page_phone": lambda out: out / "control_page_phone.png",
+    "distil_pair": distil_pair,
 }
 
 

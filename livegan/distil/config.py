@@ -29,14 +29,14 @@ class DistilConfig:
 
     arch: str = ""  # student architecture (livegan.nets.TRAINABLE; "" = default_arch())
     width: int = 0  # student width at full resolution (0: the widest within gflop_budget)
-    gflop_budget: float = 1.0  # auto width: GFLOP per frame (the bundled 256² models: 0.9)
+    gflop_budget: float = 1.2  # auto width: GFLOP per frame (the bundled 256² models: 0.9)
     batch: int = 16  # pairs per step
     lr: float = 2e-4  # Adam learning rate of the student
     lr_d: float = 2e-4  # Adam learning rate of the discriminator's heads
     pixel: float = 1.0  # weight of the L1 distance to the teacher's frame
     perceptual: float = 1.0  # weight of the distance on frozen InceptionV3 feature maps
     adversarial: float = 0.05  # weight of the projected discriminator's judgement
-    ema: float = 0.999  # the kept student is an average of the weights (as `livegan train`)
+    ema: float = 0.995  # the kept student is an average of its recent weights (200 steps)
     truncation: float = 1.0  # the teacher's psi while it makes the pairs
     max_res: int = 0  # a StyleGAN2 skip teacher drawn only up to this block (0: all of it)
     steps: int = 0  # stop after this many steps (0: no limit)

@@ -127,3 +127,17 @@ def test_the_feature_and_discriminator_losses_train_too(tmp_path: Path) -> None:
     assert {"psnr", "l1", "features", "g_adv", "d_loss"} <= set(row)
     state = torch.load(max((run / "checkpoints").glob("*.pt")), weights_only=True)
     assert state["d"] is not None and state["opt_d"] is not None
+
+
+def test_a_foreign_file_is_imported_once_and_distilled(tmp_path: Path, models_dir: Path) -> None:
+    """A rosinality checkpoint as the teacher, by its path: imported into the models folder
+    on the way (as `perform --model FILE` does), and named in the student."""
+    foreign = Path(__file__).parent.parent / "fixtures" / "foreign" / "rosinality_converted32.pt"
+    out, run = tmp_path / "s.safetensors", tmp_path / "run"
+    assert distil(foreign, out, run, "--steps", "2", *PIXELS_ONLY) == 0
+    imported = list(models_dir.glob("*.safetensors"))
+    assert len(imported) == 1
+    was = read_info(out).training["distilled_from"]
+    assert was["sha256"] == file_hash(imported[0])
+    assert was["source"]["file"] == foreign.name
+    assert read_info(out).z_dim == read_info(imported[0]).z_dim
