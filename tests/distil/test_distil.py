@@ -141,3 +141,15 @@ def test_a_foreign_file_is_imported_once_and_distilled(tmp_path: Path, models_di
     assert was["sha256"] == file_hash(imported[0])
     assert was["source"]["file"] == foreign.name
     assert read_info(out).z_dim == read_info(imported[0]).z_dim
+
+
+def test_a_livegan_model_can_teach_too(tmp_path: Path, make_tiny_model) -> None:
+    """A model of livegan's own (no w, no truncation) as the teacher: its directions in z
+    carry over as they are."""
+    teacher = make_tiny_model(tmp_path / "lite.safetensors", name="lite-teacher")
+    out, run = tmp_path / "s.safetensors", tmp_path / "run"
+    assert distil(teacher, out, run, "--steps", "2", *PIXELS_ONLY) == 0
+    student, taught_by = load_model(out), load_model(teacher)
+    assert student.info.z_dim == taught_by.info.z_dim and student.info.resolution == 32
+    assert torch.equal(student.directions, taught_by.directions)
+    assert student.info.source["teacher"] == "lite-teacher"

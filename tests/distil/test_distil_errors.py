@@ -93,3 +93,12 @@ def test_a_run_or_a_model_already_there_is_kept_unless_asked(tmp_path, capsys) -
     assert not (tmp_path / "run2").exists()
     assert distil(teacher, out, tmp_path / "run2", "--steps", "2", "--force") == 0
     assert out.read_bytes() != model and os.path.getsize(out) > 0
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="a GPU is here")
+def test_asking_for_a_gpu_where_there_is_none_is_one_sentence(tmp_path, capsys) -> None:
+    teacher = write_teacher(tmp_path / "teacher.safetensors")
+    out, run = tmp_path / "student.safetensors", tmp_path / "run"
+    assert distil(teacher, out, run, "--steps", "2", "--device", "cuda") == 2
+    assert "no CUDA GPU" in said(capsys)
+    assert not out.exists() and not run.exists()
