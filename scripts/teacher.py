@@ -42,8 +42,8 @@ TEACHER = {"z_dim": 256, "w_dim": 256, "channel_base": 8192, "channel_max": 256,
 class TeacherTrainer(loop.Trainer):
     """livegan's Trainer with StyleGAN2's generator in place of the run's arch."""
 
-    def _build(self) -> None:
-        super()._build()
+    def _build(self, **kwargs) -> None:
+        super()._build(**kwargs)
         cfg = self.cfg
         torch.manual_seed(cfg.seed)
         self.g_config = {**TEACHER, "resolution": cfg.res}
@@ -90,6 +90,10 @@ def main() -> None:
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--res", type=int, default=64)
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--lr", type=float, default=2e-3,
+                   help="the generator's Adam rate (its weights are scaled at run time, as "
+                        "StyleGAN's: it wants about ten times the rate of livegan's own)")
+    p.add_argument("--diverse", type=float, default=1.0, help="weight of the mode-seeking term")
     p.add_argument("--export", type=Path, help="write the newest checkpoint as a model file")
     a = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -97,7 +101,9 @@ def main() -> None:
         export(a.out, a.export)
         return
     cfg = apply(TrainConfig(data=a.data, res=a.res, z_dim=TEACHER["z_dim"]), "projected")
-    cfg = replace(cfg, steps=1_000_000, sample_every=500, checkpoint_every=10_000,
+    # the mode-seeking term: StyleGAN's discriminator has a minibatch-deviation layer against
+    # collapse, the projected one does not; without it every sample soon draws one picture
+    cfg = replace(cfg, lr=a.lr, diverse=a.diverse, steps=1_000_000, sample_every=500, checkpoint_every=10_000,
                   checkpoint_minutes=2.0)
     TeacherTrainer(cfg, a.out, resume=a.resume).run()
 
