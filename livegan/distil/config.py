@@ -33,9 +33,10 @@ class DistilConfig:
     batch: int = 16  # pairs per step
     lr: float = 2e-4  # Adam learning rate of the student
     lr_d: float = 2e-4  # Adam learning rate of the discriminator's heads
-    pixel: float = 1.0  # weight of the L1 distance to the teacher's frame
-    perceptual: float = 1.0  # weight of the distance on frozen InceptionV3 feature maps
+    pixel: float = 1.0  # weight of the squared distance to the teacher's frame (what PSNR sees)
+    perceptual: float = 0.2  # weight of the distance on frozen InceptionV3 feature maps
     adversarial: float = 0.05  # weight of the projected discriminator's judgement
+    judge_every: int = 4  # steps between the two terms above (they cost half a step each)
     ema: float = 0.995  # the kept student is an average of its recent weights (200 steps)
     truncation: float = 1.0  # the teacher's psi while it makes the pairs
     max_res: int = 0  # a StyleGAN2 skip teacher drawn only up to this block (0: all of it)
@@ -64,6 +65,7 @@ class DistilConfig:
             raise DistilError(f"--device {self.device}: choose from {', '.join(DEVICES)}")
         positive = {"batch": self.batch, "lr": self.lr, "lr_d": self.lr_d,
                     "gflop_budget": self.gflop_budget, "eval_every": self.eval_every,
+                    "judge_every": self.judge_every,
                     "held_out": self.held_out - 1}
         bad = [name for name, value in positive.items() if not value > 0]
         negative = [f.name for f in fields(self) if isinstance(getattr(self, f.name), float | int)

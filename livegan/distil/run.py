@@ -19,7 +19,7 @@ from tqdm import tqdm
 from livegan.distil import agreement
 from livegan.distil.config import LADDER, DistilConfig
 from livegan.distil.errors import DistilError, ResumeError
-from livegan.distil.losses import Judge, feature_distance, l1
+from livegan.distil.losses import Judge, feature_distance, l1, squared
 from livegan.distil.pairs import PairSource
 from livegan.distil.student import plan_student, save_student
 from livegan.distil.teacher import Teacher, open_teacher
@@ -181,9 +181,9 @@ class Distiller:
         cfg, figures = self.cfg, {}
         with self.autocast():
             frames = self.g(z)  # [B, 3, R, R]
-            loss = cfg.pixel * l1(frames, target)
+            loss = cfg.pixel * squared(frames, target)
             figures["l1"] = float(l1(frames.detach(), target))
-            if self.judge is not None:
+            if self.judge is not None and self.step % cfg.judge_every == 0:
                 loss = loss + self._judged(frames, target, figures)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
