@@ -59,7 +59,7 @@ def adopt(cfg, n_labels: int):
     built = generator_config(adopted.arch, resolution=adopted.res, z_dim=adopted.z_dim,
                              ngf=adopted.generator_width(), n_labels=n_labels,
                              **adopted.generator_options())
-    if built != info.config:
+    if built != {**defaults, **info.config}:  # options newer than the file: their defaults
         raise LiveganError(f"--from {shown}: its {info.arch} settings cannot be rebuilt for "
                            "training; re-export it with this livegan or leave out --from")
     if (cfg.arch, cfg.ngf, cfg.g_options) != (adopted.arch, adopted.ngf, adopted.g_options):

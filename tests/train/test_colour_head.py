@@ -48,3 +48,18 @@ def test_the_colour_head_needs_the_projected_discriminator() -> None:
         TrainConfig(data="x", d_arch="residual", d_colour=16).validate()
     with pytest.raises(LiveganError, match="at least 4 px"):
         TrainConfig(data="x", d_arch="projected", d_colour=2).validate()
+
+
+def test_the_projected_recipe_has_the_colour_head_and_another_discriminator_drops_it() -> None:
+    from livegan.train.recipes import RECIPES, apply
+
+    base = TrainConfig(data="x")
+    assert base.d_colour == 0  # a run from before the colour head resumes without one
+    assert RECIPES["projected"]["d_colour"] == 16
+    assert apply(base, "v1").d_colour == 0
+    if pretrained.available():
+        assert apply(base, "projected").d_colour == 16
+        mixed = apply(base, "projected", {"d_arch": "residual"})
+        assert mixed.d_colour == 0
+        mixed.validate()
+        assert apply(base, "projected", {"d_colour": 8}).d_colour == 8
