@@ -30,6 +30,8 @@ class DistilConfig:
     arch: str = ""  # student architecture (livegan.nets.TRAINABLE; "" = default_arch())
     width: int = 0  # student width at full resolution (0: the widest within gflop_budget)
     gflop_budget: float = 1.2  # auto width: GFLOP per frame (the bundled 256² models: 0.9)
+    norm: str = "batch"  # the student's norm: batch (follows z from the start) or pixel
+    mapping: bool = True  # a StyleGAN teacher's mapping network starts the student (fastgan)
     batch: int = 16  # pairs per step
     lr: float = 2e-4  # Adam learning rate of the student
     lr_d: float = 2e-4  # Adam learning rate of the discriminator's heads
@@ -61,6 +63,8 @@ class DistilConfig:
         if self.precision not in PRECISIONS:
             raise DistilError(f"precision '{self.precision}': choose from "
                               f"{', '.join(PRECISIONS)}")
+        if self.norm not in ("batch", "pixel"):
+            raise DistilError(f"norm '{self.norm}': choose batch or pixel")
         if self.device not in DEVICES:
             raise DistilError(f"--device {self.device}: choose from {', '.join(DEVICES)}")
         positive = {"batch": self.batch, "lr": self.lr, "lr_d": self.lr_d,

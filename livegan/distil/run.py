@@ -21,10 +21,11 @@ from livegan.distil.config import LADDER, DistilConfig
 from livegan.distil.errors import DistilError, ResumeError
 from livegan.distil.losses import Judge, feature_distance, l1, squared
 from livegan.distil.pairs import PairSource
-from livegan.distil.student import plan_student, save_student
+from livegan.distil.student import plan_student, save_student, start_from_teacher
 from livegan.distil.teacher import Teacher, open_teacher
 from livegan.errors import ExtraMissingError
 from livegan.nets import build_generator
+from livegan.nets.layers import recalibrate_batchnorm
 from livegan.train import checkpoint as ckpt
 from livegan.train.metrics import MetricsLog
 from livegan.train.steps import hinge_d_loss
@@ -105,7 +106,10 @@ class Distiller:
             self.arch, self.g_config = state["arch"], state["g_config"]
         else:
             self.arch, self.g_config = plan_student(cfg, self.teacher)
-        self.g = build_generator(self.arch, self.g_config).to(self.device).train()
+        self.g = build_generator(self.arch, self.g_config).train()
+        if state is None and start_from_teacher(self.g, self.teacher.generator):
+            log.info("the student's mapping network starts as %s's", self.teacher.info.name)
+        self.g.to(self.device)
         self.g_ema = copy.deepcopy(self.g).eval().requires_grad_(False)
         self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr, betas=(0.5, 0.99))
         self.judge = None
@@ -245,9 +249,14 @@ class Distiller:
             b_ema.copy_(b)
 
     # -- figures, checkpoints, the model file --------------------------------------------
+    def kept(self) -> torch.nn.Module:
+        """The kept (averaged) student, its batch statistics measured for its own weights."""
+        recalibrate_batchnorm(self.g_ema, self.teacher.z_dim, batches=4, size=32)
+        return self.g_ema
+
     def agreement(self) -> float:
-        """PSNR (dB) of the kept (averaged) student against the teacher on held-out latents."""
-        return agreement.psnr(agreement.draw(self.g_ema, self.held_z), self.held_frames)
+        """PSNR (dB) of the kept student against the teacher on held-out latents."""
+        return agreement.psnr(agreement.draw(self.kept(), self.held_z), self.held_frames)
 
     def checkpoint(self, psnr: float | None = None) -> Path:
         """Save the run (atomically) and rewrite the student's model file."""
@@ -262,8 +271,8 @@ class Distiller:
                     "cpu_minutes": round(self.cpu_minutes, 2), "threads": self.threads,
                     "device": self.device.type, "run": str(self.run_dir.resolve()),
                     "psnr_held_out": round(psnr if psnr is not None else self.agreement(), 2)}
-        return save_student(out, self.g_ema, self.arch, self.g_config, self.name, self.teacher,
-                            training)
+        return save_student(out, self.kept(), self.arch, self.g_config, self.name,
+                            self.teacher, training)
 
     def _ladder(self, before: float) -> None:
         """A copy of the student at each LADDER mark of CPU-minutes the last step passed."""
@@ -292,7 +301,7 @@ class Distiller:
                         self.step, self.checkpoint(), self.out)
             raise
         bar.close()
-        student = agreement.draw(self.g_ema, self.held_z)
+        student = agreement.draw(self.kept(), self.held_z)
         psnr = agreement.psnr(student, self.held_frames)
         if self.step % self.cfg.eval_every and self.step > 1:
             self._record(psnr, {}, 0.0)

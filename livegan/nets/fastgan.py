@@ -100,22 +100,40 @@ def icnr_(conv: nn.Conv2d, scale: int) -> None:
         conv.bias.copy_(conv.bias[::groups].repeat_interleave(groups))
 
 
+class LatentMapping(nn.Module):
+    """z at unit RMS, then `layers` dense layers with LeakyReLU, to a latent of z's size (as
+    StyleGAN's mapping network: a distilled student starts from its teacher's). A spatial z
+    [N, Z, h, w] is mapped at each position."""
+
+    def __init__(self, z_dim: int, layers: int) -> None:
+        super().__init__()
+        self.layers = nn.Sequential(*[m for _ in range(layers)
+                                      for m in (nn.Linear(z_dim, z_dim), nn.LeakyReLU(0.2))])
+
+    def forward(self, z: Tensor) -> Tensor:
+        x = z.movedim(1, -1) if z.dim() == 4 else z  # [..., Z]
+        x = self.layers(x * torch.rsqrt(x.pow(2).mean(dim=-1, keepdim=True) + 1e-8))
+        return x.movedim(-1, 1) if z.dim() == 4 else x
+
+
 class FastGANGenerator(nn.Module):
     """z [N, Z] (or spatial [N, Z, h, w]) -> image [N, 3, R, R] in [-1, 1].
 
     Feature maps grow from 4x4 to R/2 (or R with shuffle=False); scales up to `double_up`
     get two gated convolutions, finer ones one plain convolution; the image is read out by
-    a sub-pixel convolution.
+    a sub-pixel convolution. `mapping` > 0 puts that many dense layers before it all
+    (LatentMapping).
     """
 
     def __init__(
         self, resolution: int = 256, z_dim: int = 128, ngf: int = 12, cap: int = 96,
         n_labels: int = 0, norm: str = "batch", double_up: int = 16, noise: bool = False,
-        excite: str = "fastgan", shuffle: bool = True,
+        excite: str = "fastgan", shuffle: bool = True, mapping: int = 0,
     ) -> None:
         super().__init__()
         check_resolution(resolution)
         self.resolution, self.z_dim, self.n_labels = resolution, z_dim, n_labels
+        self.mapping = LatentMapping(z_dim, mapping) if mapping else None
         self.label_input = LabelInput(z_dim, n_labels)
         top = resolution // 2 if shuffle else resolution  # the largest feature map
         plan = channel_plan(resolution, ngf, cap)  # the map at R/2 has 2 * ngf channels
@@ -136,6 +154,8 @@ class FastGANGenerator(nn.Module):
             icnr_(self.to_rgb[0], scale)
 
     def forward(self, z: Tensor, labels: Tensor | None = None) -> Tensor:
+        if self.mapping is not None:
+            z = self.mapping(z)  # [N, Z]
         x = self.init(self.label_input(z, labels))  # [N, C4, 4, 4]
         kept = {4: x}
         sources = set(self.pairs.values())

@@ -153,3 +153,43 @@ def test_a_livegan_model_can_teach_too(tmp_path: Path, make_tiny_model) -> None:
     assert student.info.z_dim == taught_by.info.z_dim and student.info.resolution == 32
     assert torch.equal(student.directions, taught_by.directions)
     assert student.info.source["teacher"] == "lite-teacher"
+
+
+def test_the_students_mapping_network_starts_as_the_teachers(tmp_path: Path) -> None:
+    """A StyleGAN teacher's mapping network (equalised learning rate and gains folded in)
+    starts the student's: at step 0 the student computes the teacher's w, scaled."""
+    from livegan.distil.config import DistilConfig
+    from livegan.distil.student import plan_student, start_from_teacher
+    from livegan.distil.teacher import open_teacher
+    from livegan.nets import build_generator
+
+    teacher = open_teacher(write_teacher(tmp_path / "teacher.safetensors"))
+    arch, config = plan_student(DistilConfig(width=8), teacher)
+    assert arch == "fastgan" and config["mapping"] == 2
+    student = build_generator(arch, config)
+    assert start_from_teacher(student, teacher.generator)
+    z = torch.randn(8, Z_DIM)
+    with torch.no_grad():
+        w = teacher.generator.mapping_forward(z)
+        assert torch.allclose(student.mapping(z), w / 2 ** 0.5, atol=1e-5)
+    _, plain = plan_student(DistilConfig(width=8, mapping=False), teacher)
+    assert plain["mapping"] == 0
+
+
+def test_a_student_with_a_mapping_network_is_a_livegan_model(taught) -> None:
+    info = read_info(taught["out"])
+    assert info.config.get("mapping") == 2 and info.config["norm"] == "batch"
+
+
+def test_fastgans_mapping_option_maps_a_canvas_and_leaves_old_files_alone() -> None:
+    from livegan.nets import build_generator, generator_config
+
+    plain = build_generator("fastgan", generator_config("fastgan", resolution=32, ngf=4))
+    assert not any("mapping" in key for key in plain.state_dict())  # files made before
+    mapped = build_generator("fastgan", generator_config("fastgan", resolution=32, ngf=4,
+                                                         mapping=2)).eval()
+    z = torch.randn(1, 128, 2, 3)  # a canvas: a latent per position
+    with torch.no_grad():
+        assert mapped(z).shape == plain.eval()(z).shape  # the same canvas
+        cell = mapped.mapping(z[:, :, 1, 2])
+        assert torch.allclose(mapped.mapping(z)[:, :, 1, 2], cell, atol=1e-6)
