@@ -188,7 +188,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    f"(translation alone from 1,000 pictures, all three below) {_RECIPE_SAYS}")
     p.add_argument("--r1", type=float, default=argparse.SUPPRESS,
                    help=f"R1 penalty weight (0 = off) {_RECIPE_SAYS}")
-    p.add_argument("--from", dest="start_from", default="", metavar="MODEL",
+    p.add_argument("--from", dest="start_from", default=argparse.SUPPRESS, metavar="MODEL",
                    help="start from a trained model (a name from `livegan models` or a "
                    ".safetensors file of a trainable arch at the same --res) instead of noise")
     p.add_argument("--mirror", choices=("on", "off", "auto"), default=argparse.SUPPRESS,

@@ -34,7 +34,7 @@ def train(args: argparse.Namespace) -> int:
         labels=args.labels, sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every, keep=args.keep, log_every=args.log_every,
         quality=not args.no_quality, checkpoint_minutes=args.checkpoint_minutes,
-        start_from=args.start_from,
+        start_from=getattr(args, "start_from", ""),
     )
     # the recipe, then the flags given (argparse leaves out the others), then --set
     given = {name: getattr(args, name) for name in RECIPE_FLAGS if hasattr(args, name)}

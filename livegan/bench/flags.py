@@ -76,8 +76,8 @@ def _add_quality(p: argparse.ArgumentParser) -> None:
                         "photos (scikit-image's sample photographs), glyphs (letters from "
                         "matplotlib's fonts), or all")
     p.add_argument("--images", type=positive, default=None, metavar="N",
-                   help="--quality: synthetic training images (default 2000); e.g. 400 to see "
-                        "how a recipe does on an artist-sized set (not with --data)")
+                   help="--quality: training images of the bench's sets (default 2000); e.g. "
+                        "400 to see how a recipe does on an artist-sized set (not with --data)")
     p.add_argument("--recipe", type=recipe, default="default",
                    help="--quality: training recipe")
     p.add_argument("--set", action="append", default=[], dest="settings", metavar="KEY=VALUE",
