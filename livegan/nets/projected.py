@@ -130,8 +130,8 @@ class ProjectedDiscriminator(nn.Module):
                                  for i in range(len(widths) - 1))
         sizes = self._map_sizes()
         self.heads = nn.ModuleList(PatchHead(w, s, w) for w, s in zip(widths, sizes))
-        # colour: one more head on the picture itself, shrunk to colour x colour: InceptionV3
-        # was trained to ignore shifts of colour, so its maps alone let palettes drift
+        # colour: one more head on the picture itself, shrunk to colour x colour: InceptionV3's
+        # maps answer little to a shift of palette, so with them alone palettes drift
         self.colour = min(colour, resolution)
         if self.colour:
             self.heads.insert(0, PatchHead(3, self.colour, widths[0]))
