@@ -27,6 +27,7 @@ from livegan.errors import ExtraMissingError
 from livegan.nets import build_generator
 from livegan.nets.layers import recalibrate_batchnorm
 from livegan.train import checkpoint as ckpt
+from livegan.train import steps
 from livegan.train.metrics import MetricsLog
 from livegan.train.steps import hinge_d_loss
 
@@ -240,13 +241,8 @@ class Distiller:
         self.amp = choose_bf16(self.cfg.precision, self.device, timed, modules)
         log.info("distilling in %s", "bf16 (autocast)" if self.amp else "fp32")
 
-    @torch.no_grad()
     def _update_ema(self) -> None:
-        beta = min(self.cfg.ema, (1 + self.step) / (10 + self.step))
-        for p_ema, p in zip(self.g_ema.parameters(), self.g.parameters()):
-            p_ema.lerp_(p, 1 - beta)
-        for b_ema, b in zip(self.g_ema.buffers(), self.g.buffers()):
-            b_ema.copy_(b)
+        steps.update_ema(self.g_ema, self.g, self.cfg.ema, self.step)
 
     # -- figures, checkpoints, the model file --------------------------------------------
     def kept(self) -> torch.nn.Module:

@@ -234,13 +234,8 @@ class Trainer:
         self.step += 1
         return {**losses, "augment_p": self.strength.p} if self.strength.adaptive else losses
 
-    @torch.no_grad()
     def _update_ema(self) -> None:
-        beta = min(self.cfg.ema, (1 + self.step) / (10 + self.step))
-        for p_ema, p in zip(self.g_ema.parameters(), self.g.parameters()):
-            p_ema.lerp_(p, 1 - beta)
-        for b_ema, b in zip(self.g_ema.buffers(), self.g.buffers()):
-            b_ema.copy_(b)
+        steps.update_ema(self.g_ema, self.g, self.cfg.ema, self.step)
 
     # -- periodic work -------------------------------------------------------------------
     def maybe_sample(self, force: bool = False) -> dict[str, float]:

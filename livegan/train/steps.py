@@ -147,6 +147,17 @@ def step_g(t: StepParts, g_loss: torch.Tensor) -> None:
     t.opt_g.step()
 
 
+@torch.no_grad()
+def update_ema(ema: nn.Module, model: nn.Module, decay: float, step: int) -> None:
+    """Move `ema`'s weights towards `model`'s (decay warmed up over the first steps, as
+    (1 + step) / (10 + step)) and copy its buffers (batch-norm statistics)."""
+    beta = min(decay, (1 + step) / (10 + step))
+    for p_ema, p in zip(ema.parameters(), model.parameters()):
+        p_ema.lerp_(p, 1 - beta)
+    for b_ema, b in zip(ema.buffers(), model.buffers()):
+        b_ema.copy_(b)
+
+
 def losses(d_loss: torch.Tensor, g_loss: torch.Tensor, d_real: torch.Tensor,
            d_fake: torch.Tensor) -> dict[str, float]:
     """The figures a step reports (progress bar, metrics.csv)."""
