@@ -55,6 +55,20 @@ class Model:
     directions: torch.Tensor | None
 
 
+class SizedByInfo:
+    """`z_dim` and `resolution` read from `self.info` (a ModelInfo): for what holds a model."""
+
+    info: ModelInfo
+
+    @property
+    def z_dim(self) -> int:
+        return self.info.z_dim
+
+    @property
+    def resolution(self) -> int:
+        return self.info.resolution
+
+
 def save_model(
     path: Path,
     generator: nn.Module,

@@ -12,7 +12,7 @@ from torch import nn
 
 from livegan.distil.errors import TeacherError
 from livegan.errors import LiveganError
-from livegan.modelfile import ModelInfo
+from livegan.modelfile import ModelInfo, SizedByInfo
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ NOISE = "const"  # a style teacher's noise while distilling: a latent is always 
 
 
 @dataclass
-class Teacher:
+class Teacher(SizedByInfo):
     """A loaded teacher: its info, the file it was read from and that file's SHA-256, its
     generator (eval, frozen) and directions [K, Z] in z."""
 
@@ -30,14 +30,6 @@ class Teacher:
     generator: nn.Module
     directions: torch.Tensor | None
     truncation: float
-
-    @property
-    def z_dim(self) -> int:
-        return self.info.z_dim
-
-    @property
-    def resolution(self) -> int:
-        return self.info.resolution
 
     def to(self, device: torch.device) -> Teacher:
         self.generator.to(device)

@@ -16,7 +16,7 @@ from livegan.engine.canvas import CannotGrow, Canvas, CanvasRequest, cells_for, 
 from livegan.engine.cpu import CpuCaches
 from livegan.errors import BackendError
 from livegan.latent import random_directions
-from livegan.modelfile import Model
+from livegan.modelfile import Model, SizedByInfo
 from livegan.nets.taps import feature_layers
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-class Engine:
+class Engine(SizedByInfo):
     """A loaded model on a backend: latent in, uint8 frame out. Owns its device and caches.
 
     With a canvas (`set_canvas`), each latent [Z] renders a frame of the canvas's size; a
@@ -161,14 +161,6 @@ class Engine:
         else:
             self.directions = random_directions(FALLBACK_DIRECTIONS, model.info.z_dim)
             self.direction_names = [f"dir{i}" for i in range(self.directions.shape[0])]
-
-    @property
-    def z_dim(self) -> int:
-        return self.info.z_dim
-
-    @property
-    def resolution(self) -> int:
-        return self.info.resolution
 
     def set_canvas(self, request: CanvasRequest | None) -> None:
         """Render frames of `request`'s size (None: the model's square). A model whose
