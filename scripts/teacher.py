@@ -42,20 +42,11 @@ TEACHER = {"z_dim": 256, "w_dim": 256, "channel_base": 8192, "channel_max": 256,
 class TeacherTrainer(loop.Trainer):
     """livegan's Trainer with StyleGAN2's generator in place of the run's arch."""
 
-    def _build(self, **kwargs) -> None:
-        super()._build(**kwargs)
-        cfg = self.cfg
-        torch.manual_seed(cfg.seed)
-        self.g_config = {**TEACHER, "resolution": cfg.res}
-        self.g = build_generator("stylegan2", self.g_config).to(self.device).train()
-        self.g.requires_grad_(True)
-        self.g.noise_mode = "random"  # as StyleGAN trains; the file keeps its const maps
-        import copy
-
-        self.g_ema = copy.deepcopy(self.g).eval().requires_grad_(False)
-        betas = (cfg.beta1, 0.99)
-        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr, betas=betas)
-        self.g_train = self.dist.wrap(self.g)
+    def _generator(self) -> tuple[dict, torch.nn.Module]:
+        config = {**TEACHER, "resolution": self.cfg.res}
+        g = build_generator("stylegan2", config).train().requires_grad_(True)
+        g.noise_mode = "random"  # as StyleGAN trains; the file keeps its const maps
+        return config, g
 
     def state(self) -> dict:
         return {**super().state(), "arch": "stylegan2"}

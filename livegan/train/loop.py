@@ -70,13 +70,20 @@ class Trainer:
                 log.warning("cover and diverse are left out under several processes (they "
                             "need the one-process step); train on one for them")
 
+    def _generator(self) -> tuple[dict, torch.nn.Module]:
+        """The run's generator settings and network, built from cfg (a subclass may build
+        another architecture here)."""
+        cfg = self.cfg
+        config = generator_config(cfg.arch, resolution=cfg.res, z_dim=cfg.z_dim,
+                                  ngf=cfg.generator_width(), n_labels=self.n_labels,
+                                  **cfg.generator_options())
+        return config, build_generator(cfg.arch, config)
+
     def _build(self, start: bool = False) -> None:
         cfg = self.cfg
         torch.manual_seed(cfg.seed)
-        self.g_config = generator_config(cfg.arch, resolution=cfg.res, z_dim=cfg.z_dim,
-                                         ngf=cfg.generator_width(), n_labels=self.n_labels,
-                                         **cfg.generator_options())
-        self.g = build_generator(cfg.arch, self.g_config).to(self.device)
+        self.g_config, g = self._generator()
+        self.g = g.to(self.device)
         if start:
             from livegan.train.start import load_weights
 
