@@ -112,7 +112,7 @@ class Distiller:
             log.info("the student's mapping network starts as %s's", self.teacher.info.name)
         self.g.to(self.device)
         self.g_ema = copy.deepcopy(self.g).eval().requires_grad_(False)
-        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr, betas=(0.5, 0.99))
+        self.opt_g = steps.adam(self.g.parameters(), cfg.lr, (0.5, 0.99))
         self.judge = None
         if cfg.perceptual > 0 or cfg.adversarial > 0:
             from livegan.nets import pretrained
@@ -125,7 +125,7 @@ class Distiller:
 
             d = ProjectedDiscriminator(resolution=self.teacher.resolution).to(self.device)
             self.judge = Judge(d)
-            self.opt_d = torch.optim.Adam(d.heads.parameters(), lr=cfg.lr_d, betas=(0.5, 0.99))
+            self.opt_d = steps.adam(d.heads.parameters(), cfg.lr_d, (0.5, 0.99))
         self.teacher.to(self.device)
         self.rng = torch.Generator().manual_seed(cfg.seed * 7919 + 17)
         self.pairs = PairSource(self.teacher, self.device, self.rng, cfg.cache,

@@ -93,8 +93,8 @@ class Trainer:
                                      cfg.d_arch, **colour).to(self.device)
         self.g_ema = copy.deepcopy(self.g).eval().requires_grad_(False)
         betas = (cfg.beta1, 0.99)
-        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr, betas=betas)
-        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr_d, betas=betas)
+        self.opt_g = steps.adam(self.g.parameters(), cfg.lr, betas)
+        self.opt_d = steps.adam(self.d.parameters(), cfg.lr_d, betas)
         self.recon = cfg.recon if cfg.d_arch == "selfsup" else 0.0
         self.g_train, self.d_train = self.dist.wrap(self.g), self.dist.wrap(self.d)
         self.rng = torch.Generator().manual_seed(cfg.seed * 1000 + self.dist.rank)

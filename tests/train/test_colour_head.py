@@ -63,3 +63,24 @@ def test_the_projected_recipe_has_the_colour_head_and_another_discriminator_drop
         assert mixed.d_colour == 0
         mixed.validate()
         assert apply(base, "projected", {"d_colour": 8}).d_colour == 8
+
+
+@needs_extra
+def test_reals_and_fakes_judged_as_one_batch_score_as_judged_apart() -> None:
+    """The projected step judges the reals and the fakes in one pass through the heads
+    (steps.judge_both); the heads have no batch statistics, so each picture's scores are
+    those it gets judged alone. Labels ride along in the same order."""
+    from livegan.train.steps import judge_both
+
+    d = build_discriminator(32, 3, 8, "projected", colour=16).eval()  # eval: no power step
+    real, fake = torch.rand(3, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
+    y_real, y_fake = torch.tensor([0, 1, 2]), torch.tensor([2, 2])
+    real_maps, fake_maps = d.look(real), d.look(fake.requires_grad_())
+    with torch.no_grad():
+        both_real, both_fake = judge_both(d, real_maps, fake_maps, y_real, y_fake)
+        assert torch.allclose(both_real, d.judge(real_maps, y_real), atol=1e-5)
+        assert torch.allclose(both_fake, d.judge(fake_maps, y_fake), atol=1e-5)
+    fake_scores = judge_both(d, real_maps, fake_maps, y_real, y_fake)[1]
+    fake_scores.sum().backward()  # reaches the heads, not the fakes: D's step trains no G
+    assert fake.grad is None
+    assert all(p.grad is not None for p in d.heads[0].parameters() if p.requires_grad)
