@@ -59,8 +59,7 @@ def test_canvas_settings_parse_and_resolve():
 
 
 @pytest.mark.parametrize("backend", ["cpu", "openvino", "eager"])
-def test_backends_render_a_canvas_like_eager(backend, tiny_model: Path, monkeypatch, tmp_path):
-    monkeypatch.setenv("LIVEGAN_CACHE", str(tmp_path / "cache"))
+def test_backends_render_a_canvas_like_eager(backend, tiny_model: Path):
     model = load_model(tiny_model)
     if backend == "openvino":
         pytest.importorskip("openvino")

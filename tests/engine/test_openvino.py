@@ -174,9 +174,10 @@ def test_a_busy_machine_cuts_the_timing_short_instead_of_stalling_the_start(monk
     assert [rendered.count(id(b)) for b in backends] == [2, 2]  # a warm-up and one timed
 
 
-def test_a_model_openvino_cannot_convert_falls_back_to_the_cpu_with_one_line(monkeypatch,
+def test_a_model_openvino_cannot_convert_falls_back_to_the_cpu_with_one_line(engine_cache,
+                                                                            monkeypatch,
                                                                             caplog):
-    _openvino()
+    _openvino()  # an empty cache of its own: the conversion is attempted, never read back
     import openvino
 
     def refuse(*args, **kwargs):
