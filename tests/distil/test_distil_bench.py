@@ -34,10 +34,16 @@ def student(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def test_the_figures_of_each_kept_student_beside_the_blurred_teacher(student: Path) -> None:
-    from livegan.bench.distil import format_distil, run_distil_bench
+@pytest.mark.slow
+def test_the_command_line_bench_judges_each_kept_student_and_adds_both_frame_rates(
+        student: Path, capsys) -> None:
+    """One run of the command (its InceptionV3 judge and both models' shows cost tens of
+    seconds): the figures of every kept student, the references and both frame rates."""
+    from livegan.bench.distil import format_distil
 
-    result = run_distil_bench(str(student), pairs=16, speed=False)
+    assert main(["bench", "--distil", "--model", str(student), "--pairs", "16", "--frames",
+                 "20", "--backend", "cpu", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
     ref = result["reference"]
     assert ref["teacher"]["psnr"] > 99 and ref["blurred"]["psnr"] < 40
     assert ref["blurred"]["kid"] > ref["teacher"]["kid"]
@@ -48,16 +54,10 @@ def test_the_figures_of_each_kept_student_beside_the_blurred_teacher(student: Pa
     assert result["teacher"].endswith("teacher.safetensors") and result["pairs"] == 16
     text = format_distil(result)
     assert "teacher blurred" in text and "student.safetensors" in text
-
-
-@pytest.mark.slow
-def test_the_command_line_bench_adds_both_frame_rates(student: Path, capsys) -> None:
-    assert main(["bench", "--distil", "--model", str(student), "--pairs", "8", "--frames",
-                 "20", "--json"]) == 0
-    result = json.loads(capsys.readouterr().out)
     for who in ("student", "teacher"):
         speed = result["speed"][who]
         assert speed["end_to_end_fps"] > 0 and speed["resolution"] == 32
+        assert f"{who}: " in text and speed["backend"] == "cpu"
     assert result["speed"]["student"]["gflop_per_frame"] < 1.0
 
 
