@@ -36,13 +36,13 @@ needs_extra = pytest.mark.skipif(not pretrained.available(),
 def test_tiny_quality_bench_reports_finite_figures_and_grids(tmp_path: Path, capsys) -> None:
     synthesize(tmp_path / "images", 60, 32, progress=False)
     out = tmp_path / "bench"
-    code = main(["bench", "--quality", "--minutes", "0.1,0.05", "--res", "32", "--samples", "16",
+    code = main(["bench", "--quality", "--minutes", "0.1,0.05", "--res", "32", "--samples", "9",
                  "--data", str(tmp_path / "images"), "--recipe", "v1", "--set", "batch=8",
                  "--set", "ngf=8", "--set", "ndf=8", "--out", str(out), "--json",
                  "--no-progress"])
     assert code == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["res"] == 32 and result["recipe"] == "v1" and result["held_out"] == 16
+    assert result["res"] == 32 and result["recipe"] == "v1" and result["held_out"] == 9
     assert result["settings"] == {"batch": 8, "ngf": 8, "ndf": 8}
     assert result["train_config"]["batch"] == 8 and result["train_config"]["arch"] == "lite"
     assert result["augment_policy"] == "color,translation,cutout"  # v1's own policy
@@ -56,7 +56,7 @@ def test_tiny_quality_bench_reports_finite_figures_and_grids(tmp_path: Path, cap
         assert all(math.isfinite(b[k]) for k in ("fid", "kid", "precision", "recall",
                                                   "fid_random"))
         assert b["fid"] > 0 and 0 <= b["precision"] <= 1 and 0 <= b["recall"] <= 1
-        assert Image.open(b["grid"]).size == (4 * 34 + 2, 4 * 34 + 2)  # 4x4 of 32 px, 2 px gaps
+        assert Image.open(b["grid"]).size == (3 * 34 + 2, 3 * 34 + 2)  # 3x3 of 32 px, 2 px gaps
     reference = result["reference"][0]
     assert "blurred" in reference["name"] and reference["fid"] > 0
     assert reference["fid_random"] > 0
@@ -65,7 +65,7 @@ def test_tiny_quality_bench_reports_finite_figures_and_grids(tmp_path: Path, cap
     # A second bench on the same data reuses the held-out features: the same reference.
     cached = list((out / "data").glob("*/held-out-inception.safetensors"))
     assert len(cached) == 1
-    assert main(["bench", "--quality", "--minutes", "0.02", "--res", "32", "--samples", "16",
+    assert main(["bench", "--quality", "--minutes", "0.02", "--res", "32", "--samples", "9",
                  "--data", str(tmp_path / "images"), "--out", str(out), "--json",
                  "--no-progress", "--set", "ngf=8", "--set", "ndf=8",
                  "--set", "ada_target=0.6"]) == 0
