@@ -14,13 +14,38 @@ CONTRACT_NUMBERS = ("resolution", "generator_fps", "end_to_end_fps", "baseline_f
                     "gflop_per_frame", "efficiency")
 
 
+def _watch_shows_and_naive_loops(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """("show" / "naive", on the main thread?) for each show and naive loop the bench runs."""
+    import threading
+
+    from livegan.bench import show as bench
+
+    events: list[tuple[str, bool]] = []
+    show, naive = bench.end_to_end, bench.baseline_fps
+
+    def watched_show(*args, **kwargs):
+        events.append(("show", threading.current_thread() is threading.main_thread()))
+        return show(*args, **kwargs)
+
+    def watched_naive(*args, **kwargs):
+        events.append(("naive", threading.current_thread() is threading.main_thread()))
+        return naive(*args, **kwargs)
+
+    monkeypatch.setattr(bench, "end_to_end", watched_show)
+    monkeypatch.setattr(bench, "baseline_fps", watched_naive)
+    return events
+
+
 @pytest.mark.slow
-def test_bench_json_has_the_contract_keys(dummy_video, tiny_model: Path, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture) -> None:
+def test_bench_json_has_the_contract_keys_and_the_canvas_cost(
+        dummy_video, tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture) -> None:
+    """One bench with a canvas (each bench costs seconds): every figure of the contract, the
+    canvas's cost, and each show followed at once by a naive run off the main thread."""
     monkeypatch.chdir(tmp_path)
+    events = _watch_shows_and_naive_loops(monkeypatch)
     assert main(["bench", "--model", str(tiny_model), "--frames", "40", "--json",
-                 "--backend", "cpu"]) == 0
+                 "--backend", "cpu", "--canvas", "auto"]) == 0
     out = capsys.readouterr().out
     assert out.count("\n") == 1, "one JSON object on one line, nothing else on stdout"
     result = json.loads(out, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))
@@ -48,57 +73,30 @@ def test_bench_json_has_the_contract_keys(dummy_video, tiny_model: Path, tmp_pat
     assert paced["frame_interval_ms"] == pytest.approx(1000 / paced["fps"], rel=0.01)
     assert paced["p99_intervals"] == pytest.approx(
         paced["osc_latency_ms"]["p99"] / paced["frame_interval_ms"], rel=0.01)
-    from livegan.bench.show import format_table
-
-    assert "--max-fps 60" in format_table(result)
-    assert "3 shows, each over the naive loop right after it" in format_table(result)
-
-
-@pytest.mark.slow
-def test_bench_canvas_shows_its_cost_in_the_json_and_the_table(dummy_video, tiny_model: Path,
-                                                               tmp_path: Path, monkeypatch,
-                                                               capsys) -> None:
-    monkeypatch.chdir(tmp_path)
-    assert main(["bench", "--model", str(tiny_model), "--frames", "30", "--json",
-                 "--backend", "cpu", "--canvas", "auto"]) == 0
-    result = json.loads(capsys.readouterr().out)
     canvas = result["canvas"]
     assert canvas["size"] == [56, 32] and canvas["window"] == [1280, 720]
     for key in ("generator_fps", "end_to_end_fps"):
         assert isinstance(canvas[key], (int, float)) and canvas[key] > 0
     from livegan.bench.show import format_table
 
-    assert "canvas" in format_table(result) and "56x32" in format_table(result)
+    table = format_table(result)
+    assert "--max-fps 60" in table
+    assert "3 shows, each over the naive loop right after it" in table
+    assert "canvas" in table and "56x32" in table
+    kinds = [kind for kind, _ in events]  # the paced show 3rd, the canvas's show 4th
+    assert kinds == ["show", "naive", "show", "show", "show", "naive", "show", "naive"]
+    assert [main for kind, main in events if kind == "naive"] == [False] * 3
 
 
 @pytest.mark.slow
-def test_the_naive_loop_runs_beside_each_show_off_the_main_thread_or_last_on_macos(
+def test_where_windows_stay_on_the_main_thread_one_naive_loop_runs_after_the_last_show(
         dummy_video, tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each show is followed at once by a naive run on a short-lived thread; where windows
-    must stay on the main thread, one naive run comes after the last show instead."""
-    import threading
-
+    """macOS: one naive run after every show, on the main thread, shared by the pairs (the
+    other platforms' order is checked with the contract above)."""
     from livegan.bench import show as bench
 
-    events: list[tuple[str, bool]] = []
-    show, naive = bench.end_to_end, bench.baseline_fps
-
-    def watched_show(*args, **kwargs):
-        events.append(("show", threading.current_thread() is threading.main_thread()))
-        return show(*args, **kwargs)
-
-    def watched_naive(*args, **kwargs):
-        events.append(("naive", threading.current_thread() is threading.main_thread()))
-        return naive(*args, **kwargs)
-
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(bench, "end_to_end", watched_show)
-    monkeypatch.setattr(bench, "baseline_fps", watched_naive)
-    bench.run_bench(str(tiny_model), "cpu", frames=30)
-    kinds = [kind for kind, _ in events]
-    assert kinds == ["show", "naive", "show", "show", "naive", "show", "naive"]  # paced: 3rd
-    assert [main for kind, main in events if kind == "naive"] == [False] * 3
-    events.clear()
+    events = _watch_shows_and_naive_loops(monkeypatch)
     monkeypatch.setattr(bench, "windows_need_main_thread", lambda: True)
     result = bench.run_bench(str(tiny_model), "cpu", frames=30)
     assert [kind for kind, _ in events] == ["show"] * 4 + ["naive"] and events[-1][1]
