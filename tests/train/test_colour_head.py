@@ -55,10 +55,10 @@ def test_the_projected_recipe_has_the_colour_head_and_another_discriminator_drop
 
     base = TrainConfig(data="x")
     assert base.d_colour == 0  # a run from before the colour head resumes without one
-    assert RECIPES["projected"]["d_colour"] == 16
+    assert RECIPES["projected"]["d_colour"] == 32
     assert apply(base, "v1").d_colour == 0
     if pretrained.available():
-        assert apply(base, "projected").d_colour == 16
+        assert apply(base, "projected").d_colour == 32
         mixed = apply(base, "projected", {"d_arch": "residual"})
         assert mixed.d_colour == 0
         mixed.validate()
