@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import ipaddress
 import logging
 import re
 import socket
 import threading
+import time
 from typing import Any
 
 from livegan.control.osc.server import is_loopback
@@ -15,11 +18,14 @@ log = logging.getLogger(__name__)
 
 SERVICE = "_oscjson._tcp.local."
 INSTALL = "pip install 'livegan[oscquery]'"
+EXIT_WAIT_S = 2.0  # at exit, the longest wait for the goodbyes of adverts still live
 
 
 class Advert:
-    """One mDNS announcement, registered on a daemon thread (probing takes a second or two,
-    which the show never waits for) and withdrawn by `close()`.
+    """One mDNS announcement, made and withdrawn on a daemon thread of its own: probing
+    takes a second or two and the goodbye a quarter of a second, and the show waits for
+    neither (`close()` returns at once). An advert still live when Python exits is withdrawn
+    then, for at most EXIT_WAIT_S.
 
     Args:
         module: the zeroconf module.
@@ -37,34 +43,98 @@ class Advert:
             addresses=[socket.inet_aton(a) for a in self.addresses], server=_server_name())
         self.interfaces = module.InterfaceChoice.All if host in ("0.0.0.0", "") \
             else self.addresses
-        self.registered = threading.Event()
-        self._zeroconf: Any = None
-        self._thread = threading.Thread(target=self._register, name="livegan-mdns",
-                                        daemon=True)
-        self._thread.start()
-
-    def _register(self) -> None:
+        self.registered = threading.Event()  # announced: probed and the announcements sent
+        self._closing = threading.Event()
+        self._wake = threading.Event()  # closing, or the registration ended
+        self._thread = threading.Thread(target=self._run, name="livegan-mdns", daemon=True)
+        with _LIVE_LOCK:
+            _LIVE.add(self)
         try:
-            self._zeroconf = self.module.Zeroconf(interfaces=self.interfaces)
-            self._zeroconf.register_service(self.info, allow_name_change=True)
-        except Exception as exc:  # noqa: BLE001 - no multicast, name taken, interface gone
-            log.warning("OSCQuery could not be announced over mDNS (%s); clients can still "
-                        "connect by address and port", exc)
-            return
-        self.registered.set()
-        log.info("OSCQuery announced over mDNS as %r on %s", self.info.name.split(".")[0],
-                 ", ".join(self.addresses))
+            self._thread.start()
+        except BaseException:
+            with _LIVE_LOCK:
+                _LIVE.discard(self)
+            raise
 
     def close(self) -> None:
-        """Withdraw the announcement."""
-        self._thread.join(10.0)
-        if self._zeroconf is not None:
+        """Withdraw the announcement, without waiting: the goodbye is sent (or the probing
+        given up) and zeroconf closed on the advert's thread (`join` waits for it). Safe
+        to call again, and when the announcement never happened or failed."""
+        self._closing.set()
+        self._wake.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait up to `timeout` seconds for the advert's thread to finish (after `close`:
+        the goodbye sent and zeroconf closed); True when it has."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            if not self._closing.is_set():
+                self._serve()
+        finally:
+            with _LIVE_LOCK:
+                _LIVE.discard(self)
+
+    def _serve(self) -> None:
+        """Open zeroconf, announce, wait for `close`, withdraw, close zeroconf."""
+        try:
+            zc = self.module.Zeroconf(interfaces=self.interfaces)
+        except Exception as exc:  # noqa: BLE001 - no multicast, interface gone
+            self._warn(exc)
+            return
+        try:
+            # the registration runs on zeroconf's event loop, so `close` can cut the probing
+            # short instead of waiting it out
+            registration = asyncio.run_coroutine_threadsafe(self._register(zc), zc.loop)
+            registration.add_done_callback(lambda _: self._wake.set())
+            self._wake.wait()
+            if registration.cancel():  # closed before it was announced
+                return
             try:
-                if self.registered.is_set():
-                    self._zeroconf.unregister_service(self.info)
-            finally:
-                self._zeroconf.close()
-                self._zeroconf = None
+                registration.result()
+            except Exception as exc:  # noqa: BLE001 - name taken, interface gone
+                self._warn(exc)
+                return
+            self.registered.set()
+            log.info("OSCQuery announced over mDNS as %r on %s",
+                     self.info.name.split(".")[0], ", ".join(self.addresses))
+            self._closing.wait()
+            zc.unregister_service(self.info)  # the goodbye
+        except Exception as exc:  # noqa: BLE001 - the show never hears of a failed goodbye
+            log.debug("mDNS withdrawal failed: %s", exc)
+        finally:
+            # also says goodbye for whatever a cancelled registration had announced
+            try:
+                zc.close()
+            except Exception as exc:  # noqa: BLE001
+                log.debug("zeroconf did not close cleanly: %s", exc)
+
+    async def _register(self, zc: Any) -> None:
+        announcing = await zc.async_register_service(self.info, allow_name_change=True)
+        await announcing
+
+    def _warn(self, exc: Exception) -> None:
+        log.warning("OSCQuery could not be announced over mDNS (%s); clients can still "
+                    "connect by address and port", exc)
+
+
+_LIVE: set[Advert] = set()  # adverts whose thread still runs
+_LIVE_LOCK = threading.Lock()
+
+
+@atexit.register
+def _withdraw_all(timeout: float = EXIT_WAIT_S) -> None:
+    """At exit: close every advert still live and give their goodbyes up to `timeout`
+    seconds in all (their threads are daemons: Python would cut them off)."""
+    with _LIVE_LOCK:
+        adverts = list(_LIVE)
+    for advert in adverts:
+        advert.close()
+    deadline = time.monotonic() + timeout
+    for advert in adverts:
+        advert.join(max(0.0, deadline - time.monotonic()))
 
 
 def advertise(name: str, host: str, port: int) -> Advert | None:
