@@ -13,7 +13,10 @@ is retrained and the README shows the model as it is.
   window, then a 390x844 phone) beside a real show, taken by its browser tests
   (tests/web/test_page_browser.py; needs chromium and chromium-driver);
 - distil_pair.png: a StyleGAN2 teacher and its `livegan distil` student side by side, for
-  the same 16 held-out latents (the student, DISTIL_STUDENT, found in $LIVEGAN_MODELS).
+  the same 16 held-out latents (the student, DISTIL_STUDENT, found in $LIVEGAN_MODELS);
+- train_expect.jpg: what the trainer draws after 15, 30 and 60 CPU-minutes on photographs
+  and glyphs, beside held-out pictures (scripts/expect_grids.py on two quality bench runs,
+  their folders in $LIVEGAN_EXPECT_RUNS).
 """
 
 from __future__ import annotations
@@ -121,6 +124,26 @@ def distil_pair(out: Path) -> Path:
     return target
 
 
+EXPECT_RUNS = "LIVEGAN_EXPECT_RUNS"  # the quality bench --out folders, photos:glyphs
+
+
+def train_expect(out: Path) -> Path:
+    """The README's "what to expect" sheet from two quality bench runs (photographs, then
+    glyphs; `--minutes 15,30,60`), their folders in $LIVEGAN_EXPECT_RUNS as PHOTOS:GLYPHS."""
+    import subprocess
+
+    runs = os.environ.get(EXPECT_RUNS, "").split(":")
+    if len(runs) != 2:
+        raise SystemExit(f"train_expect: set {EXPECT_RUNS}=PHOTOS_RUN:GLYPHS_RUN (the bench's "
+                         "--out folders of `livegan bench --quality --sets photos|glyphs "
+                         "--minutes 15,30,60`)")
+    target = out / "train_expect.jpg"
+    script = Path(__file__).resolve().parent / "expect_grids.py"
+    subprocess.run([sys.executable, str(script), *runs, "--out", str(target)], check=True)
+    return target
+
+
+SUFFIX = {"train_expect": ".jpg"}  # photographs: a JPEG a fifth the size of the PNG
 PICTURES = {
     "window": window,
     "default_grid": lambda out: grid("default", out),
@@ -129,6 +152,7 @@ PICTURES = {
     "control_page": control_page,  # makes control_page_phone.png too
     "control_page_phone": lambda out: out / "control_page_phone.png",
     "distil_pair": distil_pair,
+    "train_expect": train_expect,
 }
 
 

@@ -64,7 +64,7 @@ def test_every_picture_of_the_readme_comes_from_the_pictures_script() -> None:
     spec = importlib.util.spec_from_file_location("pictures", ROOT / "scripts" / "pictures.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    made = {f"{name}.png" for name in module.PICTURES}
+    made = {name + getattr(module, "SUFFIX", {}).get(name, ".png") for name in module.PICTURES}
     shown = _pictures()
     assert shown and set(shown) <= made, sorted(set(shown) - made)
     for name in shown:
