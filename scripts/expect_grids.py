@@ -15,29 +15,24 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw
 
-TILE_PAD = 2  # livegan.train.samples.tile's gap between pictures
+from livegan.train.samples import PAD, tile
 
 
 def crop_tiles(grid: Image.Image, side: int, keep: int) -> Image.Image:
     """The top-left keep x keep pictures of a square grid of `side` x `side` pictures."""
-    step = (grid.width - TILE_PAD) / side
-    return grid.crop((0, 0, round(keep * step + TILE_PAD), round(keep * step + TILE_PAD)))
+    step = (grid.width - PAD) / side
+    return grid.crop((0, 0, round(keep * step + PAD), round(keep * step + PAD)))
 
 
 def held_out_grid(data: Path, keep: int) -> Image.Image:
     """keep x keep held-out pictures laid out as the bench lays out samples."""
-    import numpy as np
-    import torch
-
-    from livegan.train.samples import tile, to_uint8
-
     files = sorted(data.rglob("*.png"))
     files = files[:: max(1, len(files) // (keep * keep))][: keep * keep]  # spread over classes
-    images = torch.stack([torch.from_numpy(np.array(Image.open(f).convert("RGB"))).permute(2, 0, 1)
-                          for f in files]).float() / 127.5 - 1
-    return Image.fromarray(tile(to_uint8(images), keep))
+    return Image.fromarray(tile(np.stack([np.array(Image.open(f).convert("RGB"))
+                                          for f in files]), keep))
 
 
 def row(run: Path, keep: int) -> tuple[str, list[tuple[str, Image.Image]]]:
@@ -51,28 +46,34 @@ def row(run: Path, keep: int) -> tuple[str, list[tuple[str, Image.Image]]]:
     return name, cells + [("held-out", held_out_grid(held, keep))]
 
 
-def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("runs", nargs="+", type=Path, help="quality bench output folders, one per row")
-    p.add_argument("--out", type=Path, default=Path("docs/train_expect.jpg"))
-    p.add_argument("--tiles", type=int, default=4, help="pictures per side kept of each grid")
-    a = p.parse_args()
-    rows = [row(r, a.tiles) for r in a.runs]
+def sheet(runs: list[Path], out: Path, tiles: int = 4) -> Path:
+    """One row per bench folder in `runs`: its grids, then held-out pictures; saved to `out`."""
+    rows = [row(r, tiles) for r in runs]
     cell = max(im.width for _, cells in rows for _, im in cells)
     label_w, label_h, gap = 70, 18, 8
     cols = max(len(cells) for _, cells in rows)
-    sheet = Image.new("RGB", (label_w + cols * (cell + gap), len(rows) * (cell + label_h + gap)), "white")
-    draw = ImageDraw.Draw(sheet)
+    image = Image.new("RGB", (label_w + cols * (cell + gap), len(rows) * (cell + label_h + gap)),
+                      "white")
+    draw = ImageDraw.Draw(image)
     for r, (name, cells) in enumerate(rows):
         y = r * (cell + label_h + gap)
         draw.text((4, y + label_h + cell // 2), name, fill="black")
         for c, (label, im) in enumerate(cells):
             x = label_w + c * (cell + gap)
             draw.text((x, y + 3), label, fill="black")
-            sheet.paste(im.resize((cell, cell)), (x, y + label_h))
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    sheet.save(a.out, quality=90)
-    print(a.out)
+            image.paste(im.resize((cell, cell)), (x, y + label_h))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    image.save(out, quality=90)
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("runs", nargs="+", type=Path, help="quality bench output folders, one per row")
+    p.add_argument("--out", type=Path, default=Path("docs/train_expect.jpg"))
+    p.add_argument("--tiles", type=int, default=4, help="pictures per side kept of each grid")
+    a = p.parse_args()
+    print(sheet(a.runs, a.out, a.tiles))
 
 
 if __name__ == "__main__":

@@ -130,17 +130,14 @@ EXPECT_RUNS = "LIVEGAN_EXPECT_RUNS"  # the quality bench --out folders, photos:g
 def train_expect(out: Path) -> Path:
     """The README's "what to expect" sheet from two quality bench runs (photographs, then
     glyphs; `--minutes 15,30,60`), their folders in $LIVEGAN_EXPECT_RUNS as PHOTOS:GLYPHS."""
-    import subprocess
+    from expect_grids import sheet
 
     runs = os.environ.get(EXPECT_RUNS, "").split(":")
     if len(runs) != 2:
         raise SystemExit(f"train_expect: set {EXPECT_RUNS}=PHOTOS_RUN:GLYPHS_RUN (the bench's "
                          "--out folders of `livegan bench --quality --sets photos|glyphs "
                          "--minutes 15,30,60`)")
-    target = out / "train_expect.jpg"
-    script = Path(__file__).resolve().parent / "expect_grids.py"
-    subprocess.run([sys.executable, str(script), *runs, "--out", str(target)], check=True)
-    return target
+    return sheet([Path(r) for r in runs], out / "train_expect.jpg")
 
 
 SUFFIX = {"train_expect": ".jpg"}  # photographs: a JPEG a fifth the size of the PNG

@@ -18,7 +18,10 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
                            ).cpu().numpy()
 
 
-def tile(frames: np.ndarray, rows: int, pad: int = 2) -> np.ndarray:
+PAD = 2  # black pixels between the pictures of a grid
+
+
+def tile(frames: np.ndarray, rows: int, pad: int = PAD) -> np.ndarray:
     """uint8 [N, H, W, 3] -> one uint8 image with `rows` rows, `pad` black pixels between."""
     n, h, w, _ = frames.shape
     cols = -(-n // rows)
