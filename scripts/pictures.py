@@ -14,6 +14,11 @@ is retrained and the README shows the model as it is.
   (tests/web/test_page_browser.py; needs chromium and chromium-driver);
 - distil_pair.png: a StyleGAN2 teacher and its `livegan distil` student side by side, for
   the same 16 held-out latents (the student, DISTIL_STUDENT, found in $LIVEGAN_MODELS);
+- interpolation_strip.png: eight frames of a seed loop of the default model (seeds 9 and 22,
+  as `livegan render default loop.mp4 --seeds 9,22` plays it), from seed 9 to seed 22;
+- default_training_strip.png, paintings_training_strip.png: four fixed seeds of each bundled
+  model across its training (its run folder's sample grids, livegan.train.timelapse), the
+  run folders in $LIVEGAN_MODEL_RUNS (DEFAULT_RUN:PAINTINGS_RUN);
 - train_expect.jpg: what the trainer draws after 15, 30 and 60 CPU-minutes on photographs
   and glyphs, beside held-out pictures (scripts/expect_grids.py on two quality bench runs,
   their folders in $LIVEGAN_EXPECT_RUNS).
@@ -103,6 +108,45 @@ def control_page(out: Path) -> Path:
     return out / "control_page.png"
 
 
+LOOP_SEEDS, LOOP_FRAMES, LOOP_TILE = (9, 22), 8, 160  # the seed loop's strip
+
+
+def interpolation(out: Path) -> Path:
+    """Frames of a seed loop, side by side: eight evenly spaced over its first half (from the
+    first seed to the second), 160 px each with 2 px of black between."""
+    from livegan.render import RenderConfig, render
+
+    with tempfile.TemporaryDirectory() as tmp:
+        frames = Path(tmp) / "frames"
+        render("default", frames, RenderConfig(seconds=8.0, fps=30, seeds=LOOP_SEEDS,
+                                               progress=False))
+        files = sorted(frames.glob("*.png"))
+        half = len(files) // 2
+        files = [files[round(i * half / (LOOP_FRAMES - 1))] for i in range(LOOP_FRAMES)]
+        pad, tile = 2, LOOP_TILE
+        strip = Image.new("RGB", (len(files) * (tile + pad) - pad, tile))
+        for i, path in enumerate(files):
+            frame = Image.open(path).convert("RGB").resize((tile, tile), Image.Resampling.LANCZOS)
+            strip.paste(frame, (i * (tile + pad), 0))
+    target = out / "interpolation_strip.png"
+    strip.save(target, optimize=True)
+    return target
+
+
+MODEL_RUNS = "LIVEGAN_MODEL_RUNS"  # the bundled models' run folders, default:paintings
+
+
+def training_strip(model: str, out: Path) -> Path:
+    """Four fixed seeds of a bundled model across its training, from its run's grids."""
+    from livegan.train.timelapse import frames_strip
+
+    runs = dict(zip(("default", "paintings"), os.environ.get(MODEL_RUNS, "").split(":")))
+    if not runs.get(model):
+        raise SystemExit(f"{model}_training_strip: set {MODEL_RUNS}=DEFAULT_RUN:PAINTINGS_RUN "
+                         "(the `livegan train --out` folders of the bundled models)")
+    return frames_strip(Path(runs[model]), out / f"{model}_training_strip.png")
+
+
 DISTIL_STUDENT = "teacher64-fast"  # a student of `livegan distil`, in a models folder
 
 
@@ -146,6 +190,9 @@ PICTURES = {
     "default_grid": lambda out: grid("default", out),
     "paintings_grid": lambda out: grid("paintings", out),
     "bend_strip": bends,
+    "interpolation_strip": interpolation,
+    "default_training_strip": lambda out: training_strip("default", out),
+    "paintings_training_strip": lambda out: training_strip("paintings", out),
     "control_page": control_page,  # makes control_page_phone.png too
     "control_page_phone": lambda out: out / "control_page_phone.png",
     "distil_pair": distil_pair,

@@ -66,8 +66,8 @@ class Trainer:
             log.info("training on %d processes (DDP, %s): %d images per step", self.dist.world_size,
                      "nccl" if self.device.type == "cuda" else "gloo",
                      cfg.batch * self.dist.world_size)
-            if cfg.cover or cfg.diverse:
-                log.warning("cover and diverse are left out under several processes (they "
+            if cfg.cover or cfg.diverse or cfg.palette:
+                log.warning("cover, diverse and palette are left out under several processes (they "
                             "need the one-process step); train on one for them")
 
     def _generator(self) -> tuple[dict, torch.nn.Module]:

@@ -51,7 +51,8 @@ def frozen_eyes_step(t: StepParts, real: torch.Tensor, y_real: torch.Tensor | No
     d = t.d
     z, y_fake = t.fake_input(real.shape[0])
     with t.autocast():
-        fake_maps = d.look(t.augment(t.g_train(z, y_fake)))
+        fake = t.g_train(z, y_fake)
+        fake_maps = d.look(t.augment(fake))
         real_in = t.augment(real).requires_grad_(r1)
         real_maps = d.look(real_in)
         d_real, d_fake = judge_both(d, real_maps, fake_maps, y_real, y_fake)
@@ -64,6 +65,8 @@ def frozen_eyes_step(t: StepParts, real: torch.Tensor, y_real: torch.Tensor | No
         extra["cover"] = coverage_loss(real_maps[-1], fake_maps[-1])
     if t.cfg.diverse:
         extra["diverse"] = mode_seeking_loss(z, fake_maps[-1])
+    if t.cfg.palette:
+        extra["palette"] = palette_loss(real, fake)
     step_g(t, g_loss + sum(getattr(t.cfg, name) * term for name, term in extra.items()))
     return {**losses(d_loss, g_loss, d_real, d_fake), **{k: v.item() for k, v in extra.items()}}
 
@@ -106,6 +109,26 @@ def coverage_loss(real_map: torch.Tensor, fake_map: torch.Tensor) -> torch.Tenso
     part of the data is left without a sample near it: the recall the adversarial loss
     alone does not ask for."""
     return torch.cdist(_unit(real_map.detach()), _unit(fake_map)).pow(2).min(dim=1).values.mean()
+
+
+PALETTE_RES = 16  # the palette term's pictures are averaged down to this size first (cheap)
+
+
+def colour_stats(images: torch.Tensor) -> torch.Tensor:
+    """[N, 3, R, R] -> [N, 6]: each picture's mean and spread per colour channel (in fp32,
+    on the picture averaged down to PALETTE_RES): its palette, whatever its layout."""
+    small = F.adaptive_avg_pool2d(images.float(), min(PALETTE_RES, images.shape[-1]))
+    flat = small.flatten(2)  # [N, 3, P]
+    return torch.cat([flat.mean(dim=2), flat.std(dim=2, correction=0)], dim=1)
+
+
+def palette_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """For each real of the batch, the squared distance to the fake nearest to it in palette
+    (colour_stats). The coverage term's idea (every real pulls some fake towards it) on
+    colours alone: a batch of fakes that all share one palette is pulled apart towards the
+    reals' palettes, which the frozen network's maps hardly tell apart."""
+    return torch.cdist(colour_stats(real.detach()), colour_stats(fake)).pow(2) \
+        .min(dim=1).values.mean()
 
 
 def plain_step(t: StepParts, real: torch.Tensor, y_real: torch.Tensor | None,

@@ -55,14 +55,20 @@ def test_the_projected_recipe_has_the_colour_head_and_another_discriminator_drop
 
     base = TrainConfig(data="x")
     assert base.d_colour == 0  # a run from before the colour head resumes without one
+    assert base.palette == 0  # nor the palette term
     assert RECIPES["projected"]["d_colour"] == 32
-    assert apply(base, "v1").d_colour == 0
+    assert RECIPES["projected"]["palette"] == 0.3
+    assert apply(base, "v1").d_colour == 0 and apply(base, "v1").palette == 0
     if pretrained.available():
         assert apply(base, "projected").d_colour == 32
+        assert apply(base, "projected").palette == 0.3
         mixed = apply(base, "projected", {"d_arch": "residual"})
-        assert mixed.d_colour == 0
+        assert mixed.d_colour == 0 and mixed.palette == 0
         mixed.validate()
         assert apply(base, "projected", {"d_colour": 8}).d_colour == 8
+        assert apply(base, "projected", {"palette": 1.0}).palette == 1.0
+        with pytest.raises(LiveganError, match="d_arch=projected"):  # asked for: kept, refused
+            apply(base, "projected", {"d_arch": "residual", "palette": 1.0}).validate()
 
 
 @needs_extra

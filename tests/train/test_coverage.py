@@ -1,6 +1,7 @@
 """Two opt-in terms of the generator's loss on the projected discriminator's frozen features:
 coverage (`--set cover=W`: each real pulls its nearest fake towards it) and mode seeking
-(`--set diverse=W`: different latents must give different pictures)."""
+(`--set diverse=W`: different latents must give different pictures); and the palette term
+(`--set palette=W`: each real pulls the fake nearest to it in colour)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import torch
 from livegan.errors import LiveganError
 from livegan.nets import pretrained
 from livegan.train.config import TrainConfig
-from livegan.train.steps import coverage_loss, mode_seeking_loss
+from livegan.train.steps import colour_stats, coverage_loss, mode_seeking_loss, palette_loss
 from tests.train.tiny import data_fixture, trainer_maker
 
 data = data_fixture("coverdata", 8, 32)
@@ -59,7 +60,43 @@ def test_mode_seeking_costs_most_when_different_latents_give_one_picture() -> No
     assert mode_seeking_loss(z[:1], apart[:1]).item() == 0.0  # one picture: no pair to part
 
 
-@pytest.mark.parametrize("name", ["cover", "diverse"])
+def _pictures(colours: list[tuple[float, float, float]], res: int = 32) -> torch.Tensor:
+    """Pictures in [-1, 1]: each a colour with stripes of its negative (a two-colour palette)."""
+    out = torch.tensor(colours).reshape(-1, 3, 1, 1).expand(-1, 3, res, res).clone()
+    out[:, :, :, ::4] *= -1
+    return out
+
+
+def test_the_palette_term_sees_colours_not_layout() -> None:
+    reals = _pictures([(0.9, -0.5, 0.1), (-0.8, 0.7, 0.3), (0.0, 0.1, -0.9)])
+    moved = reals.roll(7, dims=3).flip(2)  # the same palettes, stripes elsewhere
+    assert palette_loss(reals, moved.flip(0)).item() == pytest.approx(0.0, abs=1e-6)
+    one = _pictures([(0.9, -0.5, 0.1)] * 3)  # every fake in the first real's palette
+    assert palette_loss(reals, one).item() > 0.2
+    stats = colour_stats(reals)
+    assert stats.shape == (3, 6)
+    assert torch.allclose(stats[:, :3], reals.mean(dim=(2, 3)), atol=1e-5)  # means, then spreads
+
+
+def test_the_palette_term_pulls_a_one_palette_batch_towards_the_reals_palettes() -> None:
+    reals = _pictures([(0.9, -0.5, 0.1), (-0.8, 0.7, 0.3), (0.0, 0.1, -0.9), (0.5, 0.5, 0.5)])
+    noise = torch.randn(4, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    fakes = _pictures([(0.2, 0.2, 0.2)] * 4) + 0.05 * noise
+    fakes.requires_grad_(True)
+    loss = palette_loss(reals, fakes)
+    loss.backward()
+    assert fakes.grad.abs().sum() > 0 and reals.grad is None
+    spread_before = colour_stats(fakes.detach())[:, :3].std(dim=0).sum()
+    stepped = fakes.detach()
+    for _ in range(50):  # a few steps down the gradient: the fakes' palettes part
+        stepped.requires_grad_(True)
+        palette_loss(reals, stepped).backward()
+        stepped = (stepped - 20.0 * stepped.grad).detach()
+    assert palette_loss(reals, stepped) < 0.6 * loss.detach()
+    assert colour_stats(stepped)[:, :3].std(dim=0).sum() > 10 * spread_before
+
+
+@pytest.mark.parametrize("name", ["cover", "diverse", "palette"])
 def test_bad_settings_are_one_sentence(name: str) -> None:
     with pytest.raises(LiveganError, match="positive weight"):
         TrainConfig(data="x", d_arch="projected", **{name: -1.0}).validate()
@@ -70,7 +107,7 @@ def test_bad_settings_are_one_sentence(name: str) -> None:
 
 @pytest.mark.skipif(not pretrained.available(),
                     reason="needs the quality extra (InceptionV3 weights)")
-@pytest.mark.parametrize("name", ["cover", "diverse"])
+@pytest.mark.parametrize("name", ["cover", "diverse", "palette"])
 def test_a_projected_run_reports_it_and_it_changes_what_the_generator_learns(
         name: str, data: Path, tmp_path: Path) -> None:
     plain = _trainer(data, tmp_path / "plain")  # each built and stepped in turn: a trainer
@@ -82,3 +119,13 @@ def test_a_projected_run_reports_it_and_it_changes_what_the_generator_learns(
     assert not all(torch.equal(a, b) for a, b in zip(plain.g.parameters(),
                                                       covered.g.parameters()))
     assert all(torch.equal(a, b) for a, b in zip(plain.d.parameters(), covered.d.parameters()))
+
+
+def test_a_run_from_before_the_palette_term_resumes_without_it(tmp_path: Path) -> None:
+    import json
+    from dataclasses import asdict
+
+    saved = asdict(TrainConfig(data="x", d_arch="projected", palette=0.3))
+    del saved["palette"]  # config.json of a run started before the term existed
+    (tmp_path / "config.json").write_text(json.dumps(saved))
+    assert TrainConfig.from_json(tmp_path / "config.json").palette == 0.0
