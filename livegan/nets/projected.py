@@ -117,7 +117,7 @@ class ProjectedDiscriminator(nn.Module):
     """
 
     def __init__(self, resolution: int = 128, ndf: int = 16, cap: int = 256, n_labels: int = 0,
-                 colour: int = 0):
+                 colour: int = 0, detail: int = 0):
         super().__init__()
         check_resolution(resolution)
         self.size = input_size(resolution)
@@ -135,6 +135,13 @@ class ProjectedDiscriminator(nn.Module):
         self.colour = min(colour, resolution)
         if self.colour:
             self.heads.insert(0, PatchHead(3, self.colour, widths[0]))
+        # detail: one more head on the whole picture folded into channels (each fold x fold
+        # block of pixels one position), so its finest pixels reach a head: the frozen network
+        # sees a picture larger than its input resized with antialiasing, the colour head
+        # averaged, and neither would see a one-pixel checkerboard at 256 px
+        self.fold = resolution // detail if detail and detail < resolution else 0
+        if self.fold:
+            self.heads.insert(0, PatchHead(3 * self.fold ** 2, detail, widths[0]))
         self.embed = nn.utils.parametrizations.spectral_norm(
             nn.Embedding(n_labels, widths[-1])) if n_labels > 0 else None
 
@@ -150,7 +157,9 @@ class ProjectedDiscriminator(nn.Module):
         trains, so the trainer may judge one fake batch's maps before and after a
         discriminator update (a graph back to the image only when the image wants one)."""
         pixels = [F.interpolate(x.float(), size=(self.colour,) * 2, mode="area")] \
-            if self.colour else []  # [N, 3, c, c]: the colour head's map, first
+            if self.colour else []  # [N, 3, c, c]: the colour head's map
+        if self.fold:  # [N, 3 * fold^2, d, d]: the detail head's map, first
+            pixels.insert(0, F.pixel_unshuffle(x.float(), self.fold))
         if x.shape[-1] != self.size:  # in fp32: antialiased resizing has no bf16 kernel
             x = F.interpolate(x.float(), size=(self.size, self.size), mode="bilinear",
                               align_corners=False, antialias=x.shape[-1] > self.size)

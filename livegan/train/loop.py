@@ -89,6 +89,8 @@ class Trainer:
 
             load_weights(cfg, (self.g,))
         colour = {"colour": cfg.d_colour} if cfg.d_colour else {}
+        if cfg.d_detail:
+            colour["detail"] = cfg.d_detail
         self.d = build_discriminator(cfg.res, self.n_labels, cfg.discriminator_width(),
                                      cfg.d_arch, **colour).to(self.device)
         self.g_ema = copy.deepcopy(self.g).eval().requires_grad_(False)

@@ -124,7 +124,7 @@ def apply(cfg: TrainConfig, name: str = "default", settings: dict | None = None)
         settings["g_options"] = merge_options(base.get("g_options", ""), settings["g_options"])
     merged = {**base, **settings}
     if merged.get("d_arch", cfg.d_arch) != "projected":  # the recipe's colour head and
-        for name in ("d_colour", "palette"):  # palette term are the projected D's
-            if name not in settings:
-                merged.pop(name, None)
+        for key in ("d_colour", "palette"):  # palette term are the projected D's
+            if key not in settings:
+                merged.pop(key, None)
     return replace(cfg, **merged)

@@ -90,3 +90,27 @@ def test_reals_and_fakes_judged_as_one_batch_score_as_judged_apart() -> None:
     fake_scores.sum().backward()  # reaches the heads, not the fakes: D's step trains no G
     assert fake.grad is None
     assert all(p.grad is not None for p in d.heads[0].parameters() if p.requires_grad)
+
+
+@needs_extra
+def test_the_detail_head_sees_a_one_pixel_checkerboard_that_the_other_heads_average_away() -> None:
+    d = build_discriminator(64, 0, 8, "projected", colour=16, detail=16).eval()
+    assert d.fold == 4 and len(d.heads) == 6  # detail, colour, four frozen maps
+    plain = torch.zeros(2, 3, 64, 64)
+    checker = ((torch.arange(64)[:, None] + torch.arange(64)[None, :]) % 2).float() * 0.4 - 0.2
+    board = plain + checker  # the same mean everywhere, a pattern at the finest pixel
+    with torch.no_grad():
+        a, b = d.look(plain), d.look(board)
+    assert a[0].shape == (2, 48, 16, 16)  # 3 channels x 4 x 4 pixels per position
+    assert (a[0] - b[0]).abs().max() > 0.1  # the detail head's map has the pattern
+    assert torch.allclose(a[1], b[1], atol=1e-6)  # the colour head's average has none
+    assert d(board).shape[0] == 2
+    assert build_discriminator(16, 0, 8, "projected", detail=16).fold == 0  # nothing to fold
+
+
+def test_a_detail_head_is_for_the_projected_discriminator_at_a_power_of_two() -> None:
+    for bad in ({"d_detail": 24}, {"d_detail": 2}, {"d_detail": 32, "d_arch": "residual"}):
+        with pytest.raises(LiveganError, match="detail head"):
+            TrainConfig(data="x", **{"d_arch": "projected", **bad}).validate()
+    TrainConfig(data="x", d_arch="projected", d_detail=32).validate()
+    assert TrainConfig(data="x").d_detail == 0  # off unless asked for
