@@ -7,6 +7,7 @@ from dataclasses import fields, replace
 
 from livegan.errors import ExtraMissingError, LiveganError
 from livegan.nets import pretrained
+from livegan.nets.projected import MAX_INPUT
 from livegan.train.config import FIRST_RECIPE, TrainConfig, parse_value
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,10 @@ RECIPES: dict[str, dict] = {
         "augment": "auto",
     },
 }
+# The projected recipe adds a detail head (d_detail) where the picture is larger than what its
+# frozen eyes see (they see it resized to 160 px): without it a 256 px run draws a one-pixel
+# checkerboard that no head sees (docs/training.md, "At 256 px: the detail head").
+DETAIL = 32
 OLD_RECIPE_NAMES = {"stage": "fastgan"}  # what --recipe still takes, as the recipe's name now
 # `livegan train` flags whose default is the recipe's (argparse leaves them out unless
 # given): only the ones given override the recipe
@@ -123,8 +128,11 @@ def apply(cfg: TrainConfig, name: str = "default", settings: dict | None = None)
     if "g_options" in settings:
         settings["g_options"] = merge_options(base.get("g_options", ""), settings["g_options"])
     merged = {**base, **settings}
+    if name in ("default", NEEDS_EXTRA) and base.get("d_arch") == "projected" \
+            and cfg.res > MAX_INPUT and "d_detail" not in settings:
+        merged["d_detail"] = DETAIL
     if merged.get("d_arch", cfg.d_arch) != "projected":  # the recipe's colour head and
-        for key in ("d_colour", "palette"):  # palette term are the projected D's
+        for key in ("d_colour", "d_detail", "palette"):  # palette term: the projected D's
             if key not in settings:
                 merged.pop(key, None)
     return replace(cfg, **merged)

@@ -114,3 +114,21 @@ def test_a_detail_head_is_for_the_projected_discriminator_at_a_power_of_two() ->
             TrainConfig(data="x", **{"d_arch": "projected", **bad}).validate()
     TrainConfig(data="x", d_arch="projected", d_detail=32).validate()
     assert TrainConfig(data="x").d_detail == 0  # off unless asked for
+
+
+def test_the_recipe_adds_the_detail_head_where_the_picture_is_larger_than_the_eyes_input() -> None:
+    from livegan.nets.projected import MAX_INPUT
+    from livegan.train.recipes import DETAIL, apply
+
+    if not pretrained.available():  # the projected recipe needs the extra
+        assert apply(TrainConfig(data="x", res=256), "default").d_detail == 0
+        return
+    assert MAX_INPUT < 256
+    assert apply(TrainConfig(data="x", res=256), "projected").d_detail == DETAIL
+    assert apply(TrainConfig(data="x", res=512), "default").d_detail == DETAIL
+    assert apply(TrainConfig(data="x", res=128), "projected").d_detail == 0  # eyes see it all
+    assert apply(TrainConfig(data="x", res=256), "projected", {"d_detail": 0}).d_detail == 0
+    assert apply(TrainConfig(data="x", res=256), "projected",
+                 {"d_arch": "residual"}).d_detail == 0
+    assert apply(TrainConfig(data="x", res=256), "v1").d_detail == 0
+    apply(TrainConfig(data="x", res=256), "projected").validate()
