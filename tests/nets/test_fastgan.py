@@ -98,16 +98,20 @@ def test_sub_pixel_read_out_starts_as_nearest_upsampling() -> None:
     assert x.std() > 0
 
 
-def test_models_written_as_stage_play_as_fastgan() -> None:
-    """FastGAN's generator was "stage" before: the bundled models still say so, and load."""
+def test_models_written_as_stage_play_as_fastgan(tmp_path) -> None:
+    """FastGAN's generator was "stage" before: model files that say so still load."""
     from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
 
     from livegan.modelfile import DEFAULT_MODEL, find_model, load_model
 
     path = find_model(DEFAULT_MODEL)
     with safe_open(str(path), framework="pt") as f:
-        assert f.metadata()["arch"] == "stage"
-    model = load_model(path)
+        metadata = dict(f.metadata())
+    assert metadata["arch"] in ("stage", "fastgan")
+    old = tmp_path / "old.safetensors"  # the bundled model as a file from before the rename
+    save_file(load_file(str(path)), str(old), metadata={**metadata, "arch": "stage"})
+    model = load_model(old)
     assert model.info.arch == "fastgan" and isinstance(model.generator, FastGANGenerator)
 
 
