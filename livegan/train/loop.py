@@ -88,11 +88,10 @@ class Trainer:
             from livegan.train.start import load_weights
 
             load_weights(cfg, (self.g,))
-        colour = {"colour": cfg.d_colour} if cfg.d_colour else {}
-        if cfg.d_detail:
-            colour["detail"] = cfg.d_detail
+        heads = {name: size for name, size in (("colour", cfg.d_colour),
+                                               ("detail", cfg.d_detail)) if size}
         self.d = build_discriminator(cfg.res, self.n_labels, cfg.discriminator_width(),
-                                     cfg.d_arch, **colour).to(self.device)
+                                     cfg.d_arch, **heads).to(self.device)
         self.g_ema = copy.deepcopy(self.g).eval().requires_grad_(False)
         betas = (cfg.beta1, 0.99)
         self.opt_g = steps.adam(self.g.parameters(), cfg.lr, betas)

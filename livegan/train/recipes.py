@@ -128,8 +128,7 @@ def apply(cfg: TrainConfig, name: str = "default", settings: dict | None = None)
     if "g_options" in settings:
         settings["g_options"] = merge_options(base.get("g_options", ""), settings["g_options"])
     merged = {**base, **settings}
-    if name in ("default", NEEDS_EXTRA) and base.get("d_arch") == "projected" \
-            and cfg.res > MAX_INPUT and "d_detail" not in settings:
+    if base.get("d_arch") == "projected" and cfg.res > MAX_INPUT and "d_detail" not in settings:
         merged["d_detail"] = DETAIL
     if merged.get("d_arch", cfg.d_arch) != "projected":  # the recipe's colour head and
         for key in ("d_colour", "d_detail", "palette"):  # palette term: the projected D's

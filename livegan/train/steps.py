@@ -108,7 +108,13 @@ def coverage_loss(real_map: torch.Tensor, fake_map: torch.Tensor) -> torch.Tenso
     likelihood estimation (Li and Malik 2018), every real pulls some fake towards it, so no
     part of the data is left without a sample near it: the recall the adversarial loss
     alone does not ask for."""
-    return torch.cdist(_unit(real_map.detach()), _unit(fake_map)).pow(2).min(dim=1).values.mean()
+    return _nearest_pull(_unit(real_map.detach()), _unit(fake_map))
+
+
+def _nearest_pull(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """[N, F] real and [M, F] fake features -> the mean, over the reals, of the squared
+    distance to each one's nearest fake (the coverage and palette terms)."""
+    return torch.cdist(real, fake).pow(2).min(dim=1).values.mean()
 
 
 PALETTE_RES = 16  # the palette term's pictures are averaged down to this size first (cheap)
@@ -127,8 +133,7 @@ def palette_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     (colour_stats). The coverage term's idea (every real pulls some fake towards it) on
     colours alone: a batch of fakes that all share one palette is pulled apart towards the
     reals' palettes, which the frozen network's maps hardly tell apart."""
-    return torch.cdist(colour_stats(real.detach()), colour_stats(fake)).pow(2) \
-        .min(dim=1).values.mean()
+    return _nearest_pull(colour_stats(real.detach()), colour_stats(fake))
 
 
 def plain_step(t: StepParts, real: torch.Tensor, y_real: torch.Tensor | None,
