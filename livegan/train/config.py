@@ -67,6 +67,7 @@ class TrainConfig:
     cover: float = 0.0  # weight of the coverage term (projected only): reals pull fakes
     diverse: float = 0.0  # weight of the mode-seeking term (projected only)
     palette: float = 0.0  # weight of the palette term (projected only): reals pull fakes' colours
+    lattice: float = 0.0  # weight of the lattice term (projected only): no finer grid than reals
     r1: float = 0.0  # R1 gradient penalty weight (0 = off; spectral norm is always on)
     precision: str = "auto"  # fp32, bf16 (autocast), or auto: bf16 where measured faster
     labels: bool = False  # conditional model: class labels from subfolder names
@@ -112,7 +113,7 @@ class TrainConfig:
             raise LiveganError(f"--mirror {self.mirror}: choose on (flip pictures at random), "
                                "off (never), or auto (flip unless the pictures have a "
                                "handedness, like letters)")
-        for name in ("cover", "diverse", "palette"):
+        for name in ("cover", "diverse", "palette", "lattice"):
             weight = getattr(self, name)
             if weight < 0:
                 raise LiveganError(f"{name} {weight}: use 0 (off) or a positive weight, e.g. 1")

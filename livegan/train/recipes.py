@@ -43,11 +43,15 @@ RECIPES: dict[str, dict] = {
     # keep the data's range of colours (marbling at 5 minutes: fid_random 14.2 against 40.5,
     # one palette for every sample without it; photographs: recall 0.087 against 0.013 at a
     # higher KID; glyphs level; docs/training.md, "Why one palette, and the palette term").
+    # The lattice term at 1: no more power at periods of 8 px and less than the reals have,
+    # beyond 32 times (a 256 px run drew alternate columns a shade lighter without it;
+    # docs/training.md, "The lattice term").
     "projected": {
         "g_options": "norm=pixel",
         "d_arch": "projected",
         "d_colour": 32,
         "palette": 0.3,
+        "lattice": 1.0,
         "batch": 8,
         "recon": 0.0,
         "lr": 2e-4,
@@ -131,7 +135,7 @@ def apply(cfg: TrainConfig, name: str = "default", settings: dict | None = None)
     if base.get("d_arch") == "projected" and cfg.res > MAX_INPUT and "d_detail" not in settings:
         merged["d_detail"] = DETAIL
     if merged.get("d_arch", cfg.d_arch) != "projected":  # the recipe's colour head and
-        for key in ("d_colour", "d_detail", "palette"):  # palette term: the projected D's
+        for key in ("d_colour", "d_detail", "palette", "lattice"):  # the projected D's
             if key not in settings:
                 merged.pop(key, None)
     return replace(cfg, **merged)

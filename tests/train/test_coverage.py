@@ -1,7 +1,8 @@
 """Two opt-in terms of the generator's loss on the projected discriminator's frozen features:
 coverage (`--set cover=W`: each real pulls its nearest fake towards it) and mode seeking
 (`--set diverse=W`: different latents must give different pictures); and the palette term
-(`--set palette=W`: each real pulls the fake nearest to it in colour)."""
+(`--set palette=W`: each real pulls the fake nearest to it in colour); and the lattice term
+(`--set lattice=W`: no more two-pixel grid in the fakes than in the reals)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,15 @@ import torch
 from livegan.errors import LiveganError
 from livegan.nets import pretrained
 from livegan.train.config import TrainConfig
-from livegan.train.steps import colour_stats, coverage_loss, mode_seeking_loss, palette_loss
+from livegan.train.steps import (
+    colour_stats,
+    coverage_loss,
+    fine_frequencies,
+    lattice_loss,
+    mode_seeking_loss,
+    palette_loss,
+    spectrum,
+)
 from tests.train.tiny import data_fixture, trainer_maker
 
 data = data_fixture("coverdata", 8, 32)
@@ -96,7 +105,7 @@ def test_the_palette_term_pulls_a_one_palette_batch_towards_the_reals_palettes()
     assert colour_stats(stepped)[:, :3].std(dim=0).sum() > 10 * spread_before
 
 
-@pytest.mark.parametrize("name", ["cover", "diverse", "palette"])
+@pytest.mark.parametrize("name", ["cover", "diverse", "palette", "lattice"])
 def test_bad_settings_are_one_sentence(name: str) -> None:
     with pytest.raises(LiveganError, match="positive weight"):
         TrainConfig(data="x", d_arch="projected", **{name: -1.0}).validate()
@@ -105,11 +114,24 @@ def test_bad_settings_are_one_sentence(name: str) -> None:
     TrainConfig(data="x", d_arch="residual", **{name: 0.0}).validate()  # off: any D
 
 
+@pytest.fixture(scope="module")
+def smooth_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """8 soft gradients at 32 px: reals with no grid, so a new generator's fakes have more."""
+    from PIL import Image
+
+    folder = tmp_path_factory.mktemp("smooth")
+    for i, picture in enumerate(_smooth(8, 32)):
+        pixels = ((picture.permute(1, 2, 0) + 1) * 127.5).round().byte().numpy()
+        Image.fromarray(pixels).save(folder / f"{i}.png")
+    return folder
+
+
 @pytest.mark.skipif(not pretrained.available(),
                     reason="needs the quality extra (InceptionV3 weights)")
-@pytest.mark.parametrize("name", ["cover", "diverse", "palette"])
+@pytest.mark.parametrize("name", ["cover", "diverse", "palette", "lattice"])
 def test_a_projected_run_reports_it_and_it_changes_what_the_generator_learns(
-        name: str, data: Path, tmp_path: Path) -> None:
+        name: str, data: Path, smooth_data: Path, tmp_path: Path) -> None:
+    data = smooth_data if name == "lattice" else data
     plain = _trainer(data, tmp_path / "plain")  # each built and stepped in turn: a trainer
     assert name not in plain.step_once()  # seeds the global generator when it is built
     covered = _trainer(data, tmp_path / name, **{name: 1.0})
@@ -121,11 +143,72 @@ def test_a_projected_run_reports_it_and_it_changes_what_the_generator_learns(
     assert all(torch.equal(a, b) for a, b in zip(plain.d.parameters(), covered.d.parameters()))
 
 
-def test_a_run_from_before_the_palette_term_resumes_without_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["palette", "lattice"])
+def test_a_run_from_before_the_term_resumes_without_it(name: str, tmp_path: Path) -> None:
     import json
     from dataclasses import asdict
 
-    saved = asdict(TrainConfig(data="x", d_arch="projected", palette=0.3))
-    del saved["palette"]  # config.json of a run started before the term existed
+    saved = asdict(TrainConfig(data="x", d_arch="projected", **{name: 0.3}))
+    del saved[name]  # config.json of a run started before the term existed
     (tmp_path / "config.json").write_text(json.dumps(saved))
-    assert TrainConfig.from_json(tmp_path / "config.json").palette == 0.0
+    assert getattr(TrainConfig.from_json(tmp_path / "config.json"), name) == 0.0
+
+
+def _smooth(n: int = 4, res: int = 64) -> torch.Tensor:
+    """Pictures in [-1, 1]: soft diagonal gradients in a colour each, no fine detail."""
+    ramp = torch.linspace(-0.6, 0.6, res)
+    base = (ramp[None, :] + ramp[:, None]) / 2  # [R, R]
+    tint = torch.linspace(-0.3, 0.3, n * 3).reshape(n, 3, 1, 1)
+    return base[None, None] + tint
+
+
+def _grid(kind: str, res: int = 64, amount: float = 0.1) -> torch.Tensor:
+    """A lattice: alternate columns, rows or pixels `amount` lighter, or every other pair of
+    columns (a four-pixel period); or soft waves 16 px apart (coarse: the picture's own)."""
+    i = torch.arange(res)
+    pattern = {"columns": (i[None, :] % 2 == 0).expand(res, res),
+               "rows": (i[:, None] % 2 == 0).expand(res, res),
+               "checkerboard": (i[None, :] + i[:, None]) % 2 == 0,
+               "four": (i[None, :] % 4 < 2).expand(res, res),
+               "waves": torch.sin(i[None, :] * torch.pi / 8).expand(res, res)}[kind]
+    return amount * pattern.float()
+
+
+def _reals(n: int = 4, seed: int = 0) -> torch.Tensor:
+    """Soft gradients with a little fine grain of their own (noise, 0.02 in -1..1)."""
+    grain = torch.randn(n, 3, 64, 64, generator=torch.Generator().manual_seed(seed))
+    return _smooth(n) + 0.02 * grain
+
+
+@pytest.mark.parametrize("kind", ["columns", "rows", "checkerboard", "four"])
+def test_the_lattice_term_sees_a_faint_grid_and_not_the_reals_own_grain(kind: str) -> None:
+    reference = spectrum(_reals(8))
+    assert lattice_loss(reference, _reals(4, seed=1)).item() == 0.0  # other grain, as fine
+    assert lattice_loss(reference, _smooth()).item() == 0.0  # less fine detail: no cost
+    assert lattice_loss(reference, _reals(4, seed=1) + _grid(kind, amount=0.05)).item() > 0.02
+
+
+def test_a_coarse_pattern_is_the_picture_s_business_not_the_lattice_term_s() -> None:
+    reference = spectrum(_reals(8))
+    striped = _reals(4, seed=1) + _grid("waves", amount=0.5)
+    assert lattice_loss(reference, striped).item() < 0.01
+    assert not fine_frequencies(64)[0, 64 // 16] and fine_frequencies(64)[0, 64 // 8]
+
+
+def test_the_lattice_term_removes_the_grid_and_keeps_the_picture() -> None:
+    reference = spectrum(_reals(8))
+    fakes = _reals(4, seed=1) + _grid("columns")
+    stepped = fakes.clone().requires_grad_(True)
+    for _ in range(200):  # down the gradient: the grid goes, the picture stays
+        lattice_loss(reference, stepped).backward()
+        with torch.no_grad():
+            stepped -= 0.002 * stepped.grad / stepped.grad.abs().max().clamp(min=1e-12)
+            stepped.grad = None
+    assert lattice_loss(reference, stepped).item() < 0.01 * lattice_loss(reference, fakes).item()
+    middle = stepped.detach()[..., 16:-16, 16:-16]  # the spectrum's window tapers the edges
+    columns = middle[..., 0::2] - middle[..., 1::2]  # (a generator's grid is the same there)
+    assert columns.mean().abs() < 0.02  # the grid: 0.1 before
+    before = fakes[..., 16:-16, 16:-16]
+    moved = (middle - before).abs().mean()  # the grid: half of 0.1
+    coarse = torch.nn.functional.avg_pool2d  # the picture, seen a 2x2 square at a time
+    assert (coarse(middle, 2) - coarse(before, 2)).abs().mean() < moved / 5
