@@ -142,18 +142,23 @@ def palette_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
 
 
 LATTICE_EXCESS = 32.0  # the lattice term counts power beyond this many times the reals'
+SPECTRUM_CROP = 128  # the lattice term looks at the middle of larger pictures
 LATTICE_PERIOD = 8  # ... at frequencies whose period is this many pixels or fewer
 
 
 def spectrum(images: torch.Tensor) -> torch.Tensor:
-    """[N, C, R, R] -> [C, R, R/2+1]: the batch's mean power at each spatial frequency,
-    per colour channel (fp32; each picture's mean taken away and its edges tapered by a Hann
-    window first, so a picture's left edge unlike its right one adds no stripes of power)."""
+    """[N, C, R, R] -> [C, S, S/2+1]: the batch's mean power at each spatial frequency, per
+    colour channel, of the middle S = min(R, SPECTRUM_CROP) px (fp32; each picture's mean
+    taken away and its edges tapered by a Hann window first, so a picture's left edge unlike
+    its right one adds no stripes of power). At 256 px the middle costs a quarter."""
     x = images.float()
+    if x.shape[-1] > SPECTRUM_CROP:  # the middle: a generator's grid is the same everywhere
+        top = (x.shape[-1] - SPECTRUM_CROP) // 2
+        x = x[..., top:top + SPECTRUM_CROP, top:top + SPECTRUM_CROP]
     x = x - x.mean(dim=(2, 3), keepdim=True)
     hann = torch.hann_window(x.shape[-1], periodic=False, device=x.device)
     x = x * torch.outer(hann, hann)  # tapered to the edges: no power from the wrap-around
-    return torch.fft.rfft2(x, norm="ortho").abs().pow(2).mean(dim=0)
+    return torch.view_as_real(torch.fft.rfft2(x, norm="ortho")).pow(2).sum(dim=-1).mean(dim=0)
 
 
 def fine_frequencies(res: int) -> torch.Tensor:
@@ -181,7 +186,7 @@ def lattice_loss(real_spectrum: torch.Tensor, fake: torch.Tensor) -> torch.Tenso
     have costs nothing, nor does less of it than the reals have. The discriminator sees the
     picture resized or folded and learns to notice a faint grid only slowly: a 256 px run
     still drew alternate columns a shade lighter after 3,000 steps with the detail head."""
-    res = fake.shape[-1]
+    res = min(fake.shape[-1], SPECTRUM_CROP)
     ratio = _neighbourhood(spectrum(fake)) / _neighbourhood(real_spectrum).clamp(min=1e-8)
     excess = F.relu(ratio.clamp(min=1e-8).log() - math.log(LATTICE_EXCESS))
     return (excess * fine_frequencies(res).to(excess.device)).sum(dim=(1, 2)).mean() / res
