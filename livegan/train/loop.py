@@ -29,7 +29,6 @@ from livegan.train.metrics import MetricsLog
 from livegan.train.samples import save_grid
 
 log = logging.getLogger(__name__)
-SPECTRUM_DECAY = 0.99  # real_spectrum's running average keeps this much of itself a step
 
 
 class Trainer:
@@ -62,7 +61,7 @@ class Trainer:
         self.elapsed = 0.0
         self.saved_at = 0.0  # training time at the last checkpoint
         self.stopping = False  # set by Ctrl-C: stop at the next step boundary
-        self._real_spectrum: torch.Tensor | None = None  # the lattice term's (real_spectrum)
+        self.real_spectrum = steps.RealSpectrum()  # what the lattice term holds fakes to
         self._prepare_folder(resume)
         if self.dist.world_size > 1 and self.dist.is_main:
             log.info("training on %d processes (DDP, %s): %d images per step", self.dist.world_size,
@@ -201,17 +200,6 @@ class Trainer:
         y = torch.randint(0, self.n_labels, (n,), generator=self.rng).to(self.device) \
             if self.n_labels else None
         return z, y
-
-    def real_spectrum(self, real: torch.Tensor) -> torch.Tensor:
-        """The reals' power spectrum (steps.spectrum) averaged over the batches so far (the
-        last few hundred weigh most): what the lattice term holds the fakes to. Kept in
-        memory only; a resumed run starts it again from its first batch."""
-        batch = steps.spectrum(real.detach())
-        if self._real_spectrum is None:
-            self._real_spectrum = batch
-        else:
-            self._real_spectrum.lerp_(batch, 1 - SPECTRUM_DECAY)
-        return self._real_spectrum
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         """DiffAugment with the run's policy, at the strength it has reached."""

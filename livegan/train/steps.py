@@ -35,7 +35,7 @@ class StepParts(Protocol):
 
     def fake_input(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]: ...
 
-    def real_spectrum(self, real: torch.Tensor) -> torch.Tensor: ...
+    real_spectrum: Callable[[torch.Tensor], torch.Tensor]
 
     def autocast(self) -> AbstractContextManager: ...
 
@@ -167,6 +167,25 @@ def fine_frequencies(res: int) -> torch.Tensor:
     across = torch.fft.rfftfreq(res).abs()[None, :]
     down = torch.fft.fftfreq(res).abs()[:, None]
     return torch.maximum(across, down) >= 1.0 / LATTICE_PERIOD
+
+
+class RealSpectrum:
+    """The reals' power spectrum (spectrum()) averaged over the batches so far, the last few
+    hundred weighing most: what the lattice term holds the fakes to. Kept in memory only; a
+    resumed run starts it again from its first batch."""
+
+    DECAY = 0.99  # how much of itself the average keeps a step
+
+    def __init__(self) -> None:
+        self.value: torch.Tensor | None = None
+
+    def __call__(self, real: torch.Tensor) -> torch.Tensor:
+        batch = spectrum(real.detach())
+        if self.value is None:
+            self.value = batch
+        else:
+            self.value.lerp_(batch, 1 - self.DECAY)
+        return self.value
 
 
 def _neighbourhood(power: torch.Tensor) -> torch.Tensor:

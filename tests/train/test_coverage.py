@@ -15,6 +15,7 @@ from livegan.errors import LiveganError
 from livegan.nets import pretrained
 from livegan.train.config import TrainConfig
 from livegan.train.steps import (
+    RealSpectrum,
     colour_stats,
     coverage_loss,
     fine_frequencies,
@@ -212,3 +213,15 @@ def test_the_lattice_term_removes_the_grid_and_keeps_the_picture() -> None:
     moved = (middle - before).abs().mean()  # the grid: half of 0.1
     coarse = torch.nn.functional.avg_pool2d  # the picture, seen a 2x2 square at a time
     assert (coarse(middle, 2) - coarse(before, 2)).abs().mean() < moved / 5
+
+
+def test_the_reals_spectrum_is_a_running_average_that_follows_the_batches() -> None:
+    running = RealSpectrum()
+    first, other = _reals(4, seed=0), _reals(4, seed=1) + _grid("rows")
+    assert torch.allclose(running(first.requires_grad_(True)), spectrum(first.detach()))
+    assert not running.value.requires_grad  # nothing of the reals' graph is kept
+    once = running(other).clone()  # one step moves it 1 % of the way
+    assert torch.allclose(once, 0.99 * spectrum(first.detach()) + 0.01 * spectrum(other))
+    for _ in range(600):
+        held = running(other)
+    assert torch.allclose(held, spectrum(other), rtol=0.01, atol=1e-6)
