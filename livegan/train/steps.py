@@ -36,6 +36,7 @@ class StepParts(Protocol):
     def fake_input(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]: ...
 
     real_spectrum: Callable[[torch.Tensor], torch.Tensor]
+    step: int
 
     def autocast(self) -> AbstractContextManager: ...
 
@@ -70,9 +71,10 @@ def frozen_eyes_step(t: StepParts, real: torch.Tensor, y_real: torch.Tensor | No
         extra["diverse"] = mode_seeking_loss(z, fake_maps[-1])
     if t.cfg.palette:
         extra["palette"] = palette_loss(real, fake)
-    if t.cfg.lattice:
+    if t.cfg.lattice and t.step % LATTICE_EVERY == 0:
         extra["lattice"] = lattice_loss(t.real_spectrum(real), fake)
-    step_g(t, g_loss + sum(getattr(t.cfg, name) * term for name, term in extra.items()))
+    step_g(t, g_loss + sum(getattr(t.cfg, name) * LAZY.get(name, 1) * term
+                           for name, term in extra.items()))
     return {**losses(d_loss, g_loss, d_real, d_fake), **{k: v.item() for k, v in extra.items()}}
 
 
@@ -142,6 +144,9 @@ def palette_loss(real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
 
 
 LATTICE_EXCESS = 32.0  # the lattice term counts power beyond this many times the reals'
+LATTICE_EVERY = 4  # the lattice term is computed every 4th step, at 4 times its weight (as
+# StyleGAN2's lazy R1): a grid changes slowly, and every step it cost 3 % of a 64 px step
+LAZY = {"lattice": LATTICE_EVERY}
 SPECTRUM_CROP = 128  # the lattice term looks at the middle of larger pictures
 LATTICE_PERIOD = 8  # ... at frequencies whose period is this many pixels or fewer
 

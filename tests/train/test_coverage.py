@@ -144,6 +144,18 @@ def test_a_projected_run_reports_it_and_it_changes_what_the_generator_learns(
     assert all(torch.equal(a, b) for a, b in zip(plain.d.parameters(), covered.d.parameters()))
 
 
+@pytest.mark.skipif(not pretrained.available(),
+                    reason="needs the quality extra (InceptionV3 weights)")
+def test_the_lattice_term_is_lazy_every_fourth_step_at_four_times_its_weight(
+        smooth_data: Path, tmp_path: Path) -> None:
+    from livegan.train.steps import LATTICE_EVERY
+
+    trainer = _trainer(smooth_data, tmp_path / "lazy", lattice=1.0)
+    rows = [trainer.step_once() for _ in range(2 * LATTICE_EVERY + 1)]
+    assert [i for i, row in enumerate(rows) if "lattice" in row] == [0, LATTICE_EVERY, 2 * LATTICE_EVERY]
+    assert trainer.real_spectrum.value is not None
+
+
 @pytest.mark.parametrize("name", ["palette", "lattice"])
 def test_a_run_from_before_the_term_resumes_without_it(name: str, tmp_path: Path) -> None:
     import json
