@@ -45,7 +45,7 @@ RECIPES: dict[str, dict] = {
     # higher KID; glyphs level; docs/training.md, "Why one palette, and the palette term").
     # The lattice term at 1: no more power at periods of 8 px and less than the reals have,
     # beyond 32 times (a 256 px run drew alternate columns a shade lighter without it;
-    # docs/training.md, "The lattice term").
+    # docs/training.md, "At 256 px: the detail head, and the lattice term").
     "projected": {
         "g_options": "norm=pixel",
         "d_arch": "projected",
@@ -134,8 +134,8 @@ def apply(cfg: TrainConfig, name: str = "default", settings: dict | None = None)
     merged = {**base, **settings}
     if base.get("d_arch") == "projected" and cfg.res > MAX_INPUT and "d_detail" not in settings:
         merged["d_detail"] = DETAIL
-    if merged.get("d_arch", cfg.d_arch) != "projected":  # the recipe's colour head and
-        for key in ("d_colour", "d_detail", "palette", "lattice"):  # the projected D's
+    if merged.get("d_arch", cfg.d_arch) != "projected":  # the projected D's heads and terms:
+        for key in ("d_colour", "d_detail", "palette", "lattice"):  # not for another D
             if key not in settings:
                 merged.pop(key, None)
     return replace(cfg, **merged)

@@ -19,7 +19,7 @@ from torch import nn
 class StepParts(Protocol):
     """What a step works with (livegan.train.loop.Trainer has it): the networks, their
     optimisers, the fakes' inputs, the augmentation and its strength, the precision and the
-    settings the step reads (cfg.r1, cfg.cover, cfg.diverse)."""
+    settings the step reads (cfg.r1 and the terms' weights: cover, diverse, palette, lattice)."""
 
     g: nn.Module
     d: Any
@@ -32,11 +32,10 @@ class StepParts(Protocol):
     g_train: Callable[..., torch.Tensor]
     d_train: Callable[..., Any]
     augment: Callable[[torch.Tensor], torch.Tensor]
+    real_spectrum: Callable[[torch.Tensor], torch.Tensor]  # the lattice term's (RealSpectrum)
+    step: int
 
     def fake_input(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]: ...
-
-    real_spectrum: Callable[[torch.Tensor], torch.Tensor]
-    step: int
 
     def autocast(self) -> AbstractContextManager: ...
 
@@ -202,9 +201,9 @@ def _neighbourhood(power: torch.Tensor) -> torch.Tensor:
 
 def lattice_loss(real_spectrum: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     """How far the fakes' power at fine frequencies (fine_frequencies) exceeds the reals'
-    (`real_spectrum`, from spectrum(); both averaged over each frequency's neighbours)
-    beyond LATTICE_EXCESS times, in log units, summed
-    over those frequencies and averaged over the colours, per pixel of a side. A grid of
+    (`real_spectrum`, from spectrum(); both averaged over each frequency's neighbours) beyond
+    LATTICE_EXCESS times, in log units, summed over those frequencies and averaged over the
+    colours, per pixel of a side. A grid of
     alternate columns or rows a shade lighter, a one-pixel checkerboard or a four-pixel
     lattice is power at a few of them hundreds of times the reals'; fine detail the reals
     have costs nothing, nor does less of it than the reals have. The discriminator sees the
