@@ -203,12 +203,12 @@ def lattice_loss(real_spectrum: torch.Tensor, fake: torch.Tensor) -> torch.Tenso
     """How far the fakes' power at fine frequencies (fine_frequencies) exceeds the reals'
     (`real_spectrum`, from spectrum(); both averaged over each frequency's neighbours) beyond
     LATTICE_EXCESS times, in log units, summed over those frequencies and averaged over the
-    colours, per pixel of a side. A grid of
-    alternate columns or rows a shade lighter, a one-pixel checkerboard or a four-pixel
-    lattice is power at a few of them hundreds of times the reals'; fine detail the reals
-    have costs nothing, nor does less of it than the reals have. The discriminator sees the
-    picture resized or folded and learns to notice a faint grid only slowly: a 256 px run
-    still drew alternate columns a shade lighter after 3,000 steps with the detail head."""
+    colours, per pixel of a side. A grid of alternate columns or rows a shade lighter, a
+    one-pixel checkerboard or a four-pixel lattice is power at a few of them hundreds of
+    times the reals'; fine detail the reals have costs nothing, nor does less of it than the
+    reals have. The discriminator sees the picture resized or folded and learns to notice a
+    faint grid only slowly: a 256 px run still drew alternate columns a shade lighter after
+    3,000 steps with the detail head."""
     res = min(fake.shape[-1], SPECTRUM_CROP)
     ratio = _neighbourhood(spectrum(fake)) / _neighbourhood(real_spectrum).clamp(min=1e-8)
     excess = F.relu(ratio.clamp(min=1e-8).log() - math.log(LATTICE_EXCESS))
