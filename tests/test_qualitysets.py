@@ -72,6 +72,12 @@ def test_the_glyph_classifier_tells_real_glyphs_apart_and_not_blurred_or_mirrore
     assert judge.score(reals.flip(3)) < 0.8 * real  # mirrored glyphs are shapes it never saw
     one = judge.score(reals[judged.labels == 0])  # one glyph only: nothing told apart
     assert one < 1.5 and judge.score(torch.zeros(64, 3, 32, 32)) < 1.5
+    # the score's two factors: how many glyphs are drawn, and how many each one is taken for
+    kinds, doubt = judge.parts(reals)
+    assert kinds / doubt == pytest.approx(real, rel=1e-3)
+    assert kinds > 0.9 * len(GLYPHS) and doubt < 2  # every glyph, each told for sure
+    assert judge.parts(reals[judged.labels == 0])[0] < 2  # one glyph drawn
+    assert judge.parts(blurred(reals))[1] > 2 * doubt  # blurred: each taken for several
 
 
 def test_sets_are_parsed_and_a_wrong_one_is_one_sentence() -> None:
@@ -112,6 +118,9 @@ def test_a_bench_over_two_real_sets_reports_each_and_their_mean(tmp_path: Path, 
     assert 0 < glyph_run["reference"][0]["glyph_share"] <= 1.5
     assert glyph_run["budgets"][0]["glyph_score"] >= 1 and "glyph_score" not in \
         photo_run["budgets"][0]
+    row = glyph_run["budgets"][0]
+    assert row["glyph_score"] == pytest.approx(row["glyph_kinds"] / row["glyph_doubt"],
+                                               rel=0.01)
     mean = result["mean"][0]
     assert mean["minutes"] == 0.05
     assert mean["kid_vs_blur"] == pytest.approx(

@@ -97,7 +97,16 @@ class GlyphJudge:
 
     def score(self, images: Tensor) -> float:
         """exp(E_x KL(p(y|x) || p(y))): 1 (nothing told apart) up to `classes`."""
+        kinds, doubt = self.parts(images)
+        return round(kinds / doubt, 4)
+
+    def parts(self, images: Tensor) -> tuple[float, float]:
+        """The score's two factors (score = kinds / doubt): how many glyphs the pictures
+        draw, in equal shares (exp of the entropy of p(y), 1..classes), and how many each
+        picture is taken for (exp of the mean entropy of p(y|x): 1 for sure, more for a
+        blend or a half-formed glyph)."""
         p = self.probabilities(images).double().clamp_min(1e-12)  # [N, C]
-        marginal = p.mean(0, keepdim=True)  # [1, C]
-        kl = (p * (p.log() - marginal.log())).sum(1)  # [N]
-        return round(float(kl.mean().exp()), 4)
+        marginal = p.mean(0)  # [C]
+        kinds = (-(marginal * marginal.log()).sum()).exp()
+        doubt = (-(p * p.log()).sum(1).mean()).exp()
+        return float(kinds), float(doubt)
