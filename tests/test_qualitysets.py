@@ -128,3 +128,22 @@ def test_a_bench_over_two_real_sets_reports_each_and_their_mean(tmp_path: Path, 
         abs=1e-3)
     assert mean["glyph_share"] == glyph_run["budgets"][0]["glyph_share"]
     assert math.isfinite(mean["fid_random_vs_blur"])
+
+
+def test_the_text_report_gives_the_glyph_scores_factors_per_rung() -> None:
+    from livegan.bench.qualityreport import format_one
+
+    row = {"minutes": 15.0, "wall_s": 960.0, "steps": 6100, "images_seen": 48800, "fid": 92.5,
+           "kid": 0.0428, "precision": 0.12, "recall": 0.29, "grid": "g.png",
+           "glyph_share": 0.40, "glyph_kinds": 19.21, "glyph_doubt": 2.168}
+    result = {"data": "glyphs", "res": 64, "recipe": "projected", "settings": {}, "seed": 0,
+              "samples": 300, "held_out": 300, "held_out_glyph_score": 22.68,
+              "machine": {"cpu": "a CPU", "threads": 1, "bf16": False},
+              "budgets": [row, {**row, "minutes": 30.0, "glyph_kinds": 20.0}],
+              "reference": [{"name": "blurred", "fid": 126.5, "kid": 0.1057, "precision": 0.01,
+                             "recall": 0.0}]}
+    text = format_one(result)
+    assert "22.68 of 24 possible" in text
+    assert "15 min 19.2 / 2.17, 30 min 20.0 / 2.17" in text
+    del row["glyph_kinds"], row["glyph_doubt"]  # a photographs run: no such line
+    assert "taken for" not in format_one({**result, "budgets": [row]})

@@ -96,4 +96,9 @@ def format_one(result: dict) -> str:
     if "held_out_glyph_score" in result:
         lines.append(f"glyphs: the samples' score as a share of held-out real glyphs' "
                      f"({result['held_out_glyph_score']:.2f} of {len(GLYPHS)} possible)")
+        factors = [f"{row['minutes']:g} min {row['glyph_kinds']:.1f} / {row['glyph_doubt']:.2f}"
+                   for row in result["budgets"] if "glyph_kinds" in row]
+        if factors:
+            lines.append("        = glyphs drawn / glyphs each sample is taken for: "
+                         + ", ".join(factors))
     return "\n".join(lines)
