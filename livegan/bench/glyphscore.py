@@ -97,8 +97,13 @@ class GlyphJudge:
 
     def score(self, images: Tensor) -> float:
         """exp(E_x KL(p(y|x) || p(y))): 1 (nothing told apart) up to `classes`."""
+        return self.figures(images)["glyph_score"]
+
+    def figures(self, images: Tensor) -> dict[str, float]:
+        """A bench row's glyph figures: the score and its two factors (parts), rounded."""
         kinds, doubt = self.parts(images)
-        return round(kinds / doubt, 4)
+        return {"glyph_score": round(kinds / doubt, 4), "glyph_kinds": round(kinds, 2),
+                "glyph_doubt": round(doubt, 2)}
 
     def parts(self, images: Tensor) -> tuple[float, float]:
         """The score's two factors (score = kinds / doubt): how many glyphs the pictures

@@ -281,9 +281,7 @@ class QualityBench:
         row["kid_vs_blur"] = round(row["kid"] / blur_kid, 4) if blur_kid > 1e-6 else math.nan
         if self.glyphs is not None:  # the samples' score as a share of real glyphs'
             judge, real = self.glyphs
-            kinds, doubt = judge.parts(samples)
-            row.update(glyph_score=round(kinds / doubt, 4), glyph_kinds=round(kinds, 2),
-                       glyph_doubt=round(doubt, 2))
+            row.update(judge.figures(samples))
             row["glyph_share"] = round(row["glyph_score"] / real, 4)
         if trainer.strength.adaptive:  # where adaptive augmentation has taken its strength
             row["augment_p"] = round(trainer.strength.p, 4)
