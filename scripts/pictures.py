@@ -133,6 +133,18 @@ def interpolation(out: Path) -> Path:
     return target
 
 
+def run_folders(picture: str, variable: str, names: tuple[str, ...], what: str,
+                wanted: tuple[str, ...] = ()) -> dict[str, Path]:
+    """The run folders that $`variable` names, colon-separated in the order of `names` (an
+    empty one where not `wanted`; wanted: all by default); one sentence naming the variable
+    and what goes in it when a wanted one is missing."""
+    folders = dict(zip(names, os.environ.get(variable, "").split(":")))
+    if any(not folders.get(name) for name in wanted or names):
+        spelled = ":".join(f"{name.upper()}_RUN" for name in names)
+        raise SystemExit(f"{picture}: set {variable}={spelled} ({what})")
+    return {name: Path(folder) for name, folder in folders.items() if folder}
+
+
 MODEL_RUNS = "LIVEGAN_MODEL_RUNS"  # the bundled models' run folders, default:paintings
 
 
@@ -140,11 +152,9 @@ def training_strip(model: str, out: Path) -> Path:
     """Four fixed seeds of a bundled model across its training, from its run's grids."""
     from livegan.train.timelapse import frames_strip
 
-    runs = dict(zip(("default", "paintings"), os.environ.get(MODEL_RUNS, "").split(":")))
-    if not runs.get(model):
-        raise SystemExit(f"{model}_training_strip: set {MODEL_RUNS}=DEFAULT_RUN:PAINTINGS_RUN "
-                         "(the `livegan train --out` folders of the bundled models)")
-    return frames_strip(Path(runs[model]), out / f"{model}_training_strip.png")
+    runs = run_folders(f"{model}_training_strip", MODEL_RUNS, ("default", "paintings"),
+                       "the `livegan train --out` folders of the bundled models", (model,))
+    return frames_strip(runs[model], out / f"{model}_training_strip.png")
 
 
 DISTIL_STUDENT = "teacher64-fast"  # a student of `livegan distil`, in a models folder
@@ -176,12 +186,10 @@ def train_expect(out: Path) -> Path:
     glyphs; `--minutes 15,30,60`), their folders in $LIVEGAN_EXPECT_RUNS as PHOTOS:GLYPHS."""
     from expect_grids import sheet
 
-    runs = os.environ.get(EXPECT_RUNS, "").split(":")
-    if len(runs) != 2:
-        raise SystemExit(f"train_expect: set {EXPECT_RUNS}=PHOTOS_RUN:GLYPHS_RUN (the bench's "
-                         "--out folders of `livegan bench --quality --sets photos|glyphs "
-                         "--minutes 15,30,60`)")
-    return sheet([Path(r) for r in runs], out / "train_expect.jpg")
+    runs = run_folders("train_expect", EXPECT_RUNS, ("photos", "glyphs"),
+                       "the bench's --out folders of `livegan bench --quality --sets "
+                       "photos|glyphs --minutes 15,30,60`")
+    return sheet(list(runs.values()), out / "train_expect.jpg")
 
 
 SUFFIX = {"train_expect": ".jpg"}  # photographs: a JPEG a fifth the size of the PNG
