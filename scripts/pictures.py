@@ -187,7 +187,7 @@ def train_expect(out: Path) -> Path:
     from expect_grids import sheet
 
     runs = run_folders("train_expect", EXPECT_RUNS, ("photos", "glyphs"),
-                       "the bench's --out folders of `livegan bench --quality --sets "
+                       "the bench-* folders that `livegan bench --quality --sets "
                        "photos|glyphs --minutes 15,30,60`")
     return sheet(list(runs.values()), out / "train_expect.jpg")
 
