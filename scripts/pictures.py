@@ -188,7 +188,7 @@ def train_expect(out: Path) -> Path:
 
     runs = run_folders("train_expect", EXPECT_RUNS, ("photos", "glyphs"),
                        "the bench-* folders that `livegan bench --quality --sets "
-                       "photos|glyphs --minutes 15,30,60`")
+                       "photos|glyphs --minutes 15,30,60` writes")
     return sheet(list(runs.values()), out / "train_expect.jpg")
 
 
