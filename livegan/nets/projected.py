@@ -108,6 +108,50 @@ class PatchHead(nn.Module):
         return self.main(x).flatten(1)  # [N, P]
 
 
+GROUP = 4  # the whole head's minibatch deviation: pictures per group (StyleGAN's)
+
+
+def _group_size(n: int) -> int:
+    return next(g for g in range(min(GROUP, n), 0, -1) if n % g == 0)
+
+
+def batch_deviation(x: Tensor, parts: int = 1) -> Tensor:
+    """StyleGAN's minibatch standard deviation: [N, C, H, W] -> [N, C + 1, H, W], the extra
+    channel the features' spread within each group of pictures (GROUP, or fewer where the
+    batch does not divide), averaged to one value. `parts` equal batches stacked (reals, then
+    fakes) are grouped each on its own, so no group mixes them: the scores are those each
+    part would get judged alone."""
+    n, c, h, w = x.shape
+    g = _group_size(n // parts)
+    groups = x.float().reshape(n // g, g, c, h, w)  # contiguous groups within each part
+    spread = groups.var(dim=1, unbiased=False).add(1e-8).sqrt().mean(dim=(1, 2, 3))  # [N/g]
+    spread = spread.repeat_interleave(g).reshape(n, 1, 1, 1).expand(n, 1, h, w)
+    return torch.cat([x, spread.to(x.dtype)], dim=1)
+
+
+class WholeHead(nn.Module):
+    """Trainable head on the whole picture shrunk to `size`: 3x3 convs and 2x2 averages down
+    to 4x4, the minibatch deviation, and one score per picture [N, copies], the same score
+    counted `copies` times among the patch scores (as much as all the patch heads' together).
+    The patch heads each judge part of the picture; this one judges how the parts go
+    together (a letter's strokes), and with the deviation whether pictures are too alike."""
+
+    def __init__(self, size: int, width: int, copies: int) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        c = 3
+        while size > 4:
+            layers += [sn_conv(c, width, 3, 1, 1), nn.LeakyReLU(0.2), nn.AvgPool2d(2)]
+            c, width, size = width, min(2 * width, 256), size // 2
+        self.main = nn.Sequential(*layers)
+        self.last = sn_conv(c + 1, 1, size, 1, 0)
+        self.copies = copies
+
+    def forward(self, x: Tensor, parts: int = 1) -> Tensor:
+        score = self.last(batch_deviation(self.main(x), parts)).flatten(1)  # [N, 1]
+        return score.expand(-1, self.copies)  # [N, copies]
+
+
 class ProjectedDiscriminator(nn.Module):
     """image [N, 3, R, R] -> patch scores [N, P] from frozen InceptionV3 features.
 
@@ -117,9 +161,10 @@ class ProjectedDiscriminator(nn.Module):
     """
 
     def __init__(self, resolution: int = 128, ndf: int = 16, cap: int = 256, n_labels: int = 0,
-                 colour: int = 0, detail: int = 0):
+                 colour: int = 0, detail: int = 0, whole: int = 0):
         super().__init__()
         check_resolution(resolution)
+        self.resolution = resolution
         self.size = input_size(resolution)
         self.features = FrozenFeatures()
         seed = torch.Generator().manual_seed(20211114)
@@ -142,12 +187,22 @@ class ProjectedDiscriminator(nn.Module):
         self.fold = resolution // detail if detail and detail < resolution else 0
         if self.fold:
             self.heads.insert(0, PatchHead(3 * self.fold ** 2, detail, widths[0]))
+        # whole: one more head on the picture shrunk to whole x whole, judging it entire
+        self.whole = min(whole, resolution)
+        self.whole_head = WholeHead(self.whole, widths[0], self._positions()) \
+            if self.whole else None
         self.embed = nn.utils.parametrizations.spectral_norm(
             nn.Embedding(n_labels, widths[-1])) if n_labels > 0 else None
 
     def _map_sizes(self) -> list[int]:
         with torch.no_grad():
             return [m.shape[-1] for m in self.features(torch.zeros(1, 3, self.size, self.size))]
+
+    @torch.no_grad()
+    def _positions(self) -> int:
+        """How many patch scores the patch heads give a picture (234 at 64 px)."""
+        maps = self.look(torch.zeros(1, 3, self.resolution, self.resolution))
+        return sum(head(m).shape[1] for head, m in zip(self.heads, maps))
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
         return self.judge(self.look(x), labels)
@@ -160,6 +215,8 @@ class ProjectedDiscriminator(nn.Module):
             if self.colour else []  # [N, 3, c, c]: the colour head's map
         if self.fold:  # [N, 3 * fold^2, d, d]: the detail head's map, first
             pixels.insert(0, F.pixel_unshuffle(x.float(), self.fold))
+        whole = [F.interpolate(x.float(), size=(self.whole,) * 2, mode="area")] \
+            if getattr(self, "whole_head", None) is not None else []  # [N, 3, w, w], last
         if x.shape[-1] != self.size:  # in fp32: antialiased resizing has no bf16 kernel
             x = F.interpolate(x.float(), size=(self.size, self.size), mode="bilinear",
                               align_corners=False, antialias=x.shape[-1] > self.size)
@@ -174,11 +231,17 @@ class ProjectedDiscriminator(nn.Module):
                 up = F.interpolate(maps[i + 1], size=maps[i].shape[-2:], mode="bilinear",
                                    align_corners=False)
                 maps[i] = maps[i] + self.mix[i](up)
-        return pixels + maps
+        return pixels + maps + whole
 
-    def judge(self, maps: list[Tensor], labels: Tensor | None = None) -> Tensor:
-        """The trainable heads on look()'s maps -> patch scores [N, P]."""
-        scores = torch.cat([head(m) for head, m in zip(self.heads, maps)], dim=1)  # [N, P]
+    def judge(self, maps: list[Tensor], labels: Tensor | None = None, parts: int = 1
+              ) -> Tensor:
+        """The trainable heads on look()'s maps -> patch scores [N, P]. `parts`: the maps
+        are that many equal batches stacked (reals, then fakes), which the whole head's
+        minibatch deviation keeps apart."""
+        scores = [head(m) for head, m in zip(self.heads, maps)]
+        if self.whole_head is not None:
+            scores.append(self.whole_head(maps[len(self.heads)], parts))
+        scores = torch.cat(scores, dim=1)  # [N, P]
         if self.embed is not None and labels is not None:
             pooled = maps[-1].mean(dim=(2, 3))  # [N, C]
             scores = scores + (self.embed(labels) * pooled).sum(dim=1, keepdim=True)

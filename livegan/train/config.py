@@ -59,6 +59,7 @@ class TrainConfig:
     d_arch: str = "residual"  # discriminator (livegan.nets.D_ARCHS)
     d_colour: int = 0  # projected only: a head on the picture shrunk to this size (0 = off)
     d_detail: int = 0  # projected only: a head on the picture folded to this size (0 = off)
+    d_whole: int = 0  # projected only: a head judging the whole picture shrunk to this size
     recon: float = 1.0  # weight of the discriminator's reconstruction loss (selfsup only)
     augment: str = "color,translation,cutout"  # DiffAugment policy, "none", or "auto" (by set size)
     ada_target: float = 0.0  # adaptive augmentation (ADA): keep mean(sign(D(real))) here; 0 = off
@@ -125,6 +126,11 @@ class TrainConfig:
                               or self.d_detail & (self.d_detail - 1)):
             raise LiveganError(f"d_detail {self.d_detail}: a detail head of at least 4 px, a "
                                "power of two, for the projected discriminator (e.g. 32), or 0 "
+                               "for none")
+        if self.d_whole and (self.d_arch != "projected" or self.d_whole < 4
+                             or self.d_whole & (self.d_whole - 1)):
+            raise LiveganError(f"d_whole {self.d_whole}: a whole-picture head of at least 4 px, "
+                               "a power of two, for the projected discriminator (e.g. 32), or 0 "
                                "for none")
         if self.d_colour and (self.d_arch != "projected" or self.d_colour < 4):
             raise LiveganError(f"d_colour {self.d_colour}: a colour head of at least 4 px "

@@ -89,8 +89,8 @@ class Trainer:
             from livegan.train.start import load_weights
 
             load_weights(cfg, (self.g,))
-        heads = {name: size for name, size in (("colour", cfg.d_colour),
-                                               ("detail", cfg.d_detail)) if size}
+        heads = {name: getattr(cfg, f"d_{name}") for name in ("colour", "detail", "whole")
+                 if getattr(cfg, f"d_{name}")}
         self.d = build_discriminator(cfg.res, self.n_labels, cfg.discriminator_width(),
                                      cfg.d_arch, **heads).to(self.device)
         self.g_ema = copy.deepcopy(self.g).eval().requires_grad_(False)

@@ -135,7 +135,7 @@ def apply(cfg: TrainConfig, name: str = "default", settings: dict | None = None)
     if base.get("d_arch") == "projected" and cfg.res > MAX_INPUT and "d_detail" not in settings:
         merged["d_detail"] = DETAIL
     if merged.get("d_arch", cfg.d_arch) != "projected":  # the projected D's heads and terms:
-        for key in ("d_colour", "d_detail", "palette", "lattice"):  # not for another D
+        for key in ("d_colour", "d_detail", "d_whole", "palette", "lattice"):  # not for another D
             if key not in settings:
                 merged.pop(key, None)
     return replace(cfg, **merged)

@@ -82,11 +82,12 @@ def judge_both(d: Any, real_maps: list[torch.Tensor], fake_maps: list[torch.Tens
                ) -> tuple[torch.Tensor, torch.Tensor]:
     """The heads' scores of the reals and of the (detached) fakes, judged as one batch: one
     pass through each head instead of two, so its spectral norm and casts are computed once
-    (the heads have no batch statistics: the scores are the same as judged apart)."""
+    (the whole head's batch statistics keep the two apart: the scores are the same as judged
+    apart)."""
     n = real_maps[0].shape[0]
     both = [torch.cat([r, f.detach()]) for r, f in zip(real_maps, fake_maps)]
     labels = None if y_real is None or y_fake is None else torch.cat([y_real, y_fake])
-    scores = d.judge(both, labels)
+    scores = d.judge(both, labels, parts=2)
     return scores[:n], scores[n:]
 
 

@@ -9,9 +9,10 @@ import torch
 
 from livegan.errors import ExtraMissingError
 from livegan.nets import D_ARCHS, build_discriminator, pretrained
-from livegan.nets.projected import input_size
+from livegan.nets.projected import batch_deviation, input_size
 from livegan.train.checkpoint import weights_digest
 from livegan.train.loop import Trainer
+from livegan.train.steps import judge_both
 from tests.train.tiny import data_fixture, trainer_maker
 
 needs_extra = pytest.mark.skipif(not pretrained.available(),
@@ -101,7 +102,50 @@ def test_conditional_scores_depend_on_the_label() -> None:
 
 
 @needs_extra
-def test_a_run_with_it_resumes_exactly(data: Path, tmp_path: Path) -> None:
+def test_the_whole_head_scores_a_picture_once_as_much_as_every_patch() -> None:
+    torch.manual_seed(0)
+    plain = build_discriminator(64, arch="projected", colour=32).eval()
+    d = build_discriminator(64, arch="projected", colour=32, whole=32).eval()
+    images = torch.rand(8, 3, 64, 64) * 2 - 1
+    patches = plain(images).shape[1]
+    scores = d(images)
+    assert scores.shape == (8, 2 * patches)  # its one score counted as often as all patches
+    whole = scores[:, patches:]
+    assert torch.equal(whole, whole[:, :1].expand_as(whole))
+    assert any(n.startswith("whole_head") for n, p in d.named_parameters() if p.requires_grad)
+    assert d.whole_head.copies == patches
+
+
+@needs_extra
+def test_the_whole_head_sees_its_group_and_keeps_reals_and_fakes_apart() -> None:
+    torch.manual_seed(0)
+    d = build_discriminator(32, arch="projected", whole=16).eval()
+    reals, fakes = torch.rand(6, 3, 32, 32) * 2 - 1, torch.rand(6, 3, 32, 32) * 2 - 1
+    real_maps, fake_maps = d.look(reals), d.look(fakes)
+    with torch.no_grad():
+        d_real, d_fake = judge_both(d, real_maps, fake_maps, None, None)
+        assert torch.allclose(d_real, d.judge(real_maps), atol=1e-5)
+        assert torch.allclose(d_fake, d.judge(fake_maps), atol=1e-5)
+        alike = reals[:1].expand(6, -1, -1, -1)  # a group of one picture six times...
+        varied = torch.cat([reals[:1], fakes[1:]])  # ...against the same picture among others
+        assert not torch.allclose(d(alike)[0, -1], d(varied)[0, -1])
+
+
+def test_the_batch_deviation_groups_what_divides_the_batch() -> None:
+    x = torch.zeros(6, 2, 4, 4)
+    x[3:] = torch.arange(3.0).reshape(3, 1, 1, 1)  # the second group of three varies
+    out = batch_deviation(x)  # groups of 3 (6 does not divide by 4)
+    assert out.shape == (6, 3, 4, 4)
+    assert out[:3, 2].max() < 1e-3 and torch.allclose(out[3:, 2], torch.tensor(2 / 3) ** 0.5)
+    assert torch.equal(out[:, :2], x)
+    assert batch_deviation(torch.rand(5, 2, 4, 4))[:, 2].max() < 1e-3  # 5: one picture a group
+
+
+@needs_extra
+@pytest.mark.parametrize("whole", [0, 16])
+def test_a_run_with_it_resumes_exactly(data: Path, tmp_path: Path, whole: int) -> None:
+    _trainer = trainer_maker(res=32, ndf=8, steps=4, d_arch="projected", checkpoint_every=2,
+                             sample_every=1000, d_whole=whole)
     straight = _trainer(data, tmp_path / "straight")
     losses = [straight.step_once() for _ in range(4)]
     assert all(torch.isfinite(torch.tensor(list(row.values()))).all() for row in losses)

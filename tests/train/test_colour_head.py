@@ -117,6 +117,21 @@ def test_a_detail_head_is_for_the_projected_discriminator_at_a_power_of_two() ->
     assert TrainConfig(data="x").d_detail == 0  # off unless asked for
 
 
+def test_a_whole_picture_head_is_for_the_projected_discriminator_at_a_power_of_two() -> None:
+    from livegan.train.recipes import apply
+
+    for bad in ({"d_whole": 24}, {"d_whole": 2}, {"d_whole": 32, "d_arch": "residual"}):
+        with pytest.raises(LiveganError, match="whole-picture head"):
+            TrainConfig(data="x", **{"d_arch": "projected", **bad}).validate()
+    TrainConfig(data="x", d_arch="projected", d_whole=32).validate()
+    assert TrainConfig(data="x").d_whole == 0  # off unless asked for
+    if pretrained.available():  # asked for by name beside another discriminator: refused
+        told = apply(TrainConfig(data="x"), "projected", {"d_whole": 32, "d_arch": "residual"})
+        assert told.d_whole == 32
+        with pytest.raises(LiveganError, match="whole-picture head"):
+            told.validate()
+
+
 def test_the_recipe_adds_the_detail_head_where_the_picture_is_larger_than_the_eyes_input() -> None:
     from livegan.nets.projected import MAX_INPUT
     from livegan.train.recipes import DETAIL, apply
