@@ -216,7 +216,7 @@ class ProjectedDiscriminator(nn.Module):
         if self.fold:  # [N, 3 * fold^2, d, d]: the detail head's map, first
             pixels.insert(0, F.pixel_unshuffle(x.float(), self.fold))
         whole = [F.interpolate(x.float(), size=(self.whole,) * 2, mode="area")] \
-            if getattr(self, "whole_head", None) is not None else []  # [N, 3, w, w], last
+            if getattr(self, "whole_head", None) is not None else []  # [N, 3, w, w], first
         if x.shape[-1] != self.size:  # in fp32: antialiased resizing has no bf16 kernel
             x = F.interpolate(x.float(), size=(self.size, self.size), mode="bilinear",
                               align_corners=False, antialias=x.shape[-1] > self.size)
@@ -231,17 +231,18 @@ class ProjectedDiscriminator(nn.Module):
                 up = F.interpolate(maps[i + 1], size=maps[i].shape[-2:], mode="bilinear",
                                    align_corners=False)
                 maps[i] = maps[i] + self.mix[i](up)
-        return pixels + maps + whole
+        return whole + pixels + maps  # the deepest map last, as the terms and labels want
 
     def judge(self, maps: list[Tensor], labels: Tensor | None = None, parts: int = 1
               ) -> Tensor:
         """The trainable heads on look()'s maps -> patch scores [N, P]. `parts`: the maps
         are that many equal batches stacked (reals, then fakes), which the whole head's
         minibatch deviation keeps apart."""
-        scores = [head(m) for head, m in zip(self.heads, maps)]
+        scores = []
         if self.whole_head is not None:
-            scores.append(self.whole_head(maps[len(self.heads)], parts))
-        scores = torch.cat(scores, dim=1)  # [N, P]
+            scores.append(self.whole_head(maps[0], parts))
+            maps = maps[1:]
+        scores = torch.cat(scores + [head(m) for head, m in zip(self.heads, maps)], dim=1)
         if self.embed is not None and labels is not None:
             pooled = maps[-1].mean(dim=(2, 3))  # [N, C]
             scores = scores + (self.embed(labels) * pooled).sum(dim=1, keepdim=True)

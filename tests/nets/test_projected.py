@@ -110,7 +110,7 @@ def test_the_whole_head_scores_a_picture_once_as_much_as_every_patch() -> None:
     patches = plain(images).shape[1]
     scores = d(images)
     assert scores.shape == (8, 2 * patches)  # its one score counted as often as all patches
-    whole = scores[:, patches:]
+    whole = scores[:, :patches]  # first
     assert torch.equal(whole, whole[:, :1].expand_as(whole))
     assert any(n.startswith("whole_head") for n, p in d.named_parameters() if p.requires_grad)
     assert d.whole_head.copies == patches
@@ -128,7 +128,19 @@ def test_the_whole_head_sees_its_group_and_keeps_reals_and_fakes_apart() -> None
         assert torch.allclose(d_fake, d.judge(fake_maps), atol=1e-5)
         alike = reals[:1].expand(6, -1, -1, -1)  # a group of one picture six times...
         varied = torch.cat([reals[:1], fakes[1:]])  # ...against the same picture among others
-        assert not torch.allclose(d(alike)[0, -1], d(varied)[0, -1])
+        assert not torch.allclose(d(alike)[0, 0], d(varied)[0, 0])
+
+
+@needs_extra
+def test_the_whole_head_leaves_the_deepest_map_last_for_labels_and_terms() -> None:
+    torch.manual_seed(0)
+    d = build_discriminator(32, n_labels=3, arch="projected", colour=16, whole=16).eval()
+    plain = build_discriminator(32, n_labels=3, arch="projected", colour=16).eval()
+    image = torch.rand(4, 3, 32, 32) * 2 - 1
+    assert torch.equal(d.look(image)[-1], plain.look(image)[-1])  # what cover/diverse read
+    with torch.no_grad():
+        a, b = d(image, torch.tensor([0] * 4)), d(image, torch.tensor([2] * 4))
+    assert a.shape == b.shape and not torch.allclose(a, b)
 
 
 def test_the_batch_deviation_groups_what_divides_the_batch() -> None:
