@@ -103,6 +103,7 @@ class PatchHead(nn.Module):
             c, size = width, size // 2
         layers += [sn_conv(c, width, 3, 1, 1), nn.LeakyReLU(0.2), sn_conv(width, 1, 1, 1, 0)]
         self.main = nn.Sequential(*layers)
+        self.positions = size * size  # P: the scores it gives a picture
 
     def forward(self, x: Tensor) -> Tensor:
         return self.main(x).flatten(1)  # [N, P]
@@ -164,7 +165,6 @@ class ProjectedDiscriminator(nn.Module):
                  colour: int = 0, detail: int = 0, whole: int = 0):
         super().__init__()
         check_resolution(resolution)
-        self.resolution = resolution
         self.size = input_size(resolution)
         self.features = FrozenFeatures()
         seed = torch.Generator().manual_seed(20211114)
@@ -189,7 +189,8 @@ class ProjectedDiscriminator(nn.Module):
             self.heads.insert(0, PatchHead(3 * self.fold ** 2, detail, widths[0]))
         # whole: one more head on the picture shrunk to whole x whole, judging it entire
         self.whole = min(whole, resolution)
-        self.whole_head = WholeHead(self.whole, widths[0], self._positions()) \
+        self.whole_head = WholeHead(self.whole, widths[0],
+                                    sum(head.positions for head in self.heads)) \
             if self.whole else None
         self.embed = nn.utils.parametrizations.spectral_norm(
             nn.Embedding(n_labels, widths[-1])) if n_labels > 0 else None
@@ -197,12 +198,6 @@ class ProjectedDiscriminator(nn.Module):
     def _map_sizes(self) -> list[int]:
         with torch.no_grad():
             return [m.shape[-1] for m in self.features(torch.zeros(1, 3, self.size, self.size))]
-
-    @torch.no_grad()
-    def _positions(self) -> int:
-        """How many patch scores the patch heads give a picture (234 at 64 px)."""
-        maps = self.look(torch.zeros(1, 3, self.resolution, self.resolution))
-        return sum(head(m).shape[1] for head, m in zip(self.heads, maps))
 
     def forward(self, x: Tensor, labels: Tensor | None = None) -> Tensor:
         return self.judge(self.look(x), labels)
@@ -216,7 +211,7 @@ class ProjectedDiscriminator(nn.Module):
         if self.fold:  # [N, 3 * fold^2, d, d]: the detail head's map, first
             pixels.insert(0, F.pixel_unshuffle(x.float(), self.fold))
         whole = [F.interpolate(x.float(), size=(self.whole,) * 2, mode="area")] \
-            if getattr(self, "whole_head", None) is not None else []  # [N, 3, w, w], first
+            if self.whole_head is not None else []  # [N, 3, w, w], first
         if x.shape[-1] != self.size:  # in fp32: antialiased resizing has no bf16 kernel
             x = F.interpolate(x.float(), size=(self.size, self.size), mode="bilinear",
                               align_corners=False, antialias=x.shape[-1] > self.size)
@@ -238,11 +233,10 @@ class ProjectedDiscriminator(nn.Module):
         """The trainable heads on look()'s maps -> patch scores [N, P]. `parts`: the maps
         are that many equal batches stacked (reals, then fakes), which the whole head's
         minibatch deviation keeps apart."""
-        scores = []
-        if self.whole_head is not None:
-            scores.append(self.whole_head(maps[0], parts))
-            maps = maps[1:]
-        scores = torch.cat(scores + [head(m) for head, m in zip(self.heads, maps)], dim=1)
+        whole = []
+        if self.whole_head is not None:  # its map comes first
+            whole, maps = [self.whole_head(maps[0], parts)], maps[1:]
+        scores = torch.cat(whole + [head(m) for head, m in zip(self.heads, maps)], dim=1)
         if self.embed is not None and labels is not None:
             pooled = maps[-1].mean(dim=(2, 3))  # [N, C]
             scores = scores + (self.embed(labels) * pooled).sum(dim=1, keepdim=True)

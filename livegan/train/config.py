@@ -122,16 +122,11 @@ class TrainConfig:
                 raise LiveganError(f"{name} {weight}: this term compares pictures on the "
                                    "projected discriminator's frozen features; add --set "
                                    f"d_arch=projected or leave {name} at 0")
-        if self.d_detail and (self.d_arch != "projected" or self.d_detail < 4
-                              or self.d_detail & (self.d_detail - 1)):
-            raise LiveganError(f"d_detail {self.d_detail}: a detail head of at least 4 px, a "
-                               "power of two, for the projected discriminator (e.g. 32), or 0 "
-                               "for none")
-        if self.d_whole and (self.d_arch != "projected" or self.d_whole < 4
-                             or self.d_whole & (self.d_whole - 1)):
-            raise LiveganError(f"d_whole {self.d_whole}: a whole-picture head of at least 4 px, "
-                               "a power of two, for the projected discriminator (e.g. 32), or 0 "
-                               "for none")
+        for name, head in (("d_detail", "a detail head"), ("d_whole", "a whole-picture head")):
+            size = getattr(self, name)
+            if size and (self.d_arch != "projected" or size < 4 or size & (size - 1)):
+                raise LiveganError(f"{name} {size}: {head} of at least 4 px, a power of two, "
+                                   "for the projected discriminator (e.g. 32), or 0 for none")
         if self.d_colour and (self.d_arch != "projected" or self.d_colour < 4):
             raise LiveganError(f"d_colour {self.d_colour}: a colour head of at least 4 px "
                                "for the projected discriminator (e.g. 16), or 0 for none")
