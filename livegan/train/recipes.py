@@ -46,10 +46,15 @@ RECIPES: dict[str, dict] = {
     # The lattice term at 1: no more power at periods of 8 px and less than the reals have,
     # beyond 32 times (a 256 px run drew alternate columns a shade lighter without it;
     # docs/training.md, "At 256 px: the detail head, and the lattice term").
+    # The whole-picture head at 32 px (minibatch deviation, one score a picture): on glyphs at
+    # 30 minutes share 0.45 against 0.39 over two seeds; KID over photographs, glyphs and the
+    # synthetic set at two seeds level (0.48 of the blur's either way); docs/training.md,
+    # "Real pictures, ...".
     "projected": {
         "g_options": "norm=pixel",
         "d_arch": "projected",
         "d_colour": 32,
+        "d_whole": 32,
         "palette": 0.3,
         "lattice": 1.0,
         "batch": 8,

@@ -58,6 +58,7 @@ def test_the_projected_recipe_has_the_colour_head_and_another_discriminator_drop
     assert base.palette == 0 and base.lattice == 0  # nor the palette or lattice terms
     assert RECIPES["projected"]["d_colour"] == 32
     assert RECIPES["projected"]["palette"] == 0.3 and RECIPES["projected"]["lattice"] == 1.0
+    assert RECIPES["projected"]["d_whole"] == 32
     assert apply(base, "v1").d_colour == 0 and apply(base, "v1").palette == 0
     if pretrained.available():
         assert apply(base, "projected").d_colour == 32
@@ -65,6 +66,7 @@ def test_the_projected_recipe_has_the_colour_head_and_another_discriminator_drop
         assert apply(base, "projected").lattice == 1.0
         mixed = apply(base, "projected", {"d_arch": "residual"})
         assert mixed.d_colour == 0 and mixed.palette == 0 and mixed.lattice == 0
+        assert mixed.d_whole == 0 and apply(base, "projected").d_whole == 32
         mixed.validate()
         assert apply(base, "projected", {"d_colour": 8}).d_colour == 8
         assert apply(base, "projected", {"palette": 1.0}).palette == 1.0
