@@ -74,6 +74,8 @@ OLD_RECIPE_NAMES = {"stage": "fastgan"}  # what --recipe still takes, as the rec
 RECIPE_FLAGS = ("arch", "batch", "lr", "lr_d", "ngf", "ndf", "g_options", "precision",
                 "augment", "r1", "mirror")
 NEEDS_EXTRA = "projected"  # the recipe that needs InceptionV3 (pip install 'livegan[quality]')
+# the projected discriminator's heads and terms: another discriminator drops them
+PROJECTED_ONLY = ("d_colour", "d_detail", "d_whole", "palette", "lattice")
 
 
 def recipe(name: str) -> dict:
@@ -139,8 +141,8 @@ def apply(cfg: TrainConfig, name: str = "default", settings: dict | None = None)
     merged = {**base, **settings}
     if base.get("d_arch") == "projected" and cfg.res > MAX_INPUT and "d_detail" not in settings:
         merged["d_detail"] = DETAIL
-    if merged.get("d_arch", cfg.d_arch) != "projected":  # the projected D's heads and terms:
-        for key in ("d_colour", "d_detail", "d_whole", "palette", "lattice"):  # not for another D
+    if merged.get("d_arch", cfg.d_arch) != "projected":
+        for key in PROJECTED_ONLY:
             if key not in settings:
                 merged.pop(key, None)
     return replace(cfg, **merged)

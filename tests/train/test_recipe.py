@@ -15,7 +15,7 @@ from livegan.nets import pretrained
 from livegan.train import checkpoint as ckpt
 from livegan.train import precision
 from livegan.train.loop import TrainConfig, Trainer
-from livegan.train.recipes import RECIPES, merge_options, recipe
+from livegan.train.recipes import PROJECTED_ONLY, RECIPES, merge_options, recipe
 from tests.train.tiny import data_fixture, trainer_maker
 
 data = data_fixture("recipedata", 8, 32)
@@ -180,7 +180,7 @@ def test_precision_auto_counts_cpu_time_so_a_busy_machine_cannot_flip_it(monkeyp
 def test_the_projected_recipe_trains_a_pixel_norm_generator_unless_told_otherwise(
         data: Path, tmp_path: Path) -> None:
     settings = {k: v for k, v in RECIPES["projected"].items()  # any D will do
-                if k not in ("d_arch", "d_colour", "d_whole", "palette", "lattice")}
+                if k != "d_arch" and k not in PROJECTED_ONLY}
     trainer = _trainer(data, tmp_path / "run", **settings)
     assert trainer.cfg.g_options == "norm=pixel"
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in trainer.g.modules())
